@@ -1,0 +1,391 @@
+/*
+ * api.c - routing, authentication, body and paging helpers; see api.h.
+ *
+ * Routes are one table: method, path pattern ({x} captures a segment),
+ * whether authentication is needed, and the handler. A path that matches
+ * with another method answers 405 with Allow.
+ *
+ * Cursor format: base64url (no padding) of the last id of the previous
+ * page. Ids are UUIDv7, so "after this id" is stable under inserts.
+ */
+#include "api_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#ifndef ISAC_VERSION
+#define ISAC_VERSION "0.0.0"
+#endif
+
+struct route {
+    const char *method;
+    const char *pattern;
+    bool public;        /* no authentication needed */
+    api_fn *fn;
+};
+
+static void openapi(struct api_call *c)
+{
+    http_respond_raw(c->req, 200, "application/json", c->api->openapi, c->api->openapi_len);
+}
+
+static const struct route routes[] = {
+    {"GET", "/api/v1/openapi.json", true, openapi},
+    {"POST", "/api/v1/session", true, api__session_create},
+    {"DELETE", "/api/v1/session", false, api__session_delete},
+    {"GET", "/api/v1/me", false, api__me},
+    {"POST", "/api/v1/me/password", false, api__me_password},
+    {"GET", "/api/v1/sectors", false, api__sector_list},
+    {"POST", "/api/v1/sectors", false, api__sector_create},
+    {"GET", "/api/v1/sectors/{code}", false, api__sector_get},
+    {"PATCH", "/api/v1/sectors/{code}", false, api__sector_update},
+    {"GET", "/api/v1/tiers", false, api__tier_list},
+    {"GET", "/api/v1/tiers/{code}", false, api__tier_get},
+    {"GET", "/api/v1/orgs", false, api__org_list},
+    {"POST", "/api/v1/orgs", false, api__org_create},
+    {"GET", "/api/v1/orgs/{id}", false, api__org_get},
+    {"PATCH", "/api/v1/orgs/{id}", false, api__org_update},
+    {"DELETE", "/api/v1/orgs/{id}", false, api__org_disable},
+    {"GET", "/api/v1/users", false, api__user_list},
+    {"POST", "/api/v1/users", false, api__user_create},
+    {"GET", "/api/v1/users/{id}", false, api__user_get},
+    {"PATCH", "/api/v1/users/{id}", false, api__user_update},
+    {"DELETE", "/api/v1/users/{id}", false, api__user_disable},
+    {"GET", "/api/v1/tokens", false, api__token_list},
+    {"POST", "/api/v1/tokens", false, api__token_create},
+    {"GET", "/api/v1/tokens/{id}", false, api__token_get},
+    {"PATCH", "/api/v1/tokens/{id}", false, api__token_update},
+    {"DELETE", "/api/v1/tokens/{id}", false, api__token_revoke},
+};
+
+/* ---- setup ---- */
+
+int api_init(struct api *a, struct store *st, const struct cfg *cfg, struct err *e)
+{
+    memset(a, 0, sizeof(*a));
+    a->st = st;
+    a->cfg = cfg;
+    snprintf(a->web_root, sizeof(a->web_root), "%s/web", cfg->share_dir);
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/api/openapi.json", cfg->share_dir);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return err_set(e, ERR_IO, "cannot read '%s' (is share_dir right?)", path);
+    struct buf b;
+    buf_init(&b, 4 << 20);
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc) {
+        buf_release(&b);
+        return err_set(e, ERR_IO, "'%s' is too large", path);
+    }
+    a->openapi = buf_take(&b, &a->openapi_len);
+    return 0;
+}
+
+void api_release(struct api *a)
+{
+    free(a->openapi);
+    a->openapi = NULL;
+}
+
+/* ---- helpers for handlers ---- */
+
+void api__problem(struct api_call *c) { http_respond_problem(c->req, &c->e); }
+
+void api__fail(struct api_call *c, int code, const char *detail)
+{
+    if (c->e.code == 0)
+        err_set(&c->e, code, "%s", detail);
+    http_respond_problem(c->req, &c->e);
+}
+
+json_t *api__body(struct api_call *c, size_t max)
+{
+    size_t len;
+    const char *body = http_req_body(c->req, &len);
+    if (len > max) {
+        err_set(&c->e, ERR_TOOBIG, "request body too large: %zu bytes, at most %zu", len, max);
+        api__problem(c);
+        return NULL;
+    }
+    const char *ct = http_req_header(c->req, "Content-Type");
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        err_set(&c->e, ERR_MEDIATYPE, "send the body as application/json");
+        api__problem(c);
+        return NULL;
+    }
+    if (!util_utf8_valid(body, len)) {
+        err_set(&c->e, ERR_MALFORMED, "the body is not valid UTF-8");
+        api__problem(c);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        err_set(&c->e, ERR_MALFORMED, "line %d, column %d: %s", je.line, je.column, je.text);
+        api__problem(c);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        err_set(&c->e, ERR_MALFORMED, "the body must be a JSON object");
+        api__problem(c);
+        return NULL;
+    }
+    return j;
+}
+
+static void bad_param(struct api_call *c, const char *name, const char *reason)
+{
+    err_set(&c->e, ERR_BADREQ, "invalid query parameter '%s'", name);
+    c->e.code = ERR_BADREQ;
+    if (c->e.nfields < LIMIT_ERR_FIELDS) {
+        struct err_field *f = &c->e.fields[c->e.nfields++];
+        util_strlcpy(f->field, name, sizeof(f->field));
+        util_strlcpy(f->reason, reason, sizeof(f->reason));
+    }
+    api__problem(c);
+}
+
+const char *api__query(struct api_call *c, const char *name, size_t max, bool *bad)
+{
+    const char *v = http_req_query(c->req, name);
+    if (v == NULL || *bad)
+        return NULL;
+    if (!util_utf8_valid(v, strlen(v))) {
+        bad_param(c, name, "not valid UTF-8");
+        *bad = true;
+        return NULL;
+    }
+    if (util_utf8_chars(v) > max) {
+        bad_param(c, name, "too long");
+        *bad = true;
+        return NULL;
+    }
+    return *v ? v : NULL;
+}
+
+bool api__query_bool(struct api_call *c, const char *name, bool *bad)
+{
+    const char *v = http_req_query(c->req, name);
+    if (v == NULL || *bad || !strcmp(v, "false") || !strcmp(v, "0"))
+        return false;
+    if (!strcmp(v, "true") || !strcmp(v, "1"))
+        return true;
+    bad_param(c, name, "must be true or false");
+    *bad = true;
+    return false;
+}
+
+bool api__page(struct api_call *c, struct api_page *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->limit = LIMIT_PAGE_DEFAULT;
+    const char *l = http_req_query(c->req, "limit");
+    long long n;
+    if (l) {
+        if (!util_parse_int(l, 1, LIMIT_PAGE_MAX, &n)) {
+            char why[64];
+            snprintf(why, sizeof(why), "must be an integer from 1 to %d", LIMIT_PAGE_MAX);
+            bad_param(c, "limit", why);
+            return false;
+        }
+        p->limit = (int)n;
+    }
+    const char *cur = http_req_query(c->req, "cursor");
+    if (cur && *cur) {
+        unsigned char raw[64];
+        size_t rawlen = 0;
+        if (strlen(cur) > 64 ||
+            sodium_base642bin(raw, sizeof(raw) - 1, cur, strlen(cur), NULL, &rawlen, NULL,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+            bad_param(c, "cursor", "not a cursor from a previous page");
+            return false;
+        }
+        raw[rawlen] = '\0';
+        if (!util_is_uuid((const char *)raw)) {
+            bad_param(c, "cursor", "not a cursor from a previous page");
+            return false;
+        }
+        memcpy(p->after, raw, rawlen + 1);
+        p->has_after = true;
+    }
+    return true;
+}
+
+void api__respond_page(struct api_call *c, json_t *items, const struct api_page *p)
+{
+    json_t *next = json_null();
+    if (json_array_size(items) > (size_t)p->limit) {
+        json_array_remove(items, (size_t)p->limit);
+        const char *last =
+            json_string_value(json_object_get(json_array_get(items, (size_t)p->limit - 1), "id"));
+        char enc[128];
+        sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)last, strlen(last),
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        json_decref(next);
+        next = json_string(enc);
+    }
+    http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+}
+
+/* ---- authentication ---- */
+
+static bool unsafe_method(const char *m)
+{
+    return strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS");
+}
+
+static bool authenticate(struct api_call *c)
+{
+    const char *authz = http_req_header(c->req, "Authorization");
+    if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0) {
+            err_set(&c->e, ERR_UNAUTH, "use 'Authorization: Bearer <token>'");
+            return false;
+        }
+        const char *t = authz + 7;
+        while (*t == ' ')
+            t++;
+        if (auth_bearer(c->api->st, t, &c->id, &c->e))
+            return false;
+    } else {
+        const char *cookie = http_req_cookie(c->req, "isac_session");
+        if (cookie == NULL) {
+            err_set(&c->e, ERR_UNAUTH, "log in or send a bearer token");
+            return false;
+        }
+        if (auth_session(c->api->st, cookie, &c->id, &c->e))
+            return false;
+        /* Cookie-authenticated writes must prove they come from our own page. */
+        if (unsafe_method(http_req_method(c->req))) {
+            const char *t = http_req_header(c->req, "X-CSRF-Token");
+            if (t == NULL || !util_streq_ct(t, c->id.p.csrf)) {
+                err_set(&c->e, ERR_CSRF, "send the X-CSRF-Token header from the login response");
+                http_req_set_user(c->req, c->id.p.login);
+                return false;
+            }
+        }
+    }
+    /* A storage failure during authentication is not the caller's fault. */
+    c->authed = true;
+    http_req_set_user(c->req, c->id.p.login);
+    return true;
+}
+
+/* ---- routing ---- */
+
+/* Match path against pattern, capturing {x} segments. */
+static bool match(const char *pattern, const char *path, struct api_call *c)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *pe = strchr(p, '}');
+            const char *se = strchr(s, '/');
+            size_t n = se ? (size_t)(se - s) : strlen(s);
+            if (n == 0 || n >= sizeof(c->param_buf[0]) || np >= API_MAX_PARAMS)
+                return false;
+            memcpy(c->param_buf[np], s, n);
+            c->param_buf[np][n] = '\0';
+            c->params[np] = c->param_buf[np];
+            np++;
+            p = pe + 1;
+            s += n;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static bool static_path_ok(const char *p)
+{
+    if (strstr(p, "..") || strstr(p, "//"))
+        return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("._-/", *p)))
+            return false;
+    return true;
+}
+
+static void serve_static(struct api_call *c, const char *path)
+{
+    const char *m = http_req_method(c->req);
+    if (strcmp(m, "GET") && strcmp(m, "HEAD")) {
+        http_add_header(c->req, "Allow", "GET, HEAD");
+        api__fail(c, ERR_METHOD, "static files are read-only");
+        return;
+    }
+    if (!strcmp(path, "/"))
+        path = "/index.html";
+    if (!static_path_ok(path + 1) || path[1] == '.') {
+        api__fail(c, ERR_NOTFOUND, "no such page");
+        return;
+    }
+    http_respond_file(c->req, c->api->web_root, path + 1);
+}
+
+void api_handle(struct http_req *req, void *ud)
+{
+    struct api_call c;
+    memset(&c, 0, sizeof(c));
+    err_init(&c.e);
+    c.api = ud;
+    c.req = req;
+    const char *path = http_req_path(req);
+    const char *method = http_req_method(req);
+
+    if (!strcmp(path, "/healthz")) {
+        http_respond_json(req, 200,
+                          json_pack("{s:s,s:s,s:s}", "status", "ok", "version", ISAC_VERSION,
+                                    "store", store_backend(c.api->st)));
+        return;
+    }
+    if (strncmp(path, "/api/", 5) != 0) {
+        serve_static(&c, path);
+        return;
+    }
+
+    char allow[128] = "";
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *r = &routes[i];
+        if (!match(r->pattern, path, &c))
+            continue;
+        if (strcmp(r->method, method) != 0) {
+            size_t n = strlen(allow);
+            snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", r->method);
+            continue;
+        }
+        if (!r->public && !authenticate(&c)) {
+            api__problem(&c);
+            return;
+        }
+        r->fn(&c);
+        return;
+    }
+    if (allow[0]) {
+        http_add_header(req, "Allow", allow);
+        api__fail(&c, ERR_METHOD, "method not allowed on this resource");
+        return;
+    }
+    api__fail(&c, ERR_NOTFOUND, "no such API resource");
+}

@@ -1,0 +1,31 @@
+/*
+ * api.h - the native JSON API under /api/v1, plus /healthz and the static UI.
+ *
+ * api_handle() is the http handler: it routes, authenticates (bearer token
+ * or session cookie with CSRF check on writes), parses JSON bodies and
+ * calls one handler per route. Handlers ask auth/ for every decision and
+ * the store for data; they never decide access themselves.
+ */
+#ifndef ISAC_API_H
+#define ISAC_API_H
+
+#include "base/cfg.h"
+#include "http/http.h"
+#include "store/store.h"
+
+struct api {
+    struct store *st;        /* borrowed */
+    const struct cfg *cfg;   /* borrowed */
+    char *openapi;           /* the OpenAPI document, read at start */
+    size_t openapi_len;
+    char web_root[1100];     /* share_dir/web */
+};
+
+/* Load the OpenAPI document and set up; ERR_IO if share_dir is wrong. */
+int api_init(struct api *a, struct store *st, const struct cfg *cfg, struct err *e);
+void api_release(struct api *a);
+
+/* The http_handler_fn; ud is a struct api *. */
+void api_handle(struct http_req *req, void *ud);
+
+#endif

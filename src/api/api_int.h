@@ -1,0 +1,65 @@
+/*
+ * api_int.h - what the route handlers of api/ share.
+ */
+#ifndef ISAC_API_INT_H
+#define ISAC_API_INT_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "auth/auth.h"
+
+#define API_MAX_PARAMS 2
+
+struct api_call {
+    struct api *api;
+    struct http_req *req;
+    struct auth_identity id;      /* valid when authenticated */
+    bool authed;
+    const char *params[API_MAX_PARAMS]; /* {x} path segments, in order */
+    char param_buf[API_MAX_PARAMS][128];
+    struct err e;
+};
+
+typedef void api_fn(struct api_call *c);
+
+/* Respond with the problem in c->e (or code if c->e is clear). */
+void api__fail(struct api_call *c, int code, const char *detail);
+/* Respond with c->e. */
+void api__problem(struct api_call *c);
+
+/*
+ * Parse the request body as a JSON object within max bytes. On failure
+ * responds (413, 415, 400) and returns NULL.
+ */
+json_t *api__body(struct api_call *c, size_t max);
+
+/* Page parameters: limit and cursor. On failure responds 400 and returns false. */
+struct api_page {
+    int limit;
+    char after[64];
+    bool has_after;
+};
+bool api__page(struct api_call *c, struct api_page *p);
+/* {"items": items, "next_cursor": ...}; items had limit+1 fetched; takes items. */
+void api__respond_page(struct api_call *c, json_t *items, const struct api_page *p);
+
+/*
+ * A query parameter: NULL when absent; on invalid UTF-8 or over max chars
+ * responds 400 and sets *bad.
+ */
+const char *api__query(struct api_call *c, const char *name, size_t max, bool *bad);
+/* "true"/"false" query flag; responds 400 and sets *bad otherwise. */
+bool api__query_bool(struct api_call *c, const char *name, bool *bad);
+
+/* Route handlers (api_members.c). */
+api_fn api__session_create, api__session_delete, api__me, api__me_password;
+api_fn api__sector_list, api__sector_get, api__sector_create, api__sector_update;
+api_fn api__tier_list, api__tier_get;
+api_fn api__org_list, api__org_get, api__org_create, api__org_update, api__org_disable;
+api_fn api__user_list, api__user_get, api__user_create, api__user_update, api__user_disable;
+api_fn api__token_list, api__token_get, api__token_create, api__token_update, api__token_revoke;
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * auth.h - who is asking, and may they: identity, login, and the one place
+ * where every access decision is made.
+ *
+ * Identity: a request is authenticated by an API token (Authorization:
+ * Bearer) or a session cookie. Only hashes of tokens and session ids are
+ * stored (BLAKE2b-256: the secrets carry 256 random bits, so an unsalted
+ * fast hash is enough and lookups stay indexable). Passwords are argon2id
+ * (libsodium crypto_pwhash_str). Disabled users and users of disabled
+ * organisations are refused on every request: nothing is cached.
+ *
+ * Decisions: every read and write of a member object asks a function here.
+ * List reads never fetch and filter: auth_*_scope() narrows the store
+ * filter, so the store returns only what the caller may see and counts
+ * cannot reveal hidden items.
+ */
+#ifndef ISAC_AUTH_H
+#define ISAC_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/cfg.h"
+#include "base/err.h"
+#include "store/store.h"
+
+#define AUTH_SECRET_LEN 43   /* base64url of 32 random bytes, unpadded */
+#define AUTH_TOKEN_LEN (5 + AUTH_SECRET_LEN) /* "isac_" + secret */
+#define AUTH_PREFIX_LEN 12   /* shown in lists: "isac_" + 7 chars */
+
+struct auth_identity {
+    struct store_principal p;
+    bool via_session;                  /* cookie: writes need the CSRF token */
+    uint8_t session_hash[STORE_HASH_LEN];
+};
+
+/* ---- secrets ---- */
+
+/* argon2id hash of pw into out (crypto_pwhash_STRBYTES bytes). ERR_NOMEM. */
+int auth_password_hash(const struct cfg *cfg, const char *pw, char *out, struct err *e);
+/* True if pw matches hash (constant time in the password). */
+bool auth_password_verify(const char *hash, const char *pw);
+/* A fresh random secret, base64url, AUTH_SECRET_LEN chars + NUL. */
+void auth_secret_new(char out[AUTH_SECRET_LEN + 1]);
+/* The stored hash of a token or session secret. */
+void auth_secret_hash(const char *secret, uint8_t out[STORE_HASH_LEN]);
+
+/* ---- authentication ---- */
+
+/*
+ * Resolve "Authorization: Bearer <token>" or the session cookie value into
+ * an identity. ERR_UNAUTH when unknown, expired, revoked, or the user or
+ * organisation is disabled.
+ */
+int auth_bearer(struct store *st, const char *token, struct auth_identity *id, struct err *e);
+int auth_session(struct store *st, const char *cookie, struct auth_identity *id, struct err *e);
+
+/*
+ * Password login with throttling per account and per remote address.
+ * On success fills session[AUTH_SECRET_LEN+1] (the cookie value), csrf and
+ * *user (new reference). ERR_CREDENTIALS for a wrong login or password
+ * (same answer and cost for both), ERR_THROTTLED with e->retry_after.
+ */
+int auth_login(struct store *st, const struct cfg *cfg, const char *login, const char *password,
+               const char *remote, char *session, char *csrf, json_t **user, struct err *e);
+
+/* Create an API token for user_id valid for days; out receives the token. */
+int auth_token_create(struct store *st, const char *user_id, const char *name, int days,
+                      char out[AUTH_TOKEN_LEN + 1], json_t **token, struct err *e);
+
+/* ---- decisions ---- */
+
+bool auth_has(const struct auth_identity *id, unsigned role);
+bool auth_is_admin(const struct auth_identity *id);
+
+/* Sectors and tiers: readable by every member; written by admins. */
+bool auth_can_write_sector(const struct auth_identity *id);
+
+/* Organisations. */
+void auth_org_scope(const struct auth_identity *id, struct store_org_filter *f);
+bool auth_can_read_org(const struct auth_identity *id, const char *org_id);
+bool auth_can_create_org(const struct auth_identity *id);
+/* patch: the validated fields to change (an org_admin may change only name, contacts). */
+bool auth_can_update_org(const struct auth_identity *id, const char *org_id,
+                         const json_t *patch);
+
+/* Users. */
+void auth_user_scope(const struct auth_identity *id, struct store_user_filter *f);
+bool auth_can_read_user(const struct auth_identity *id, const json_t *user);
+bool auth_can_create_user(const struct auth_identity *id, const char *org_id, unsigned roles);
+bool auth_can_update_user(const struct auth_identity *id, const json_t *user,
+                          const json_t *patch);
+
+/* API tokens. */
+void auth_token_scope(const struct auth_identity *id, struct store_token_filter *f);
+/* owner: the user the token belongs to (or is to be created for). */
+bool auth_can_manage_token(const struct auth_identity *id, const json_t *owner);
+
+#endif

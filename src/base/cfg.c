@@ -1,0 +1,146 @@
+/* cfg.c - see cfg.h. */
+#include "cfg.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "limits.h"
+#include "util.h"
+
+#ifndef ISAC_SHARE_DIR
+#define ISAC_SHARE_DIR "/usr/share/isac"
+#endif
+
+void cfg_defaults(struct cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    util_strlcpy(c->listen, "127.0.0.1:8080", sizeof(c->listen));
+    util_strlcpy(c->share_dir, ISAC_SHARE_DIR, sizeof(c->share_dir));
+    c->session_ttl = LIMIT_SESSION_TTL_S;
+    c->token_days_default = LIMIT_TOKEN_DAYS_DEFAULT;
+    c->login_fail_account = LIMIT_LOGIN_FAIL_ACCOUNT;
+    c->login_fail_address = LIMIT_LOGIN_FAIL_ADDRESS;
+    c->login_window = LIMIT_LOGIN_WINDOW_S;
+    /* libsodium's "interactive" argon2id profile: 2 passes, 64 MiB. */
+    c->pw_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    c->pw_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    c->shutdown_grace = 10;
+}
+
+static int set_str(char *dst, size_t n, const char *v, const char *key, struct err *e)
+{
+    if (strlen(v) >= n)
+        return err_field(e, key, "too long");
+    util_strlcpy(dst, v, n);
+    return 0;
+}
+
+static int set_int(int *dst, const char *v, long long min, long long max, const char *key,
+                   struct err *e)
+{
+    long long x;
+    if (!util_parse_int(v, min, max, &x))
+        return err_field(e, key, "must be an integer from %lld to %lld", min, max);
+    *dst = (int)x;
+    return 0;
+}
+
+int cfg_set(struct cfg *c, const char *k, const char *v, struct err *e)
+{
+    if (!strcmp(k, "data"))
+        return set_str(c->data_dir, sizeof(c->data_dir), v, k, e);
+    if (!strcmp(k, "listen"))
+        return set_str(c->listen, sizeof(c->listen), v, k, e);
+    if (!strcmp(k, "share_dir"))
+        return set_str(c->share_dir, sizeof(c->share_dir), v, k, e);
+    if (!strcmp(k, "tls_cert"))
+        return set_str(c->tls_cert, sizeof(c->tls_cert), v, k, e);
+    if (!strcmp(k, "tls_key"))
+        return set_str(c->tls_key, sizeof(c->tls_key), v, k, e);
+    if (!strcmp(k, "threads"))
+        return set_int(&c->threads, v, 0, 256, k, e);
+    if (!strcmp(k, "session_ttl"))
+        return set_int(&c->session_ttl, v, 60, 30 * 24 * 3600, k, e);
+    if (!strcmp(k, "token_days"))
+        return set_int(&c->token_days_default, v, 1, LIMIT_TOKEN_DAYS_MAX, k, e);
+    if (!strcmp(k, "login_fail_account"))
+        return set_int(&c->login_fail_account, v, 1, 1000, k, e);
+    if (!strcmp(k, "login_fail_address"))
+        return set_int(&c->login_fail_address, v, 1, 100000, k, e);
+    if (!strcmp(k, "login_window"))
+        return set_int(&c->login_window, v, 1, 24 * 3600, k, e);
+    if (!strcmp(k, "shutdown_grace"))
+        return set_int(&c->shutdown_grace, v, 0, 600, k, e);
+    if (!strcmp(k, "argon2_memlimit")) {
+        long long x;
+        if (!util_parse_int(v, crypto_pwhash_MEMLIMIT_MIN, 4LL << 30, &x))
+            return err_field(e, k, "must be bytes from %d to 4 GiB", crypto_pwhash_MEMLIMIT_MIN);
+        c->pw_memlimit = x;
+        return 0;
+    }
+    if (!strcmp(k, "argon2_opslimit")) {
+        long long x;
+        if (!util_parse_int(v, 1, 64, &x))
+            return err_field(e, k, "must be an integer from 1 to 64");
+        c->pw_opslimit = x;
+        return 0;
+    }
+    if (!strcmp(k, "log_level")) {
+        if (!strcmp(v, "debug") || !strcmp(v, "info")) {
+            c->log_debug = !strcmp(v, "debug");
+            return 0;
+        }
+        return err_field(e, k, "must be debug or info");
+    }
+    return err_field(e, k, "unknown key");
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+int cfg_load(struct cfg *c, const char *path, struct err *e)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return err_set(e, ERR_IO, "cannot open config '%s'", path);
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (*s == '\0')
+            continue;
+        char *eq = strchr(s, '=');
+        char where[64];
+        snprintf(where, sizeof(where), "line %d", lineno);
+        if (eq == NULL) {
+            rc = err_field(e, where, "expected key = value");
+            continue;
+        }
+        *eq = '\0';
+        struct err one;
+        err_init(&one);
+        if (cfg_set(c, trim(s), trim(eq + 1), &one) != 0) {
+            char f2[192];
+            snprintf(f2, sizeof(f2), "%s: %s", where, one.nfields ? one.fields[0].field : "");
+            rc = err_field(e, f2, "%s", one.nfields ? one.fields[0].reason : "invalid");
+        }
+    }
+    fclose(f);
+    if (rc)
+        err_set(e, ERR_INVALID, "invalid config '%s'", path);
+    return rc;
+}

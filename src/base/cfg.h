@@ -1,0 +1,41 @@
+/*
+ * cfg.h - daemon configuration: defaults, then the config file, then flags.
+ *
+ * The file format is one "key = value" per line; '#' starts a comment;
+ * blank lines are ignored; unknown keys are an error (a typo must not
+ * silently leave a default in place). Every key is documented in the
+ * README's "Configuration" section.
+ */
+#ifndef ISAC_CFG_H
+#define ISAC_CFG_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct cfg {
+    char data_dir[1024];     /* data: the data directory (store, logs) */
+    char listen[256];        /* listen: ADDR:PORT, default 127.0.0.1:8080 */
+    char share_dir[1024];    /* share_dir: where web/ and api/ live */
+    char tls_cert[1024];     /* tls_cert: PEM certificate chain; TLS when set with tls_key */
+    char tls_key[1024];      /* tls_key: PEM private key */
+    int threads;             /* threads: HTTP worker threads, 0 = one per core */
+    int session_ttl;         /* session_ttl: seconds a login session lasts */
+    int token_days_default;  /* token_days: default API token lifetime in days */
+    int login_fail_account;  /* login_fail_account: failures per account per window */
+    int login_fail_address;  /* login_fail_address: failures per address per window */
+    int login_window;        /* login_window: throttling window in seconds */
+    long long pw_memlimit;   /* argon2_memlimit: argon2id memory in bytes */
+    long long pw_opslimit;   /* argon2_opslimit: argon2id passes */
+    int shutdown_grace;      /* shutdown_grace: seconds to let requests finish */
+    bool log_debug;          /* log_level = debug|info */
+};
+
+/* Fill with defaults; share_dir defaults to the build-time ISAC_SHARE_DIR. */
+void cfg_defaults(struct cfg *c);
+/* Read a config file over c. ERR_INVALID with field "line N: key". */
+int cfg_load(struct cfg *c, const char *path, struct err *e);
+/* Apply one key = value (also used for --set KEY=VALUE style flags). */
+int cfg_set(struct cfg *c, const char *key, const char *value, struct err *e);
+
+#endif

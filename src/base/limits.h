@@ -1,0 +1,46 @@
+/*
+ * limits.h - every ceiling isac enforces, in one place.
+ *
+ * A client can never grow the daemon's memory past these. Limits that apply
+ * before authentication are tighter than those after it. The README's
+ * "Limits" section lists them; keep both in step.
+ */
+#ifndef ISAC_LIMITS_H
+#define ISAC_LIMITS_H
+
+#define LIMIT_HEADER_BYTES      (16 * 1024)   /* all request headers together */
+#define LIMIT_BODY_BYTES        (1024 * 1024) /* any request body */
+#define LIMIT_BODY_UNAUTH_BYTES (8 * 1024)    /* body before authentication (login) */
+#define LIMIT_MEMBER_BODY_BYTES (64 * 1024)   /* bodies of the member endpoints */
+#define LIMIT_URL_BYTES         4096
+#define LIMIT_JSON_DEPTH        32
+
+#define LIMIT_NAME_CHARS        200  /* organisation and display names */
+#define LIMIT_LOGIN_MIN         3
+#define LIMIT_LOGIN_MAX         64
+#define LIMIT_PASSWORD_MIN      12   /* bytes */
+#define LIMIT_PASSWORD_MAX      1024 /* bytes */
+#define LIMIT_EMAIL_MAX         254
+#define LIMIT_CONTACTS          20
+#define LIMIT_CONTACT_VALUE     512
+#define LIMIT_CONTACT_LABEL     100
+#define LIMIT_SECTORS           64
+#define LIMIT_SECTOR_CODE       32
+#define LIMIT_TOKEN_NAME        100
+#define LIMIT_TOKEN_DAYS_MAX    365
+#define LIMIT_TOKEN_DAYS_DEFAULT 90
+#define LIMIT_QUERY_CHARS       200  /* q= search strings */
+
+#define LIMIT_PAGE_DEFAULT      50
+#define LIMIT_PAGE_MAX          200
+
+#define LIMIT_ERR_FIELDS        32   /* validation errors reported per request */
+
+/* Login throttling: failures counted in a sliding window. */
+#define LIMIT_LOGIN_FAIL_ACCOUNT 5
+#define LIMIT_LOGIN_FAIL_ADDRESS 20
+#define LIMIT_LOGIN_WINDOW_S     (15 * 60)
+
+#define LIMIT_SESSION_TTL_S      (12 * 60 * 60)
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * util.h - small helpers with no better home: time, ids, text.
+ */
+#ifndef ISAC_UTIL_H
+#define ISAC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define UTIL_UUID_LEN 36   /* "xxxxxxxx-xxxx-7xxx-yxxx-xxxxxxxxxxxx" */
+#define UTIL_TIME_LEN 20   /* "2026-11-21T22:50:00Z" */
+
+/* Wall-clock milliseconds since the epoch. */
+int64_t util_now_ms(void);
+/* Monotonic milliseconds, for durations. */
+int64_t util_mono_ms(void);
+
+/* Format seconds since the epoch as RFC 3339 UTC into out[UTIL_TIME_LEN+1]. */
+void util_time_fmt(int64_t t, char out[UTIL_TIME_LEN + 1]);
+
+/*
+ * A UUIDv7 (RFC 9562): 48-bit millisecond time, then random bits, so ids
+ * sort by creation time, which makes them usable as pagination keys.
+ * out must hold UTIL_UUID_LEN + 1 bytes.
+ */
+void util_uuid7(char out[UTIL_UUID_LEN + 1]);
+/* True if s is a lower-case canonical UUID string. */
+bool util_is_uuid(const char *s);
+
+/* Number of Unicode code points in a valid UTF-8 string. */
+size_t util_utf8_chars(const char *s);
+/* True if the n bytes at s are valid UTF-8 (no overlongs, no surrogates). */
+bool util_utf8_valid(const char *s, size_t n);
+
+/* strdup that aborts on out-of-memory (small internal allocations only). */
+char *xstrdup(const char *s);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+
+/* Constant-time comparison of two NUL-terminated strings. */
+bool util_streq_ct(const char *a, const char *b);
+
+/* Copy src into dst of size n, truncating; always NUL-terminates. */
+void util_strlcpy(char *dst, const char *src, size_t n);
+
+/* Parse a decimal integer in [min, max]; whole string must match. */
+bool util_parse_int(const char *s, long long min, long long max, long long *out);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * http.h - the libmicrohttpd glue: one server, requests, responses.
+ *
+ * The server reads each request's headers and body (within the limits of
+ * base/limits.h), then calls the handler once with the whole request. The
+ * handler must answer with exactly one http_respond_*() call. Errors are
+ * answered as application/problem+json (RFC 9457) by http_respond_problem().
+ * Every response carries the security headers; the access log line is
+ * written when the response has been sent.
+ *
+ * Threads: libmicrohttpd's epoll thread pool; the handler runs on a pool
+ * thread and may block (store, argon2id), so the pool is sized above the
+ * core count.
+ */
+#ifndef ISAC_HTTP_H
+#define ISAC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "base/cfg.h"
+#include "base/err.h"
+
+struct http_server;
+struct http_req;
+
+typedef void http_handler_fn(struct http_req *req, void *ud);
+
+/*
+ * Start serving cfg->listen (TLS when cfg->tls_cert and tls_key are set).
+ * handler(req, ud) is called for every complete request.
+ */
+int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn *handler,
+               void *ud, struct err *e);
+/* The port actually bound (useful with port 0). */
+int http_port(const struct http_server *srv);
+/*
+ * Stop accepting, let in-flight requests finish (up to grace seconds),
+ * close everything and free the server.
+ */
+void http_stop(struct http_server *srv, int grace);
+
+/* ---- the request (borrowed pointers are valid until the response is sent) ---- */
+
+const char *http_req_method(const struct http_req *r);
+const char *http_req_path(const struct http_req *r);
+/* Header value (case-insensitive name) or NULL. */
+const char *http_req_header(const struct http_req *r, const char *name);
+/* Decoded query argument or NULL. */
+const char *http_req_query(const struct http_req *r, const char *name);
+const char *http_req_cookie(const struct http_req *r, const char *name);
+/* The body (NUL-terminated; len excludes the NUL). */
+const char *http_req_body(const struct http_req *r, size_t *len);
+const char *http_req_remote(const struct http_req *r);
+bool http_req_tls(const struct http_req *r);
+/* Name the authenticated user for the access log (copied). */
+void http_req_set_user(struct http_req *r, const char *login);
+
+/* ---- responses: exactly one per request ---- */
+
+/* Add a header to the response that will be sent (copied). */
+void http_add_header(struct http_req *r, const char *name, const char *value);
+/* Send JSON (takes the reference to body). */
+void http_respond_json(struct http_req *r, int status, json_t *body);
+/* Send a body as is. */
+void http_respond_raw(struct http_req *r, int status, const char *ctype, const char *body,
+                      size_t len);
+/* 204 No Content (or another status with an empty body). */
+void http_respond_empty(struct http_req *r, int status);
+/* problem+json from e (code, detail, fields, retry_after). */
+void http_respond_problem(struct http_req *r, const struct err *e);
+/* Serve a file under root (path already checked by the caller); 404 if missing. */
+void http_respond_file(struct http_req *r, const char *root, const char *relpath);
+
+#endif

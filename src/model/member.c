@@ -1,0 +1,606 @@
+/*
+ * member.c - validation of member objects; see member.h.
+ *
+ * Every check walks the whole input and reports each faulty field, so a
+ * form can show all its errors at once. Nothing here touches the store.
+ */
+#include "member.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/util.h"
+
+static const char *const role_codes[] = {"member", "analyst", "org_admin", "admin", "auditor"};
+static const char *const org_kinds[] = {"operator", "sector_hub", "coordinator",
+                                        "ministry", "agency",     "vendor"};
+static const char *const contact_types[] = {"email", "phone", "webhook", "url"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+    if (s == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], s))
+            return true;
+    return false;
+}
+
+unsigned model_role_bit(const char *code)
+{
+    for (size_t i = 0; code && i < NELEM(role_codes); i++)
+        if (!strcmp(role_codes[i], code))
+            return 1u << i;
+    return 0;
+}
+
+json_t *model_roles_json(unsigned roles)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < NELEM(role_codes); i++)
+        if (roles & (1u << i))
+            json_array_append_new(a, json_string(role_codes[i]));
+    return a;
+}
+
+bool model_org_kind_valid(const char *k) { return in_list(org_kinds, NELEM(org_kinds), k); }
+
+bool model_locale_valid(const char *l) { return l && (!strcmp(l, "ja") || !strcmp(l, "en")); }
+
+bool model_vocab_has(const struct model_vocab *v, const char *code)
+{
+    return v && in_list(v->codes, v->n, code);
+}
+
+/* ---- field helpers ---- */
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "unknown";
+}
+
+/* Reject keys not in allowed (a NULL-terminated list). */
+static void check_unknown(const json_t *in, const char *prefix, const char *const *allowed,
+                          struct err *e)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)in, k, v)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (!strcmp(*a, k))
+                ok = true;
+        if (!ok) {
+            char f[96];
+            snprintf(f, sizeof(f), "%s%s", prefix, k);
+            err_field(e, f, "unknown field");
+        }
+    }
+}
+
+/*
+ * A string field of at most max code points with no control characters.
+ * Returns the value or NULL (absent, or reported as invalid).
+ */
+static const char *text_field(const json_t *v, const char *field, size_t max, bool required,
+                              struct err *e)
+{
+    if (v == NULL) {
+        if (required)
+            err_field(e, field, "required");
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        err_field(e, field, "must be a string, not %s", type_name(v));
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    size_t n = util_utf8_chars(s);
+    if (json_string_length(v) != strlen(s)) {
+        err_field(e, field, "must not contain NUL");
+        return NULL;
+    }
+    if (n > max) {
+        err_field(e, field, "too long: %zu characters, at most %zu", n, max);
+        return NULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            err_field(e, field, "must not contain control characters");
+            return NULL;
+        }
+    return s;
+}
+
+/* Text that must not be blank after trimming ASCII spaces. */
+static bool blank(const char *s)
+{
+    for (; s && *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+static int bool_field(const json_t *v, const char *field, struct err *e)
+{
+    if (v && !json_is_boolean(v))
+        err_field(e, field, "must be a boolean, not %s", type_name(v));
+    return 0;
+}
+
+/* {"ja","en"}: at least one non-blank on create; each at most LIMIT_NAME_CHARS. */
+static json_t *name_field(const json_t *v, const char *field, bool required, struct err *e)
+{
+    if (v == NULL) {
+        if (required)
+            err_field(e, field, "required");
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        err_field(e, field, "must be an object with \"ja\" and \"en\", not %s", type_name(v));
+        return NULL;
+    }
+    char fj[96], fe[96], pre[96];
+    snprintf(fj, sizeof(fj), "%s.ja", field);
+    snprintf(fe, sizeof(fe), "%s.en", field);
+    snprintf(pre, sizeof(pre), "%s.", field);
+    static const char *const allowed[] = {"ja", "en", NULL};
+    check_unknown(v, pre, allowed, e);
+    size_t before = e->nfields;
+    const char *ja = text_field(json_object_get(v, "ja"), fj, LIMIT_NAME_CHARS, false, e);
+    const char *en = text_field(json_object_get(v, "en"), fe, LIMIT_NAME_CHARS, false, e);
+    if (e->nfields != before)
+        return NULL;
+    if (!required) {
+        /* A patch changes only the languages it names; neither may be blanked. */
+        json_t *o = json_object();
+        if (ja && blank(ja))
+            err_field(e, fj, "must not be blank");
+        else if (ja)
+            json_object_set_new(o, "ja", json_string(ja));
+        if (en && blank(en))
+            err_field(e, fe, "must not be blank");
+        else if (en)
+            json_object_set_new(o, "en", json_string(en));
+        return o;
+    }
+    if (blank(ja) && blank(en)) {
+        err_field(e, field, "give a name in Japanese or English (or both)");
+        return NULL;
+    }
+    /* A missing language falls back to the other, so every view has a name. */
+    return json_pack("{s:s,s:s}", "ja", blank(ja) ? en : ja, "en", blank(en) ? ja : en);
+}
+
+/* ---- roles ---- */
+
+int model_roles_parse(const json_t *arr, const char *field, unsigned *out, struct err *e)
+{
+    *out = 0;
+    if (!json_is_array(arr))
+        return err_field(e, field, "must be an array of role codes");
+    if (json_array_size(arr) == 0)
+        return err_field(e, field, "give at least one role");
+    if (json_array_size(arr) > 8)
+        return err_field(e, field, "too many roles");
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        char f[96];
+        snprintf(f, sizeof(f), "%s[%zu]", field, i);
+        unsigned bit = model_role_bit(json_string_value(v));
+        if (!bit)
+            err_field(e, f, "unknown role: must be member, analyst, org_admin, admin or auditor");
+        *out |= bit;
+    }
+    return e->code;
+}
+
+/* ---- sectors ---- */
+
+int model_sector_check(const json_t *in, enum model_mode mode, json_t **out, struct err *e)
+{
+    if (!json_is_object(in))
+        return err_field(e, "", "body must be a JSON object");
+    static const char *const c_allowed[] = {"code", "name", NULL};
+    static const char *const p_allowed[] = {"name", "disabled", NULL};
+    check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
+    json_t *o = json_object();
+    if (mode == MODEL_CREATE) {
+        const char *code =
+            text_field(json_object_get(in, "code"), "code", LIMIT_SECTOR_CODE, true, e);
+        if (code) {
+            bool ok = *code >= 'a' && *code <= 'z';
+            for (const char *p = code; *p; p++)
+                ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+            if (!ok)
+                err_field(e, "code", "must start with a-z and use only a-z, 0-9 and _");
+            else
+                json_object_set_new(o, "code", json_string(code));
+        }
+    }
+    json_t *name = name_field(json_object_get(in, "name"), "name", mode == MODEL_CREATE, e);
+    if (name)
+        json_object_set_new(o, "name", name);
+    if (mode == MODEL_PATCH) {
+        json_t *d = json_object_get(in, "disabled");
+        bool_field(d, "disabled", e);
+        if (json_is_boolean(d))
+            json_object_set(o, "disabled", d);
+    }
+    if (e->code) {
+        json_decref(o);
+        return e->code;
+    }
+    *out = o;
+    return 0;
+}
+
+/* ---- organisations ---- */
+
+static bool email_valid(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (at == NULL || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.'))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p))
+            return false;
+    return at[1] != '.' && s[strlen(s) - 1] != '.';
+}
+
+static bool url_valid(const char *s, bool https_only)
+{
+    if (!strncmp(s, "https://", 8))
+        s += 8;
+    else if (!https_only && !strncmp(s, "http://", 7))
+        s += 7;
+    else
+        return false;
+    if (*s == '\0' || *s == '/')
+        return false;
+    for (; *s; s++)
+        if (isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+static bool phone_valid(const char *s)
+{
+    int digits = 0;
+    for (const char *p = s; *p; p++) {
+        if (isdigit((unsigned char)*p))
+            digits++;
+        else if (!strchr("+-() .", *p))
+            return false;
+    }
+    return digits >= 3 && digits <= 20;
+}
+
+static json_t *contacts_field(const json_t *v, struct err *e)
+{
+    if (!json_is_array(v)) {
+        err_field(e, "contacts", "must be an array");
+        return NULL;
+    }
+    if (json_array_size(v) > LIMIT_CONTACTS) {
+        err_field(e, "contacts", "too many: %zu, at most %d", json_array_size(v), LIMIT_CONTACTS);
+        return NULL;
+    }
+    json_t *arr = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(v, i, c)
+    {
+        char f[96], pre[64];
+        snprintf(pre, sizeof(pre), "contacts[%zu]", i);
+        if (!json_is_object(c)) {
+            err_field(e, pre, "must be an object with type and value");
+            continue;
+        }
+        static const char *const allowed[] = {"type", "value", "label", NULL};
+        char pre2[72];
+        snprintf(pre2, sizeof(pre2), "%s.", pre);
+        check_unknown(c, pre2, allowed, e);
+        snprintf(f, sizeof(f), "%s.type", pre);
+        const char *type = text_field(json_object_get(c, "type"), f, 16, true, e);
+        if (type && !in_list(contact_types, NELEM(contact_types), type)) {
+            err_field(e, f, "must be email, phone, webhook or url");
+            type = NULL;
+        }
+        snprintf(f, sizeof(f), "%s.value", pre);
+        const char *value = text_field(json_object_get(c, "value"), f, LIMIT_CONTACT_VALUE, true, e);
+        if (value && type) {
+            if (!strcmp(type, "email") && !email_valid(value))
+                err_field(e, f, "not an e-mail address");
+            else if (!strcmp(type, "phone") && !phone_valid(value))
+                err_field(e, f, "not a phone number");
+            else if (!strcmp(type, "webhook") && !url_valid(value, true))
+                err_field(e, f, "a webhook must be an https:// URL");
+            else if (!strcmp(type, "url") && !url_valid(value, false))
+                err_field(e, f, "not an http(s) URL");
+        }
+        snprintf(f, sizeof(f), "%s.label", pre);
+        const char *label = text_field(json_object_get(c, "label"), f, LIMIT_CONTACT_LABEL, false, e);
+        if (type && value) {
+            json_t *o = json_pack("{s:s,s:s}", "type", type, "value", value);
+            if (label && !blank(label))
+                json_object_set_new(o, "label", json_string(label));
+            json_array_append_new(arr, o);
+        }
+    }
+    return arr;
+}
+
+static json_t *sectors_field(const json_t *v, const struct model_vocab *sectors, struct err *e)
+{
+    if (!json_is_array(v)) {
+        err_field(e, "sectors", "must be an array of sector codes");
+        return NULL;
+    }
+    if (json_array_size(v) > LIMIT_SECTORS) {
+        err_field(e, "sectors", "too many sectors");
+        return NULL;
+    }
+    json_t *arr = json_array();
+    size_t i, j;
+    json_t *s;
+    json_array_foreach(v, i, s)
+    {
+        char f[64];
+        snprintf(f, sizeof(f), "sectors[%zu]", i);
+        const char *code = json_string_value(s);
+        if (!model_vocab_has(sectors, code)) {
+            err_field(e, f, "unknown sector code");
+            continue;
+        }
+        bool dup = false;
+        json_t *t;
+        json_array_foreach(arr, j, t) dup = dup || !strcmp(json_string_value(t), code);
+        if (dup)
+            err_field(e, f, "listed twice");
+        else
+            json_array_append_new(arr, json_string(code));
+    }
+    return arr;
+}
+
+int model_org_check(const json_t *in, enum model_mode mode, const struct model_vocab *sectors,
+                    const struct model_vocab *tiers, json_t **out, struct err *e)
+{
+    if (!json_is_object(in))
+        return err_field(e, "", "body must be a JSON object");
+    static const char *const c_allowed[] = {"name", "kind", "sectors", "tier", "contacts", NULL};
+    static const char *const p_allowed[] = {"name",     "kind",     "sectors", "tier",
+                                            "contacts", "disabled", NULL};
+    check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
+    bool req = mode == MODEL_CREATE;
+    json_t *o = json_object();
+
+    json_t *name = name_field(json_object_get(in, "name"), "name", req, e);
+    if (name)
+        json_object_set_new(o, "name", name);
+
+    const char *kind = text_field(json_object_get(in, "kind"), "kind", 32, req, e);
+    if (kind && !model_org_kind_valid(kind))
+        err_field(e, "kind",
+                  "must be operator, sector_hub, coordinator, ministry, agency or vendor");
+    else if (kind)
+        json_object_set_new(o, "kind", json_string(kind));
+
+    json_t *sv = json_object_get(in, "sectors");
+    json_t *sec = sv ? sectors_field(sv, sectors, e) : (req ? json_array() : NULL);
+    if (sec)
+        json_object_set_new(o, "sectors", sec);
+
+    const char *tier = text_field(json_object_get(in, "tier"), "tier", 32, req, e);
+    if (tier && !model_vocab_has(tiers, tier))
+        err_field(e, "tier", "unknown tier code");
+    else if (tier)
+        json_object_set_new(o, "tier", json_string(tier));
+
+    json_t *cv = json_object_get(in, "contacts");
+    json_t *contacts = cv ? contacts_field(cv, e) : (req ? json_array() : NULL);
+    if (contacts)
+        json_object_set_new(o, "contacts", contacts);
+
+    if (mode == MODEL_PATCH) {
+        json_t *d = json_object_get(in, "disabled");
+        bool_field(d, "disabled", e);
+        if (json_is_boolean(d))
+            json_object_set(o, "disabled", d);
+    }
+    if (e->code) {
+        json_decref(o);
+        return e->code;
+    }
+    *out = o;
+    return 0;
+}
+
+/* ---- users ---- */
+
+int model_login_norm(const char *in, const char *field, char *out, size_t outsz, struct err *e)
+{
+    size_t n = strlen(in);
+    if (n < LIMIT_LOGIN_MIN || n > LIMIT_LOGIN_MAX || n >= outsz)
+        return err_field(e, field, "must be %d to %d characters", LIMIT_LOGIN_MIN,
+                         LIMIT_LOGIN_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)tolower((unsigned char)in[i]);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("._@-", c)))
+            return err_field(e, field, "may use only a-z, 0-9, '.', '_', '@' and '-'");
+        out[i] = c;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int model_password_check(const char *pw, const char *field, struct err *e)
+{
+    size_t n = strlen(pw);
+    if (n < LIMIT_PASSWORD_MIN)
+        return err_field(e, field, "too short: at least %d characters", LIMIT_PASSWORD_MIN);
+    if (n > LIMIT_PASSWORD_MAX)
+        return err_field(e, field, "too long: at most %d bytes", LIMIT_PASSWORD_MAX);
+    return 0;
+}
+
+int model_user_check(const json_t *in, enum model_mode mode, json_t **out, struct err *e)
+{
+    if (!json_is_object(in))
+        return err_field(e, "", "body must be a JSON object");
+    static const char *const c_allowed[] = {"login", "display_name", "org_id", "roles",
+                                            "locale", "email", "password", NULL};
+    static const char *const p_allowed[] = {"display_name", "roles", "locale", "email",
+                                            "disabled", "password", NULL};
+    bool req = mode == MODEL_CREATE;
+    check_unknown(in, "", req ? c_allowed : p_allowed, e);
+    json_t *o = json_object();
+
+    if (req) {
+        const char *login = text_field(json_object_get(in, "login"), "login", 256, true, e);
+        char norm[LIMIT_LOGIN_MAX + 1];
+        if (login && model_login_norm(login, "login", norm, sizeof(norm), e) == 0)
+            json_object_set_new(o, "login", json_string(norm));
+        const char *org = text_field(json_object_get(in, "org_id"), "org_id", 64, true, e);
+        if (org && !util_is_uuid(org))
+            err_field(e, "org_id", "not an organisation id");
+        else if (org)
+            json_object_set_new(o, "org_id", json_string(org));
+    }
+    const char *dn =
+        text_field(json_object_get(in, "display_name"), "display_name", LIMIT_NAME_CHARS, req, e);
+    if (dn && blank(dn))
+        err_field(e, "display_name", "must not be blank");
+    else if (dn)
+        json_object_set_new(o, "display_name", json_string(dn));
+
+    json_t *rv = json_object_get(in, "roles");
+    unsigned roles = 0;
+    if (rv || req) {
+        if (rv == NULL)
+            err_field(e, "roles", "required");
+        else if (model_roles_parse(rv, "roles", &roles, e) == 0)
+            json_object_set_new(o, "roles", model_roles_json(roles));
+    }
+
+    const char *loc = text_field(json_object_get(in, "locale"), "locale", 8, false, e);
+    if (loc && !model_locale_valid(loc))
+        err_field(e, "locale", "must be ja or en");
+    else if (loc || req)
+        json_object_set_new(o, "locale", json_string(loc ? loc : "ja"));
+
+    json_t *ev = json_object_get(in, "email");
+    if (json_is_null(ev)) {
+        json_object_set_new(o, "email", json_null());
+    } else if (ev) {
+        const char *em = text_field(ev, "email", LIMIT_EMAIL_MAX, false, e);
+        if (em && !email_valid(em))
+            err_field(e, "email", "not an e-mail address");
+        else if (em)
+            json_object_set_new(o, "email", json_string(em));
+    } else if (req) {
+        json_object_set_new(o, "email", json_null());
+    }
+
+    json_t *pv = json_object_get(in, "password");
+    if (pv || req) {
+        if (pv == NULL)
+            err_field(e, "password", "required");
+        else if (!json_is_string(pv))
+            err_field(e, "password", "must be a string");
+        else if (json_string_length(pv) != strlen(json_string_value(pv)))
+            err_field(e, "password", "must not contain NUL");
+        else if (model_password_check(json_string_value(pv), "password", e) == 0)
+            json_object_set(o, "password", pv);
+    }
+
+    if (mode == MODEL_PATCH) {
+        json_t *d = json_object_get(in, "disabled");
+        bool_field(d, "disabled", e);
+        if (json_is_boolean(d))
+            json_object_set(o, "disabled", d);
+    }
+    if (e->code) {
+        json_decref(o);
+        return e->code;
+    }
+    *out = o;
+    return 0;
+}
+
+/* ---- tokens ---- */
+
+int model_token_check(const json_t *in, enum model_mode mode, int default_days, json_t **out,
+                      struct err *e)
+{
+    if (!json_is_object(in))
+        return err_field(e, "", "body must be a JSON object");
+    static const char *const c_allowed[] = {"name", "expires_in_days", "user_id", NULL};
+    static const char *const p_allowed[] = {"name", NULL};
+    bool req = mode == MODEL_CREATE;
+    check_unknown(in, "", req ? c_allowed : p_allowed, e);
+    json_t *o = json_object();
+    const char *name = text_field(json_object_get(in, "name"), "name", LIMIT_TOKEN_NAME, true, e);
+    if (name && blank(name))
+        err_field(e, "name", "must not be blank");
+    else if (name)
+        json_object_set_new(o, "name", json_string(name));
+    if (req) {
+        json_t *d = json_object_get(in, "expires_in_days");
+        json_int_t days = default_days;
+        if (d && !json_is_integer(d))
+            err_field(e, "expires_in_days", "must be an integer");
+        else if (d && (json_integer_value(d) < 1 ||
+                       json_integer_value(d) > LIMIT_TOKEN_DAYS_MAX))
+            err_field(e, "expires_in_days", "must be from 1 to %d", LIMIT_TOKEN_DAYS_MAX);
+        else if (d)
+            days = json_integer_value(d);
+        json_object_set_new(o, "expires_in_days", json_integer(days));
+        json_t *u = json_object_get(in, "user_id");
+        const char *uid = text_field(u, "user_id", 64, false, e);
+        if (uid && !util_is_uuid(uid))
+            err_field(e, "user_id", "not a user id");
+        else if (uid)
+            json_object_set_new(o, "user_id", json_string(uid));
+    }
+    if (e->code) {
+        json_decref(o);
+        return e->code;
+    }
+    *out = o;
+    return 0;
+}
+
+json_t *model_merge(const json_t *cur, const json_t *patch)
+{
+    json_t *m = json_deep_copy(cur);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)patch, k, v)
+    {
+        json_t *old = json_object_get(m, k);
+        if (json_is_object(v) && json_is_object(old))
+            json_object_update(old, v);
+        else
+            json_object_set(m, k, v);
+    }
+    return m;
+}

@@ -1,0 +1,1247 @@
+/*
+ * sqlite.c - the embedded SQLite backend of store.h.
+ *
+ * Durability: WAL journal with synchronous=FULL. In WAL mode NORMAL only
+ * guarantees durability against application crashes; a power loss can
+ * roll back the last transactions. FULL fsyncs the WAL on every commit, so
+ * what the API acknowledged survives kill -9 and power loss.
+ *
+ * Concurrency: one connection per concurrent caller, pooled, each with its
+ * own cache of prepared statements (keyed by the SQL string's address: the
+ * SQL is always a static string). Readers never block (WAL). Writers take
+ * a process-wide mutex before BEGIN IMMEDIATE so threads of this process
+ * queue on the mutex instead of spinning in SQLite's busy handler; the
+ * busy timeout remains for other processes (the CLI works while the daemon
+ * runs).
+ *
+ * Schema: versioned migrations in migrations[] below; schema N is the
+ * result of applying migrations[0..N-1]. meta.schema_version records it.
+ * A store with a higher version than this build knows is refused.
+ * Timestamps are stored as integer seconds (UTC) and rendered to RFC 3339
+ * by SQL, so comparisons and ordering are numeric.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "model/member.h"
+#include "store_int.h"
+
+#define SQ_BUSY_MS 10000
+#define SQ_CACHE 96
+
+#define TS(col) "strftime('%Y-%m-%dT%H:%M:%SZ'," col ",'unixepoch')"
+
+struct sq_conn {
+    sqlite3 *db;
+    int ncache;
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[SQ_CACHE];
+    struct sq_conn *next;
+};
+
+struct sq_store {
+    struct store base; /* must be first */
+    char path[1100];
+    pthread_mutex_t mu;       /* guards idle */
+    struct sq_conn *idle;     /* connections not in use */
+    pthread_mutex_t write_mu; /* one writer of this process at a time */
+    int schema;
+};
+
+static struct sq_store *sq(struct store *st)
+{
+    if (st->ops != &store__sqlite_ops)
+        abort(); /* BUG: a store of another backend reached sqlite.c */
+    return (struct sq_store *)st;
+}
+
+/* ---- migrations ---- */
+
+static const char *const migrations[] = {
+    /* 1: members */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE sectors(code TEXT PRIMARY KEY, name_ja TEXT NOT NULL, name_en TEXT NOT NULL,"
+    " position INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tiers(code TEXT PRIMARY KEY, name_ja TEXT NOT NULL, name_en TEXT NOT NULL,"
+    " position INTEGER NOT NULL);"
+    "CREATE TABLE orgs(id TEXT PRIMARY KEY, name_ja TEXT NOT NULL, name_en TEXT NOT NULL,"
+    " kind TEXT NOT NULL, tier TEXT NOT NULL REFERENCES tiers(code),"
+    " contacts TEXT NOT NULL DEFAULT '[]', disabled INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE org_sectors(org_id TEXT NOT NULL REFERENCES orgs(id),"
+    " sector TEXT NOT NULL REFERENCES sectors(code), PRIMARY KEY(org_id, sector)) WITHOUT ROWID;"
+    "CREATE INDEX org_sectors_sector ON org_sectors(sector, org_id);"
+    "CREATE TABLE users(id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE,"
+    " display_name TEXT NOT NULL, org_id TEXT NOT NULL REFERENCES orgs(id),"
+    " roles INTEGER NOT NULL, locale TEXT NOT NULL, email TEXT, password_hash TEXT,"
+    " disabled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL, password_changed_at INTEGER);"
+    "CREATE INDEX users_org ON users(org_id, id);"
+    "CREATE TABLE tokens(id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+    " name TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_used_at INTEGER,"
+    " revoked_at INTEGER);"
+    "CREATE INDEX tokens_user ON tokens(user_id, id);"
+    "CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+    " csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE TABLE login_failures(key TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX login_failures_key ON login_failures(key, at);"
+    /* Reference data: DOMAIN.md §3 sectors and the Council's default tiers. */
+    "INSERT INTO sectors(code, name_ja, name_en, position) VALUES"
+    " ('ict','情報通信','Information and communication',1),"
+    " ('finance','金融','Financial services',2),"
+    " ('aviation','航空','Aviation',3),"
+    " ('airport','空港','Airports',4),"
+    " ('railway','鉄道','Railways',5),"
+    " ('electricity','電力','Electric power',6),"
+    " ('gas','ガス','Gas',7),"
+    " ('government','政府・行政サービス（地方公共団体を含む）',"
+    "  'Government and administrative services (incl. local government)',8),"
+    " ('medical','医療','Medical services',9),"
+    " ('water','水道','Water',10),"
+    " ('logistics','物流','Logistics',11),"
+    " ('chemical','化学','Chemical industry',12),"
+    " ('credit','クレジット','Credit card services',13),"
+    " ('petroleum','石油','Petroleum',14),"
+    " ('port','港湾','Ports',15);"
+    "INSERT INTO tiers(code, name_ja, name_en, position) VALUES"
+    " ('class1','第一類構成員','Class 1 member',1),"
+    " ('class2','第二類構成員','Class 2 member',2),"
+    " ('general','一般構成員','General member',3);",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "STORE_SCHEMA_VERSION out of step");
+
+/* ---- connections and statements ---- */
+
+static int sq_fail(sqlite3 *db, int rc, struct err *e, const char *what)
+{
+    int ext = db ? sqlite3_extended_errcode(db) : rc;
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return err_set(e, ERR_CONFLICT, "%s: already exists", what);
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return err_set(e, ERR_CONFLICT, "%s: refers to a missing object", what);
+    log_error("sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return err_set(e, ERR_STORE, "storage error");
+}
+
+static int conn_open(struct sq_store *s, bool create, struct sq_conn **out, struct err *e)
+{
+    struct sq_conn *c = xcalloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (rc == SQLITE_CANTOPEN)
+            err_set(e, ERR_STORE, "cannot open store '%s' (run 'isac init' first?)", s->path);
+        else
+            sq_fail(c->db, rc, e, "open");
+        sqlite3_close(c->db);
+        free(c);
+        return e->code;
+    }
+    sqlite3_busy_timeout(c->db, SQ_BUSY_MS);
+    sqlite3_extended_result_codes(c->db, 1);
+    char *msg = NULL;
+    rc = sqlite3_exec(c->db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                      NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: pragmas: %s", msg ? msg : "");
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        free(c);
+        return err_set(e, ERR_STORE, "storage error");
+    }
+    *out = c;
+    return 0;
+}
+
+static void conn_close(struct sq_conn *c)
+{
+    for (int i = 0; i < c->ncache; i++)
+        sqlite3_finalize(c->cache[i].st);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static int conn_get(struct sq_store *s, struct sq_conn **out, struct err *e)
+{
+    pthread_mutex_lock(&s->mu);
+    struct sq_conn *c = s->idle;
+    if (c)
+        s->idle = c->next;
+    pthread_mutex_unlock(&s->mu);
+    if (c) {
+        *out = c;
+        return 0;
+    }
+    return conn_open(s, false, out, e);
+}
+
+static void conn_put(struct sq_store *s, struct sq_conn *c)
+{
+    pthread_mutex_lock(&s->mu);
+    c->next = s->idle;
+    s->idle = c;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A cached, reset statement for sql (a static string). */
+static sqlite3_stmt *stmt(struct sq_conn *c, const char *sql, struct err *e)
+{
+    for (int i = 0; i < c->ncache; i++)
+        if (c->cache[i].sql == sql)
+            return c->cache[i].st;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(c->db, rc, e, "prepare");
+        return NULL;
+    }
+    if (c->ncache < SQ_CACHE) {
+        c->cache[c->ncache].sql = sql;
+        c->cache[c->ncache].st = st;
+        c->ncache++;
+    } else {
+        abort(); /* BUG: more distinct statements than SQ_CACHE; raise it */
+    }
+    return st;
+}
+
+static void done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static const char *jstr2(const json_t *o, const char *k1, const char *k2)
+{
+    const char *v = json_string_value(json_object_get(json_object_get(o, k1), k2));
+    return v ? v : "";
+}
+
+static int wbegin(struct sq_store *s, struct sq_conn *c, struct err *e)
+{
+    pthread_mutex_lock(&s->write_mu);
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        pthread_mutex_unlock(&s->write_mu);
+        return sq_fail(c->db, rc, e, "begin");
+    }
+    return 0;
+}
+
+static int wcommit(struct sq_store *s, struct sq_conn *c, struct err *e)
+{
+    int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(c->db, rc, e, "commit");
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    pthread_mutex_unlock(&s->write_mu);
+    return rc == SQLITE_OK ? 0 : e->code;
+}
+
+static void wrollback(struct sq_store *s, struct sq_conn *c)
+{
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->write_mu);
+}
+
+/* Step a write statement expecting SQLITE_DONE; ERR_NOTFOUND if it changed no row. */
+static int step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct err *e,
+                      const char *what)
+{
+    int rc = sqlite3_step(st);
+    int changes = sqlite3_changes(c->db);
+    done(st);
+    if (rc != SQLITE_DONE)
+        return sq_fail(c->db, rc, e, what);
+    if (need_change && changes == 0)
+        return err_set(e, ERR_NOTFOUND, "%s: not found", what);
+    return 0;
+}
+
+/* ---- open, close, migrate ---- */
+
+static int get_version(struct sq_conn *c, int *v, struct err *e)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+                                NULL);
+    if (rc != SQLITE_OK) {
+        /* no meta table: a new, empty database */
+        *v = 0;
+        return 0;
+    }
+    *v = 0;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = atoi((const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        sq_fail(c->db, rc, e, "schema version");
+    sqlite3_finalize(st);
+    return e->code;
+}
+
+static int migrate(struct sq_store *s, struct sq_conn *c, struct err *e)
+{
+    int v;
+    if (wbegin(s, c, e))
+        return e->code;
+    if (get_version(c, &v, e)) {
+        wrollback(s, c);
+        return e->code;
+    }
+    if (v > NMIGRATIONS) {
+        wrollback(s, c);
+        return err_set(e, ERR_VERSION,
+                       "the store '%s' has schema version %d, written by a newer isac; this "
+                       "isac knows up to version %d: refusing to touch it",
+                       s->path, v, NMIGRATIONS);
+    }
+    for (int i = v; i < NMIGRATIONS; i++) {
+        char *msg = NULL;
+        if (sqlite3_exec(c->db, migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
+            log_error("sqlite: migration %d: %s", i + 1, msg ? msg : "");
+            sqlite3_free(msg);
+            wrollback(s, c);
+            return err_set(e, ERR_STORE, "migration %d failed", i + 1);
+        }
+    }
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','%d')",
+             NMIGRATIONS);
+    if (v != NMIGRATIONS && sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        sq_fail(c->db, SQLITE_ERROR, e, "schema version");
+        wrollback(s, c);
+        return e->code;
+    }
+    if (wcommit(s, c, e))
+        return e->code;
+    if (v != NMIGRATIONS)
+        log_info("store migrated from schema %d to %d", v, NMIGRATIONS);
+    s->schema = NMIGRATIONS;
+    return 0;
+}
+
+static void sq_close(struct store *st);
+
+static int sq_open(struct store **out, const char *dir, bool create, struct err *e)
+{
+    if (sqlite3_threadsafe() == 0)
+        return err_set(e, ERR_STORE, "SQLite was built without thread support");
+    if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "cannot create data dir '%s': %s", dir, strerror(errno));
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return err_set(e, ERR_STORE, "no data dir '%s' (run 'isac init --data %s' first)", dir,
+                       dir);
+    struct sq_store *s = xcalloc(1, sizeof(*s));
+    s->base.ops = &store__sqlite_ops;
+    snprintf(s->path, sizeof(s->path), "%s/isac.db", dir);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    struct sq_conn *c;
+    if (conn_open(s, create, &c, e)) {
+        sq_close(&s->base);
+        return e->code;
+    }
+    if (migrate(s, c, e)) {
+        conn_close(c);
+        sq_close(&s->base);
+        return e->code;
+    }
+    conn_put(s, c);
+    *out = &s->base;
+    return 0;
+}
+
+static void sq_close(struct store *st)
+{
+    struct sq_store *s = sq(st);
+    struct sq_conn *c = s->idle;
+    while (c) {
+        struct sq_conn *n = c->next;
+        conn_close(c);
+        c = n;
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->write_mu);
+    free(s);
+}
+
+static int sq_schema_version(struct store *st) { return sq(st)->schema; }
+
+/* ---- generic helpers for reads ---- */
+
+/* Row-to-JSON converter: one per object kind. */
+typedef json_t *row_fn(sqlite3_stmt *st);
+
+/* Run a bound SELECT, collecting rows into a JSON array. */
+static int collect(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e)
+{
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, row(st));
+    done(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return sq_fail(c->db, rc, e, "select");
+    }
+    *out = arr;
+    return 0;
+}
+
+/* Run a bound SELECT expecting one row. */
+static int one(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e,
+               const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = row(st);
+        done(st);
+        return 0;
+    }
+    done(st);
+    if (rc == SQLITE_DONE)
+        return err_set(e, ERR_NOTFOUND, "%s not found", what);
+    return sq_fail(c->db, rc, e, "select");
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? v : "";
+}
+
+static json_t *col_json(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    json_t *j = v ? json_loads(v, 0, NULL) : NULL;
+    return j ? j : json_array();
+}
+
+static json_t *name_obj(sqlite3_stmt *st, int i)
+{
+    return json_pack("{s:s,s:s}", "ja", col(st, i), "en", col(st, i + 1));
+}
+
+/* Wrappers that take and return a pooled connection around fn. */
+#define WITH_CONN(s, c, e)                                                                        \
+    struct sq_conn *c;                                                                            \
+    if (conn_get((s), &c, (e)))                                                                   \
+        return (e)->code;
+
+/* ---- sectors and tiers ---- */
+
+static json_t *sector_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:s,s:o,s:b}", "code", col(st, 0), "name", name_obj(st, 1), "disabled",
+                     sqlite3_column_int(st, 3));
+}
+
+static const char SQL_SECTOR_LIST[] =
+    "SELECT code, name_ja, name_en, disabled FROM sectors WHERE (?1 OR disabled = 0)"
+    " ORDER BY position, code";
+static const char SQL_SECTOR_GET[] =
+    "SELECT code, name_ja, name_en, disabled FROM sectors WHERE code = ?1";
+static const char SQL_SECTOR_INSERT[] =
+    "INSERT INTO sectors(code, name_ja, name_en, position, disabled)"
+    " VALUES(?1, ?2, ?3, (SELECT COALESCE(MAX(position), 0) + 1 FROM sectors), 0)";
+static const char SQL_SECTOR_UPDATE[] =
+    "UPDATE sectors SET name_ja = ?2, name_en = ?3, disabled = ?4 WHERE code = ?1";
+
+static int sq_sector_list(struct store *st, bool inc, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_SECTOR_LIST, e);
+    if (q) {
+        sqlite3_bind_int(q, 1, inc);
+        collect(c, q, sector_row, out, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_sector_get(struct store *st, const char *code, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_SECTOR_GET, e);
+    if (q) {
+        bind_text(q, 1, code);
+        one(c, q, sector_row, out, e, "sector");
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sector_write(struct store *st, const json_t *sec, const char *sql, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, sql, e);
+        if (q) {
+            bind_text(q, 1, jstr(sec, "code"));
+            bind_text(q, 2, jstr2(sec, "name", "ja"));
+            bind_text(q, 3, jstr2(sec, "name", "en"));
+            if (sql == SQL_SECTOR_UPDATE)
+                sqlite3_bind_int(q, 4, json_is_true(json_object_get(sec, "disabled")));
+            step_write(c, q, true, e, "sector");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_sector_create(struct store *st, const json_t *sec, struct err *e)
+{
+    return sector_write(st, sec, SQL_SECTOR_INSERT, e);
+}
+
+static int sq_sector_update(struct store *st, const json_t *sec, struct err *e)
+{
+    return sector_write(st, sec, SQL_SECTOR_UPDATE, e);
+}
+
+static json_t *tier_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:s,s:o}", "code", col(st, 0), "name", name_obj(st, 1));
+}
+
+static const char SQL_TIER_LIST[] = "SELECT code, name_ja, name_en FROM tiers ORDER BY position";
+static const char SQL_TIER_GET[] = "SELECT code, name_ja, name_en FROM tiers WHERE code = ?1";
+
+static int sq_tier_list(struct store *st, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_TIER_LIST, e);
+    if (q)
+        collect(c, q, tier_row, out, e);
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_tier_get(struct store *st, const char *code, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_TIER_GET, e);
+    if (q) {
+        bind_text(q, 1, code);
+        one(c, q, tier_row, out, e, "tier");
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+/* ---- organisations ---- */
+
+#define ORG_COLS                                                                                  \
+    "o.id, o.name_ja, o.name_en, o.kind,"                                                         \
+    " (SELECT json_group_array(sector) FROM (SELECT os.sector FROM org_sectors os"                \
+    "   JOIN sectors sc ON sc.code = os.sector WHERE os.org_id = o.id ORDER BY sc.position)),"    \
+    " o.tier, o.contacts, o.disabled, " TS("o.created_at") ", " TS("o.updated_at")
+
+static json_t *org_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", col(st, 0), "name",
+                     name_obj(st, 1), "kind", col(st, 3), "sectors", col_json(st, 4), "tier",
+                     col(st, 5), "contacts", col_json(st, 6), "disabled",
+                     sqlite3_column_int(st, 7), "created_at", col(st, 8), "updated_at",
+                     col(st, 9));
+}
+
+static const char SQL_ORG_GET[] = "SELECT " ORG_COLS " FROM orgs o WHERE o.id = ?1";
+static const char SQL_ORG_LIST[] =
+    "SELECT " ORG_COLS " FROM orgs o WHERE o.id > ?1"
+    " AND (?2 IS NULL OR o.id = ?2) AND (?3 IS NULL OR o.kind = ?3)"
+    " AND (?4 IS NULL OR o.id IN (SELECT org_id FROM org_sectors WHERE sector = ?4))"
+    " AND (?5 IS NULL OR o.tier = ?5)"
+    " AND (?6 IS NULL OR instr(lower(o.name_en), lower(?6)) > 0 OR instr(o.name_ja, ?6) > 0)"
+    " AND (?7 OR o.disabled = 0) ORDER BY o.id LIMIT ?8";
+static const char SQL_ORG_INSERT[] =
+    "INSERT INTO orgs(id, name_ja, name_en, kind, tier, contacts, disabled, created_at,"
+    " updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+static const char SQL_ORG_UPDATE[] =
+    "UPDATE orgs SET name_ja = ?2, name_en = ?3, kind = ?4, tier = ?5, contacts = ?6,"
+    " disabled = ?7, updated_at = ?8 WHERE id = ?1";
+static const char SQL_ORG_SECTORS_DEL[] = "DELETE FROM org_sectors WHERE org_id = ?1";
+static const char SQL_ORG_SECTORS_ADD[] =
+    "INSERT INTO org_sectors(org_id, sector) VALUES(?1, ?2)";
+
+static int org_write(struct store *st, const json_t *org, bool create, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    const char *id = jstr(org, "id");
+    char *contacts = json_dumps(json_object_get(org, "contacts"), JSON_COMPACT);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, create ? SQL_ORG_INSERT : SQL_ORG_UPDATE, e);
+        if (q) {
+            bind_text(q, 1, id);
+            bind_text(q, 2, jstr2(org, "name", "ja"));
+            bind_text(q, 3, jstr2(org, "name", "en"));
+            bind_text(q, 4, jstr(org, "kind"));
+            bind_text(q, 5, jstr(org, "tier"));
+            bind_text(q, 6, contacts ? contacts : "[]");
+            sqlite3_bind_int(q, 7, json_is_true(json_object_get(org, "disabled")));
+            sqlite3_bind_int64(q, 8, util_now_ms() / 1000);
+            step_write(c, q, true, e, "organisation");
+        }
+        if (!e->code && !create && (q = stmt(c, SQL_ORG_SECTORS_DEL, e))) {
+            bind_text(q, 1, id);
+            step_write(c, q, false, e, "organisation sectors");
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(org, "sectors"), i, v)
+        {
+            if (e->code || !(q = stmt(c, SQL_ORG_SECTORS_ADD, e)))
+                break;
+            bind_text(q, 1, id);
+            bind_text(q, 2, json_string_value(v));
+            step_write(c, q, false, e, "organisation sector");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    free(contacts);
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_org_create(struct store *st, const json_t *org, struct err *e)
+{
+    return org_write(st, org, true, e);
+}
+
+static int sq_org_update(struct store *st, const json_t *org, struct err *e)
+{
+    return org_write(st, org, false, e);
+}
+
+static int sq_org_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_ORG_GET, e);
+    if (q) {
+        bind_text(q, 1, id);
+        one(c, q, org_row, out, e, "organisation");
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_org_list(struct store *st, const struct store_org_filter *f,
+                       const struct store_page *p, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_ORG_LIST, e);
+    if (q) {
+        bind_text(q, 1, p->after ? p->after : "");
+        bind_text(q, 2, f->only_id);
+        bind_text(q, 3, f->kind);
+        bind_text(q, 4, f->sector);
+        bind_text(q, 5, f->tier);
+        bind_text(q, 6, f->q);
+        sqlite3_bind_int(q, 7, f->include_disabled);
+        sqlite3_bind_int(q, 8, p->limit);
+        collect(c, q, org_row, out, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+/* ---- users ---- */
+
+#define USER_COLS                                                                                 \
+    "u.id, u.login, u.display_name, u.org_id, u.roles, u.locale, u.email, u.disabled, "           \
+    TS("u.created_at") ", " TS("u.updated_at")
+
+static json_t *user_row(sqlite3_stmt *st)
+{
+    const char *email = (const char *)sqlite3_column_text(st, 6);
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", col(st, 0), "login",
+                     col(st, 1), "display_name", col(st, 2), "org_id", col(st, 3), "roles",
+                     model_roles_json((unsigned)sqlite3_column_int(st, 4)), "locale",
+                     col(st, 5), "email", email ? json_string(email) : json_null(), "disabled",
+                     sqlite3_column_int(st, 7), "created_at", col(st, 8), "updated_at",
+                     col(st, 9));
+}
+
+static const char SQL_USER_GET[] =
+    "SELECT " USER_COLS " FROM users u WHERE (?1 IS NOT NULL AND u.id = ?1)"
+    " OR (?2 IS NOT NULL AND u.login = ?2)";
+static const char SQL_USER_LIST[] =
+    "SELECT " USER_COLS " FROM users u WHERE u.id > ?1"
+    " AND (?2 IS NULL OR u.id = ?2) AND (?3 IS NULL OR u.org_id = ?3)"
+    " AND (?4 = 0 OR (u.roles & ?4) != 0)"
+    " AND (?5 IS NULL OR instr(u.login, lower(?5)) > 0 OR instr(lower(u.display_name),"
+    " lower(?5)) > 0) AND (?6 OR u.disabled = 0) ORDER BY u.id LIMIT ?7";
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO users(id, login, display_name, org_id, roles, locale, email, password_hash,"
+    " disabled, created_at, updated_at, password_changed_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?10)";
+static const char SQL_USER_UPDATE[] =
+    "UPDATE users SET display_name = ?2, roles = ?3, locale = ?4, email = ?5, disabled = ?6,"
+    " updated_at = ?7 WHERE id = ?1";
+static const char SQL_USER_PWHASH[] =
+    "SELECT password_hash FROM users WHERE login = ?1";
+static const char SQL_USER_SETPW[] =
+    "UPDATE users SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3"
+    " WHERE id = ?1";
+static const char SQL_SESSIONS_END[] =
+    "DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR hash != ?2)";
+
+static unsigned roles_bits(const json_t *u)
+{
+    unsigned r = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(u, "roles"), i, v) r |= model_role_bit(json_string_value(v));
+    return r;
+}
+
+static int sq_user_create(struct store *st, const json_t *u, const char *pwhash, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_USER_INSERT, e);
+        if (q) {
+            bind_text(q, 1, jstr(u, "id"));
+            bind_text(q, 2, jstr(u, "login"));
+            bind_text(q, 3, jstr(u, "display_name"));
+            bind_text(q, 4, jstr(u, "org_id"));
+            sqlite3_bind_int(q, 5, (int)roles_bits(u));
+            bind_text(q, 6, jstr(u, "locale"));
+            bind_text(q, 7, jstr(u, "email"));
+            bind_text(q, 8, pwhash);
+            sqlite3_bind_int(q, 9, json_is_true(json_object_get(u, "disabled")));
+            sqlite3_bind_int64(q, 10, util_now_ms() / 1000);
+            step_write(c, q, true, e, "user");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_user_update(struct store *st, const json_t *u, const char *pwhash,
+                          struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_USER_UPDATE, e);
+        if (q) {
+            bind_text(q, 1, jstr(u, "id"));
+            bind_text(q, 2, jstr(u, "display_name"));
+            sqlite3_bind_int(q, 3, (int)roles_bits(u));
+            bind_text(q, 4, jstr(u, "locale"));
+            bind_text(q, 5, jstr(u, "email"));
+            sqlite3_bind_int(q, 6, json_is_true(json_object_get(u, "disabled")));
+            sqlite3_bind_int64(q, 7, util_now_ms() / 1000);
+            step_write(c, q, true, e, "user");
+        }
+        if (!e->code && pwhash && (q = stmt(c, SQL_USER_SETPW, e))) {
+            bind_text(q, 1, jstr(u, "id"));
+            bind_text(q, 2, pwhash);
+            sqlite3_bind_int64(q, 3, util_now_ms() / 1000);
+            step_write(c, q, true, e, "user");
+        }
+        /* A disabled user's sessions end now, not at their expiry. */
+        if (!e->code && (pwhash || json_is_true(json_object_get(u, "disabled"))) &&
+            (q = stmt(c, SQL_SESSIONS_END, e))) {
+            bind_text(q, 1, jstr(u, "id"));
+            sqlite3_bind_null(q, 2);
+            step_write(c, q, false, e, "sessions");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_user_get(struct store *st, const char *id, const char *login, json_t **out,
+                       struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_USER_GET, e);
+    if (q) {
+        bind_text(q, 1, id);
+        bind_text(q, 2, login);
+        one(c, q, user_row, out, e, "user");
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_user_list(struct store *st, const struct store_user_filter *f,
+                        const struct store_page *p, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_USER_LIST, e);
+    if (q) {
+        bind_text(q, 1, p->after ? p->after : "");
+        bind_text(q, 2, f->only_id);
+        bind_text(q, 3, f->org_id);
+        sqlite3_bind_int(q, 4, f->role ? (int)model_role_bit(f->role) : 0);
+        bind_text(q, 5, f->q);
+        sqlite3_bind_int(q, 6, f->include_disabled);
+        sqlite3_bind_int(q, 7, p->limit);
+        collect(c, q, user_row, out, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_user_pwhash(struct store *st, const char *login, char **hash, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_USER_PWHASH, e);
+    if (q) {
+        bind_text(q, 1, login);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+            *hash = xstrdup(col(q, 0));
+        else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            err_set(e, ERR_NOTFOUND, "no such login");
+        else
+            sq_fail(c->db, rc, e, "password");
+        done(q);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_user_set_password(struct store *st, const char *user_id, const char *pwhash,
+                                const uint8_t *keep, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_USER_SETPW, e);
+        if (q) {
+            bind_text(q, 1, user_id);
+            bind_text(q, 2, pwhash);
+            sqlite3_bind_int64(q, 3, util_now_ms() / 1000);
+            step_write(c, q, true, e, "user");
+        }
+        if (!e->code && (q = stmt(c, SQL_SESSIONS_END, e))) {
+            bind_text(q, 1, user_id);
+            if (keep)
+                sqlite3_bind_blob(q, 2, keep, STORE_HASH_LEN, SQLITE_TRANSIENT);
+            step_write(c, q, false, e, "sessions");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+/* ---- tokens ---- */
+
+#define TOKEN_COLS                                                                                \
+    "t.id, t.name, t.user_id, t.prefix, " TS("t.created_at") ", " TS("t.expires_at") ", "         \
+    "CASE WHEN t.last_used_at IS NULL THEN NULL ELSE " TS("t.last_used_at") " END, "            \
+    "t.revoked_at IS NOT NULL"
+
+static json_t *token_row(sqlite3_stmt *st)
+{
+    const char *used = (const char *)sqlite3_column_text(st, 6);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:b}", "id", col(st, 0), "name", col(st, 1),
+                     "user_id", col(st, 2), "prefix", col(st, 3), "created_at", col(st, 4),
+                     "expires_at", col(st, 5), "last_used_at",
+                     used ? json_string(used) : json_null(), "revoked",
+                     sqlite3_column_int(st, 7));
+}
+
+static const char SQL_TOKEN_INSERT[] =
+    "INSERT INTO tokens(id, user_id, name, hash, prefix, created_at, expires_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char SQL_TOKEN_GET[] = "SELECT " TOKEN_COLS " FROM tokens t WHERE t.id = ?1";
+static const char SQL_TOKEN_UPDATE[] =
+    "UPDATE tokens SET name = ?2, revoked_at = CASE WHEN ?3 THEN COALESCE(revoked_at, ?4)"
+    " ELSE NULL END WHERE id = ?1";
+static const char SQL_TOKEN_LIST[] =
+    "SELECT " TOKEN_COLS " FROM tokens t WHERE t.id > ?1 AND (?2 IS NULL OR t.user_id = ?2)"
+    " AND (?3 IS NULL OR t.user_id IN (SELECT id FROM users WHERE org_id = ?3))"
+    " ORDER BY t.id LIMIT ?4";
+static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1";
+
+static int sq_token_create(struct store *st, const json_t *t, const uint8_t *hash, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_TOKEN_INSERT, e);
+        if (q) {
+            bind_text(q, 1, jstr(t, "id"));
+            bind_text(q, 2, jstr(t, "user_id"));
+            bind_text(q, 3, jstr(t, "name"));
+            sqlite3_bind_blob(q, 4, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+            bind_text(q, 5, jstr(t, "prefix"));
+            sqlite3_bind_int64(q, 6, util_now_ms() / 1000);
+            sqlite3_bind_int64(q, 7, json_integer_value(json_object_get(t, "expires_ts")));
+            step_write(c, q, true, e, "token");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_token_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_TOKEN_GET, e);
+    if (q) {
+        bind_text(q, 1, id);
+        one(c, q, token_row, out, e, "token");
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_token_update(struct store *st, const json_t *t, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_TOKEN_UPDATE, e);
+        if (q) {
+            bind_text(q, 1, jstr(t, "id"));
+            bind_text(q, 2, jstr(t, "name"));
+            sqlite3_bind_int(q, 3, json_is_true(json_object_get(t, "revoked")));
+            sqlite3_bind_int64(q, 4, util_now_ms() / 1000);
+            step_write(c, q, true, e, "token");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_token_list(struct store *st, const struct store_token_filter *f,
+                         const struct store_page *p, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_TOKEN_LIST, e);
+    if (q) {
+        bind_text(q, 1, p->after ? p->after : "");
+        bind_text(q, 2, f->user_id);
+        bind_text(q, 3, f->org_id);
+        sqlite3_bind_int(q, 4, p->limit);
+        collect(c, q, token_row, out, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_token_touch(struct store *st, const char *id, int64_t now, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_TOKEN_TOUCH, e);
+        if (q) {
+            bind_text(q, 1, id);
+            sqlite3_bind_int64(q, 2, now);
+            step_write(c, q, false, e, "token");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+/* ---- authentication ---- */
+
+static const char SQL_AUTH_TOKEN[] =
+    "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, t.id, '',"
+    " t.expires_at, COALESCE(t.last_used_at, 0), t.revoked_at IS NOT NULL"
+    " FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = u.org_id"
+    " WHERE t.hash = ?1";
+static const char SQL_AUTH_SESSION[] =
+    "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, '', s.csrf,"
+    " s.expires_at, 0, 0"
+    " FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
+    " WHERE s.hash = ?1";
+static const char SQL_SESSION_INSERT[] =
+    "INSERT INTO sessions(hash, user_id, csrf, created_at, expires_at) VALUES(?1, ?2, ?3, ?4, ?5)";
+static const char SQL_SESSION_DELETE[] = "DELETE FROM sessions WHERE hash = ?1";
+static const char SQL_SESSION_EXPIRE[] = "DELETE FROM sessions WHERE expires_at < ?1";
+
+static int auth_lookup(struct store *st, const char *sql, const uint8_t *hash,
+                       struct store_principal *p, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, sql, e);
+    if (q) {
+        sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_STATIC);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            memset(p, 0, sizeof(*p));
+            util_strlcpy(p->user_id, col(q, 0), sizeof(p->user_id));
+            util_strlcpy(p->org_id, col(q, 1), sizeof(p->org_id));
+            util_strlcpy(p->login, col(q, 2), sizeof(p->login));
+            util_strlcpy(p->locale, col(q, 3), sizeof(p->locale));
+            p->roles = (unsigned)sqlite3_column_int(q, 4);
+            p->user_disabled = sqlite3_column_int(q, 5);
+            p->org_disabled = sqlite3_column_int(q, 6);
+            util_strlcpy(p->token_id, col(q, 7), sizeof(p->token_id));
+            util_strlcpy(p->csrf, col(q, 8), sizeof(p->csrf));
+            p->expires_at = sqlite3_column_int64(q, 9);
+            p->last_used_at = sqlite3_column_int64(q, 10);
+            p->revoked = sqlite3_column_int(q, 11);
+        } else if (rc == SQLITE_DONE) {
+            err_set(e, ERR_UNAUTH, "unknown credentials");
+        } else {
+            sq_fail(c->db, rc, e, "auth");
+        }
+        done(q);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_auth_token(struct store *st, const uint8_t *hash, struct store_principal *p,
+                         struct err *e)
+{
+    return auth_lookup(st, SQL_AUTH_TOKEN, hash, p, e);
+}
+
+static int sq_auth_session(struct store *st, const uint8_t *hash, struct store_principal *p,
+                           struct err *e)
+{
+    return auth_lookup(st, SQL_AUTH_SESSION, hash, p, e);
+}
+
+static int sq_session_create(struct store *st, const uint8_t *hash, const char *user_id,
+                             const char *csrf, int64_t now, int64_t exp, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        /* Sweep expired sessions here: logins are rare enough to carry it. */
+        sqlite3_stmt *q = stmt(c, SQL_SESSION_EXPIRE, e);
+        if (q) {
+            sqlite3_bind_int64(q, 1, now);
+            step_write(c, q, false, e, "sessions");
+        }
+        if (!e->code && (q = stmt(c, SQL_SESSION_INSERT, e))) {
+            sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+            bind_text(q, 2, user_id);
+            bind_text(q, 3, csrf);
+            sqlite3_bind_int64(q, 4, now);
+            sqlite3_bind_int64(q, 5, exp);
+            step_write(c, q, true, e, "session");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_session_delete(struct store *st, const uint8_t *hash, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_SESSION_DELETE, e);
+        if (q) {
+            sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+            step_write(c, q, false, e, "session");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+/* ---- login throttling ---- */
+
+static const char SQL_FAIL_ADD[] = "INSERT INTO login_failures(key, at) VALUES(?1, ?2)";
+static const char SQL_FAIL_SWEEP[] = "DELETE FROM login_failures WHERE key = ?1 AND at < ?2";
+static const char SQL_FAIL_COUNT[] =
+    "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM login_failures WHERE key = ?1 AND at >= ?2";
+static const char SQL_FAIL_CLEAR[] = "DELETE FROM login_failures WHERE key = ?1";
+
+static int sq_login_fail_add(struct store *st, const char *key, int64_t now, int64_t older,
+                             struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_FAIL_SWEEP, e);
+        if (q) {
+            bind_text(q, 1, key);
+            sqlite3_bind_int64(q, 2, older);
+            step_write(c, q, false, e, "login failures");
+        }
+        if (!e->code && (q = stmt(c, SQL_FAIL_ADD, e))) {
+            bind_text(q, 1, key);
+            sqlite3_bind_int64(q, 2, now);
+            step_write(c, q, true, e, "login failure");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_login_fail_count(struct store *st, const char *key, int64_t since, int *count,
+                               int64_t *oldest, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = stmt(c, SQL_FAIL_COUNT, e);
+    if (q) {
+        bind_text(q, 1, key);
+        sqlite3_bind_int64(q, 2, since);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            *count = sqlite3_column_int(q, 0);
+            *oldest = sqlite3_column_int64(q, 1);
+        } else {
+            sq_fail(c->db, rc, e, "login failures");
+        }
+        done(q);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+static int sq_login_fail_clear(struct store *st, const char *key, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    if (wbegin(s, c, e) == 0) {
+        sqlite3_stmt *q = stmt(c, SQL_FAIL_CLEAR, e);
+        if (q) {
+            bind_text(q, 1, key);
+            step_write(c, q, false, e, "login failures");
+        }
+        if (e->code)
+            wrollback(s, c);
+        else
+            wcommit(s, c, e);
+    }
+    conn_put(s, c);
+    return e->code;
+}
+
+const struct store_ops store__sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .sector_list = sq_sector_list,
+    .sector_get = sq_sector_get,
+    .sector_create = sq_sector_create,
+    .sector_update = sq_sector_update,
+    .tier_list = sq_tier_list,
+    .tier_get = sq_tier_get,
+    .org_create = sq_org_create,
+    .org_get = sq_org_get,
+    .org_update = sq_org_update,
+    .org_list = sq_org_list,
+    .user_create = sq_user_create,
+    .user_get = sq_user_get,
+    .user_update = sq_user_update,
+    .user_list = sq_user_list,
+    .user_pwhash = sq_user_pwhash,
+    .user_set_password = sq_user_set_password,
+    .token_create = sq_token_create,
+    .token_get = sq_token_get,
+    .token_update = sq_token_update,
+    .token_list = sq_token_list,
+    .token_touch = sq_token_touch,
+    .auth_token = sq_auth_token,
+    .auth_session = sq_auth_session,
+    .session_create = sq_session_create,
+    .session_delete = sq_session_delete,
+    .login_fail_add = sq_login_fail_add,
+    .login_fail_count = sq_login_fail_count,
+    .login_fail_clear = sq_login_fail_clear,
+};

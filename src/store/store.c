@@ -1,0 +1,162 @@
+/*
+ * store.c - dispatch from store.h to the chosen backend (store_int.h).
+ *
+ * Nothing here knows SQL; it picks the backend and forwards. Keeping this
+ * file trivial is what lets a second backend drop in without callers
+ * changing.
+ */
+#include "store_int.h"
+
+#include <string.h>
+
+int store_open(struct store **out, const char *dsn, bool create, struct err *e)
+{
+    /* "postgres://" and "postgresql://" DSNs are reserved for the PostgreSQL backend. */
+    if (!strncmp(dsn, "postgres://", 11) || !strncmp(dsn, "postgresql://", 13))
+        return err_set(e, ERR_STORE, "the PostgreSQL backend is not built into this isac");
+    if (!strncmp(dsn, "sqlite:", 7))
+        dsn += 7;
+    return store__sqlite_ops.open(out, dsn, create, e);
+}
+
+void store_close(struct store *st)
+{
+    if (st)
+        st->ops->close(st);
+}
+
+const char *store_backend(const struct store *st) { return st->ops->name; }
+int store_schema_version(struct store *st) { return st->ops->schema_version(st); }
+
+int store_sector_list(struct store *st, bool inc, json_t **out, struct err *e)
+{
+    return st->ops->sector_list(st, inc, out, e);
+}
+int store_sector_get(struct store *st, const char *code, json_t **out, struct err *e)
+{
+    return st->ops->sector_get(st, code, out, e);
+}
+int store_sector_create(struct store *st, const json_t *s, struct err *e)
+{
+    return st->ops->sector_create(st, s, e);
+}
+int store_sector_update(struct store *st, const json_t *s, struct err *e)
+{
+    return st->ops->sector_update(st, s, e);
+}
+int store_tier_list(struct store *st, json_t **out, struct err *e)
+{
+    return st->ops->tier_list(st, out, e);
+}
+int store_tier_get(struct store *st, const char *code, json_t **out, struct err *e)
+{
+    return st->ops->tier_get(st, code, out, e);
+}
+
+int store_org_create(struct store *st, const json_t *o, struct err *e)
+{
+    return st->ops->org_create(st, o, e);
+}
+int store_org_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    return st->ops->org_get(st, id, out, e);
+}
+int store_org_update(struct store *st, const json_t *o, struct err *e)
+{
+    return st->ops->org_update(st, o, e);
+}
+int store_org_list(struct store *st, const struct store_org_filter *f,
+                   const struct store_page *p, json_t **out, struct err *e)
+{
+    return st->ops->org_list(st, f, p, out, e);
+}
+
+int store_user_create(struct store *st, const json_t *u, const char *pwhash, struct err *e)
+{
+    return st->ops->user_create(st, u, pwhash, e);
+}
+int store_user_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    return st->ops->user_get(st, id, NULL, out, e);
+}
+int store_user_get_by_login(struct store *st, const char *login, json_t **out, struct err *e)
+{
+    return st->ops->user_get(st, NULL, login, out, e);
+}
+int store_user_update(struct store *st, const json_t *u, const char *pwhash, struct err *e)
+{
+    return st->ops->user_update(st, u, pwhash, e);
+}
+int store_user_list(struct store *st, const struct store_user_filter *f,
+                    const struct store_page *p, json_t **out, struct err *e)
+{
+    return st->ops->user_list(st, f, p, out, e);
+}
+int store_user_pwhash(struct store *st, const char *login, char **hash, struct err *e)
+{
+    return st->ops->user_pwhash(st, login, hash, e);
+}
+int store_user_set_password(struct store *st, const char *user_id, const char *pwhash,
+                            const uint8_t *keep, struct err *e)
+{
+    return st->ops->user_set_password(st, user_id, pwhash, keep, e);
+}
+
+int store_token_create(struct store *st, const json_t *t, const uint8_t hash[STORE_HASH_LEN],
+                       struct err *e)
+{
+    return st->ops->token_create(st, t, hash, e);
+}
+int store_token_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    return st->ops->token_get(st, id, out, e);
+}
+int store_token_update(struct store *st, const json_t *t, struct err *e)
+{
+    return st->ops->token_update(st, t, e);
+}
+int store_token_list(struct store *st, const struct store_token_filter *f,
+                     const struct store_page *p, json_t **out, struct err *e)
+{
+    return st->ops->token_list(st, f, p, out, e);
+}
+int store_token_touch(struct store *st, const char *id, int64_t now, struct err *e)
+{
+    return st->ops->token_touch(st, id, now, e);
+}
+
+int store_auth_token(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+                     struct store_principal *out, struct err *e)
+{
+    return st->ops->auth_token(st, hash, out, e);
+}
+int store_auth_session(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+                       struct store_principal *out, struct err *e)
+{
+    return st->ops->auth_session(st, hash, out, e);
+}
+int store_session_create(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+                         const char *user_id, const char *csrf, int64_t now, int64_t exp,
+                         struct err *e)
+{
+    return st->ops->session_create(st, hash, user_id, csrf, now, exp, e);
+}
+int store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_LEN], struct err *e)
+{
+    return st->ops->session_delete(st, hash, e);
+}
+
+int store_login_fail_add(struct store *st, const char *key, int64_t now, int64_t older,
+                         struct err *e)
+{
+    return st->ops->login_fail_add(st, key, now, older, e);
+}
+int store_login_fail_count(struct store *st, const char *key, int64_t since, int *count,
+                           int64_t *oldest, struct err *e)
+{
+    return st->ops->login_fail_count(st, key, since, count, oldest, e);
+}
+int store_login_fail_clear(struct store *st, const char *key, struct err *e)
+{
+    return st->ops->login_fail_clear(st, key, e);
+}

@@ -1,0 +1,75 @@
+/*
+ * store_int.h - the backend contract behind store.h.
+ *
+ * Each backend fills one struct store_ops; its own struct embeds
+ * struct store first and downcasts with a check of ops (like git's
+ * ref_storage_be, SQLite's sqlite3_vfs). store.c only dispatches, so the
+ * semantics documented in store.h are each backend's duty; the same test
+ * suite runs against every backend.
+ */
+#ifndef ISAC_STORE_INT_H
+#define ISAC_STORE_INT_H
+
+#include "store.h"
+
+struct store_ops {
+    const char *name;
+    int (*open)(struct store **out, const char *dsn, bool create, struct err *e);
+    void (*close)(struct store *st);
+    int (*schema_version)(struct store *st);
+
+    int (*sector_list)(struct store *st, bool include_disabled, json_t **out, struct err *e);
+    int (*sector_get)(struct store *st, const char *code, json_t **out, struct err *e);
+    int (*sector_create)(struct store *st, const json_t *sector, struct err *e);
+    int (*sector_update)(struct store *st, const json_t *sector, struct err *e);
+    int (*tier_list)(struct store *st, json_t **out, struct err *e);
+    int (*tier_get)(struct store *st, const char *code, json_t **out, struct err *e);
+
+    int (*org_create)(struct store *st, const json_t *org, struct err *e);
+    int (*org_get)(struct store *st, const char *id, json_t **out, struct err *e);
+    int (*org_update)(struct store *st, const json_t *org, struct err *e);
+    int (*org_list)(struct store *st, const struct store_org_filter *f,
+                    const struct store_page *page, json_t **out, struct err *e);
+
+    int (*user_create)(struct store *st, const json_t *user, const char *pwhash, struct err *e);
+    int (*user_get)(struct store *st, const char *id, const char *login, json_t **out,
+                    struct err *e);
+    int (*user_update)(struct store *st, const json_t *user, const char *pwhash,
+                       struct err *e);
+    int (*user_list)(struct store *st, const struct store_user_filter *f,
+                     const struct store_page *page, json_t **out, struct err *e);
+    int (*user_pwhash)(struct store *st, const char *login, char **hash, struct err *e);
+    int (*user_set_password)(struct store *st, const char *user_id, const char *pwhash,
+                             const uint8_t *keep_session, struct err *e);
+
+    int (*token_create)(struct store *st, const json_t *token, const uint8_t *hash,
+                        struct err *e);
+    int (*token_get)(struct store *st, const char *id, json_t **out, struct err *e);
+    int (*token_update)(struct store *st, const json_t *token, struct err *e);
+    int (*token_list)(struct store *st, const struct store_token_filter *f,
+                      const struct store_page *page, json_t **out, struct err *e);
+    int (*token_touch)(struct store *st, const char *token_id, int64_t now, struct err *e);
+
+    int (*auth_token)(struct store *st, const uint8_t *hash, struct store_principal *out,
+                      struct err *e);
+    int (*auth_session)(struct store *st, const uint8_t *hash, struct store_principal *out,
+                        struct err *e);
+    int (*session_create)(struct store *st, const uint8_t *hash, const char *user_id,
+                          const char *csrf, int64_t now, int64_t expires_at, struct err *e);
+    int (*session_delete)(struct store *st, const uint8_t *hash, struct err *e);
+
+    int (*login_fail_add)(struct store *st, const char *key, int64_t now, int64_t older_than,
+                          struct err *e);
+    int (*login_fail_count)(struct store *st, const char *key, int64_t since, int *count,
+                            int64_t *oldest, struct err *e);
+    int (*login_fail_clear)(struct store *st, const char *key, struct err *e);
+};
+
+/* The common head of every backend's store. */
+struct store {
+    const struct store_ops *ops;
+};
+
+extern const struct store_ops store__sqlite_ops;
+
+#endif
