@@ -25,7 +25,7 @@ $(TESTBUILD)/build.ninja:
 
 run: all
 	@test -f $(DEMO)/isac.db || $(BUILD)/isac init --data $(DEMO) --demo
-	@$(BUILD)/isac demo-info --data $(DEMO) --url http://$(LISTEN)/
+	@echo; echo "isac demo: open http://$(LISTEN)/ in a browser"; cat $(DEMO)/demo-logins.txt; echo
 	exec $(BUILD)/isac serve --data $(DEMO) --listen $(LISTEN)
 
 test: 

@@ -14,8 +14,9 @@
 
 /* Wall-clock milliseconds since the epoch. */
 int64_t util_now_ms(void);
-/* Monotonic milliseconds, for durations. */
+/* Monotonic milliseconds and microseconds, for durations. */
 int64_t util_mono_ms(void);
+int64_t util_mono_us(void);
 
 /* Format seconds since the epoch as RFC 3339 UTC into out[UTIL_TIME_LEN+1]. */
 void util_time_fmt(int64_t t, char out[UTIL_TIME_LEN + 1]);

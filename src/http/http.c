@@ -65,7 +65,7 @@ struct http_req {
     char remote[INET6_ADDRSTRLEN];
     char *user;
     const char *problem;
-    int64_t t0;
+    int64_t t0; /* microseconds, monotonic */
     struct hdr *headers;
 };
 
@@ -303,7 +303,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         r->conn = conn;
         r->method = method;
         r->url = url;
-        r->t0 = util_mono_ms();
+        r->t0 = util_mono_us();
         buf_init(&r->body, LIMIT_BODY_BYTES);
         atomic_fetch_add(&srv->inflight, 1);
         const union MHD_ConnectionInfo *ci =
@@ -375,7 +375,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         .status = r->responded ? r->status : 0,
         .bytes_in = r->body.len,
         .bytes_out = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->bytes_out : 0,
-        .ms = (double)(util_mono_ms() - r->t0),
+        .ms = (double)(util_mono_us() - r->t0) / 1000.0,
         .problem = r->problem,
     };
     log_access(&a);

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Run every benchmark in bench/ against the release build; each prints its figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for b in bench/me.sh; do
+    echo "== $b"
+    "$b" "${1:-build}"
+done
