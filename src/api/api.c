@@ -63,6 +63,18 @@ static const struct route routes[] = {
     {"GET", "/api/v1/tokens/{id}", false, api__token_get},
     {"PATCH", "/api/v1/tokens/{id}", false, api__token_update},
     {"DELETE", "/api/v1/tokens/{id}", false, api__token_revoke},
+    {"POST", "/api/v1/reports", false, api__report_create},
+    {"GET", "/api/v1/reports", false, api__report_list},
+    {"GET", "/api/v1/reports/due", false, api__report_due},
+    {"GET", "/api/v1/reports/{id}", false, api__report_get},
+    {"POST", "/api/v1/reports/{id}/revisions", false, api__report_revise},
+    {"GET", "/api/v1/regimes", false, api__regime_list},
+    {"POST", "/api/v1/regimes", false, api__regime_create},
+    {"GET", "/api/v1/regimes/{code}", false, api__regime_get},
+    {"PATCH", "/api/v1/regimes/{code}", false, api__regime_update},
+    {"POST", "/api/v1/near-miss-counts", false, api__nearmiss_put},
+    {"GET", "/api/v1/near-miss-counts", false, api__nearmiss_list},
+    {"GET", "/api/v1/near-miss-counts/totals", false, api__nearmiss_totals},
 };
 
 /* ---- setup ---- */
@@ -148,7 +160,7 @@ json_t *api__body(struct api_call *c, size_t max)
     return j;
 }
 
-static void bad_param(struct api_call *c, const char *name, const char *reason)
+void api__bad_param(struct api_call *c, const char *name, const char *reason)
 {
     err_set(&c->e, ERR_BADREQ, "invalid query parameter '%s'", name);
     c->e.code = ERR_BADREQ;
@@ -166,12 +178,12 @@ const char *api__query(struct api_call *c, const char *name, size_t max, bool *b
     if (v == NULL || *bad)
         return NULL;
     if (!util_utf8_valid(v, strlen(v))) {
-        bad_param(c, name, "not valid UTF-8");
+        api__bad_param(c, name, "not valid UTF-8");
         *bad = true;
         return NULL;
     }
     if (util_utf8_chars(v) > max) {
-        bad_param(c, name, "too long");
+        api__bad_param(c, name, "too long");
         *bad = true;
         return NULL;
     }
@@ -185,7 +197,7 @@ bool api__query_bool(struct api_call *c, const char *name, bool *bad)
         return false;
     if (!strcmp(v, "true") || !strcmp(v, "1"))
         return true;
-    bad_param(c, name, "must be true or false");
+    api__bad_param(c, name, "must be true or false");
     *bad = true;
     return false;
 }
@@ -200,7 +212,7 @@ bool api__page(struct api_call *c, struct api_page *p)
         if (!util_parse_int(l, 1, LIMIT_PAGE_MAX, &n)) {
             char why[64];
             snprintf(why, sizeof(why), "must be an integer from 1 to %d", LIMIT_PAGE_MAX);
-            bad_param(c, "limit", why);
+            api__bad_param(c, "limit", why);
             return false;
         }
         p->limit = (int)n;
@@ -212,12 +224,12 @@ bool api__page(struct api_call *c, struct api_page *p)
         if (strlen(cur) > 64 ||
             sodium_base642bin(raw, sizeof(raw) - 1, cur, strlen(cur), NULL, &rawlen, NULL,
                               sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
-            bad_param(c, "cursor", "not a cursor from a previous page");
+            api__bad_param(c, "cursor", "not a cursor from a previous page");
             return false;
         }
         raw[rawlen] = '\0';
         if (!util_is_uuid((const char *)raw)) {
-            bad_param(c, "cursor", "not a cursor from a previous page");
+            api__bad_param(c, "cursor", "not a cursor from a previous page");
             return false;
         }
         memcpy(p->after, raw, rawlen + 1);
@@ -240,6 +252,31 @@ void api__respond_page(struct api_call *c, json_t *items, const struct api_page 
         next = json_string(enc);
     }
     http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
+}
+
+int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_vocab *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store *st = c->api->st;
+    int rc = kind == API_VOCAB_SECTORS ? store_sector_list(st, false, &out->list, &c->e)
+             : kind == API_VOCAB_TIERS ? store_tier_list(st, &out->list, &c->e)
+                                       : store_regime_list(st, false, &out->list, &c->e);
+    if (rc)
+        return rc;
+    size_t n = json_array_size(out->list);
+    out->codes = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        out->codes[i] = json_string_value(json_object_get(json_array_get(out->list, i), "code"));
+    out->v.codes = out->codes;
+    out->v.n = n;
+    return 0;
+}
+
+void api__vocab_release(struct api_vocab *v)
+{
+    free(v->codes);
+    json_decref(v->list);
+    memset(v, 0, sizeof(*v));
 }
 
 /* ---- authentication ---- */

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "auth/auth.h"
+#include "model/member.h"
 
 #define API_MAX_PARAMS 2
 
@@ -54,6 +55,23 @@ const char *api__query(struct api_call *c, const char *name, size_t max, bool *b
 /* "true"/"false" query flag; responds 400 and sets *bad otherwise. */
 bool api__query_bool(struct api_call *c, const char *name, bool *bad);
 
+/* Known codes of a data-driven vocabulary, for validation. */
+enum api_vocab_kind { API_VOCAB_SECTORS, API_VOCAB_TIERS, API_VOCAB_REGIMES };
+struct api_vocab {
+    json_t *list;
+    const char **codes;
+    struct model_vocab v;
+};
+/* On failure sets c->e (the caller responds). */
+int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_vocab *out);
+void api__vocab_release(struct api_vocab *v);
+
+/* 201 with Location /api/v1/<collection>/<id>; takes obj. */
+void api__respond_created(struct api_call *c, const char *collection, const char *id,
+                          json_t *obj);
+/* 400 bad-request naming the query parameter. */
+void api__bad_param(struct api_call *c, const char *name, const char *reason);
+
 /* Route handlers (api_members.c). */
 api_fn api__session_create, api__session_delete, api__me, api__me_password;
 api_fn api__sector_list, api__sector_get, api__sector_create, api__sector_update;
@@ -61,5 +79,10 @@ api_fn api__tier_list, api__tier_get;
 api_fn api__org_list, api__org_get, api__org_create, api__org_update, api__org_disable;
 api_fn api__user_list, api__user_get, api__user_create, api__user_update, api__user_disable;
 api_fn api__token_list, api__token_get, api__token_create, api__token_update, api__token_revoke;
+
+/* Route handlers (api_reports.c). */
+api_fn api__report_create, api__report_list, api__report_due, api__report_get, api__report_revise;
+api_fn api__regime_list, api__regime_get, api__regime_create, api__regime_update;
+api_fn api__nearmiss_put, api__nearmiss_list, api__nearmiss_totals;
 
 #endif

@@ -19,37 +19,8 @@ static const char *jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-/* Known sector and tier codes, for validation; caller frees with vocab_release. */
-struct vocab {
-    json_t *list;
-    const char **codes;
-    struct model_vocab v;
-};
-
-static int vocab_load(struct api_call *c, bool sectors, struct vocab *out)
-{
-    memset(out, 0, sizeof(*out));
-    int rc = sectors ? store_sector_list(c->api->st, false, &out->list, &c->e)
-                     : store_tier_list(c->api->st, &out->list, &c->e);
-    if (rc)
-        return rc;
-    size_t n = json_array_size(out->list);
-    out->codes = xcalloc(n ? n : 1, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        out->codes[i] = jstr(json_array_get(out->list, i), "code");
-    out->v.codes = out->codes;
-    out->v.n = n;
-    return 0;
-}
-
-static void vocab_release(struct vocab *v)
-{
-    free(v->codes);
-    json_decref(v->list);
-}
-
-static void respond_created(struct api_call *c, const char *collection, const char *id,
-                            json_t *obj)
+void api__respond_created(struct api_call *c, const char *collection, const char *id,
+                          json_t *obj)
 {
     char loc[256];
     snprintf(loc, sizeof(loc), "/api/v1/%s/%s", collection, id);
@@ -232,7 +203,7 @@ void api__sector_create(struct api_call *c)
     store_sector_get(c->api->st, jstr(s, "code"), &out, &c->e);
     json_decref(b);
     if (out)
-        respond_created(c, "sectors", jstr(s, "code"), out);
+        api__respond_created(c, "sectors", jstr(s, "code"), out);
     else
         api__problem(c);
     json_decref(s);
@@ -360,14 +331,14 @@ void api__org_create(struct api_call *c)
     json_t *b = api__body(c, LIMIT_MEMBER_BODY_BYTES), *o = NULL, *out = NULL;
     if (b == NULL)
         return;
-    struct vocab sv, tv;
-    if (vocab_load(c, true, &sv)) {
+    struct api_vocab sv, tv;
+    if (api__vocab_load(c, API_VOCAB_SECTORS, &sv)) {
         json_decref(b);
         api__problem(c);
         return;
     }
-    if (vocab_load(c, false, &tv)) {
-        vocab_release(&sv);
+    if (api__vocab_load(c, API_VOCAB_TIERS, &tv)) {
+        api__vocab_release(&sv);
         json_decref(b);
         api__problem(c);
         return;
@@ -381,8 +352,8 @@ void api__org_create(struct api_call *c)
         if (!c->e.code && store_org_create(c->api->st, o, &c->e) == 0)
             store_org_get(c->api->st, id, &out, &c->e);
     }
-    vocab_release(&sv);
-    vocab_release(&tv);
+    api__vocab_release(&sv);
+    api__vocab_release(&tv);
     json_decref(b);
     json_decref(o);
     if (out == NULL) {
@@ -390,7 +361,7 @@ void api__org_create(struct api_call *c)
         return;
     }
     log_info("organisation %s created by '%s'", id, c->id.p.login);
-    respond_created(c, "orgs", id, out);
+    api__respond_created(c, "orgs", id, out);
 }
 
 /* Update org id with the validated patch; responds. */
@@ -421,13 +392,13 @@ void api__org_update(struct api_call *c)
     json_t *b = api__body(c, LIMIT_MEMBER_BODY_BYTES), *patch = NULL;
     if (b == NULL)
         return;
-    struct vocab sv, tv;
-    if (vocab_load(c, true, &sv) == 0) {
-        if (vocab_load(c, false, &tv) == 0) {
+    struct api_vocab sv, tv;
+    if (api__vocab_load(c, API_VOCAB_SECTORS, &sv) == 0) {
+        if (api__vocab_load(c, API_VOCAB_TIERS, &tv) == 0) {
             model_org_check(b, MODEL_PATCH, &sv.v, &tv.v, &patch, &c->e);
-            vocab_release(&tv);
+            api__vocab_release(&tv);
         }
-        vocab_release(&sv);
+        api__vocab_release(&sv);
     }
     json_decref(b);
     if (c->e.code) {
@@ -569,7 +540,7 @@ void api__user_create(struct api_call *c)
         return;
     }
     log_info("user '%s' created by '%s'", jstr(out, "login"), c->id.p.login);
-    respond_created(c, "users", id, out);
+    api__respond_created(c, "users", id, out);
 }
 
 /* Apply a validated patch to user cur; responds. Takes neither reference. */
@@ -715,7 +686,7 @@ void api__token_create(struct api_call *c)
     sodium_memzero(secret, sizeof(secret));
     char id[64];
     util_strlcpy(id, jstr(tok, "id"), sizeof(id));
-    respond_created(c, "tokens", id, tok);
+    api__respond_created(c, "tokens", id, tok);
 }
 
 static void token_apply(struct api_call *c, json_t *t, json_t *patch)

@@ -340,3 +340,71 @@ bool auth_can_manage_token(const struct auth_identity *id, const json_t *owner)
     return auth_has(id, MODEL_ROLE_ORG_ADMIN) && !strcmp(jstr(owner, "org_id"), id->p.org_id) &&
            (user_roles(owner) & HUB_ROLES) == 0;
 }
+
+/* ---- reports ---- */
+
+/* Roles that may read and write content (an auditor alone reads only the log). */
+#define CONTENT_ROLES (MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST | MODEL_ROLE_ORG_ADMIN | MODEL_ROLE_ADMIN)
+
+static bool is_coordinator(const struct auth_identity *id)
+{
+    return !strcmp(id->p.org_kind, "coordinator");
+}
+
+void auth_report_access(const struct auth_identity *id, struct store_report_access *acc)
+{
+    memset(acc, 0, sizeof(*acc));
+    if (!auth_has(id, CONTENT_ROLES)) {
+        acc->none = true;
+        return;
+    }
+    acc->org_id = id->p.org_id;
+    acc->all = is_coordinator(id);
+    acc->hub = !strcmp(id->p.org_kind, "sector_hub");
+    acc->ministry = !strcmp(id->p.org_kind, "ministry");
+}
+
+bool auth_can_create_report(const struct auth_identity *id)
+{
+    return auth_has(id, MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST | MODEL_ROLE_ORG_ADMIN);
+}
+
+bool auth_can_revise_report(const struct auth_identity *id, const json_t *report)
+{
+    return auth_can_create_report(id) && !strcmp(jstr(report, "org_id"), id->p.org_id);
+}
+
+void auth_report_redact(const struct auth_identity *id, json_t *report)
+{
+    if (!strcmp(jstr(report, "org_id"), id->p.org_id) || is_coordinator(id))
+        return;
+    /* The reporter's contact is for the coordinator's follow-up, never onward. */
+    json_object_del(report, "contact");
+    size_t i;
+    json_t *rev;
+    json_array_foreach(json_object_get(report, "revisions"), i, rev)
+    {
+        json_t *kept = json_array(), *ch;
+        size_t j;
+        json_array_foreach(json_object_get(rev, "changes"), j, ch)
+            if (strcmp(jstr(ch, "field"), "contact"))
+                json_array_append(kept, ch);
+        json_object_set_new(rev, "changes", kept);
+    }
+}
+
+bool auth_can_write_regime(const struct auth_identity *id) { return auth_is_admin(id); }
+
+bool auth_can_submit_nearmiss(const struct auth_identity *id) { return auth_can_create_report(id); }
+
+const char *auth_nearmiss_scope(const struct auth_identity *id)
+{
+    if (!auth_has(id, CONTENT_ROLES))
+        return ""; /* matches no organisation */
+    return is_coordinator(id) ? NULL : id->p.org_id;
+}
+
+bool auth_can_read_nearmiss_totals(const struct auth_identity *id)
+{
+    return is_coordinator(id) && auth_has(id, CONTENT_ROLES);
+}

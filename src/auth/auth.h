@@ -98,4 +98,29 @@ void auth_token_scope(const struct auth_identity *id, struct store_token_filter 
 /* owner: the user the token belongs to (or is to be created for). */
 bool auth_can_manage_token(const struct auth_identity *id, const json_t *owner);
 
+/*
+ * Reports (issue 3). Who sees a report: its own organisation (drafts too);
+ * once submitted, the coordinator, the sector hub of the reporter's sector
+ * when the reporter chose share_with_hub, and the ministries of the
+ * affected sectors when the basis is the law. Users holding only the
+ * auditor role see no content at all.
+ */
+void auth_report_access(const struct auth_identity *id, struct store_report_access *acc);
+/* File reports for one's own organisation. */
+bool auth_can_create_report(const struct auth_identity *id);
+/* Append revisions: users of the reporting organisation. */
+bool auth_can_revise_report(const struct auth_identity *id, const json_t *report);
+/* Remove from a visible report what this reader may not see (the reporter's contact). */
+void auth_report_redact(const struct auth_identity *id, json_t *report);
+
+/* Regimes: every member reads them; administrators edit them. */
+bool auth_can_write_regime(const struct auth_identity *id);
+
+/* Monthly near-miss counts. */
+bool auth_can_submit_nearmiss(const struct auth_identity *id);
+/* Whose counts a reader may list: NULL for all (coordinator), else its own org id. */
+const char *auth_nearmiss_scope(const struct auth_identity *id);
+/* Totals by sector, month and event type: the coordinator. */
+bool auth_can_read_nearmiss_totals(const struct auth_identity *id);
+
 #endif

@@ -31,6 +31,17 @@
 #define LIMIT_TOKEN_DAYS_DEFAULT 90
 #define LIMIT_QUERY_CHARS       200  /* q= search strings */
 
+/* Reports (issue 3). */
+#define LIMIT_REPORT_TITLE       200    /* characters */
+#define LIMIT_REPORT_DESCRIPTION 20000  /* characters */
+#define LIMIT_REPORT_DETAIL      4000   /* cause detail, follow-up status */
+#define LIMIT_REPORT_CAUSES      8
+#define LIMIT_REPORT_OBSERVABLES 500
+#define LIMIT_OBSERVABLE_CHARS   2048
+#define LIMIT_REPORT_BODY_BYTES  (512 * 1024)
+#define LIMIT_IDEMPOTENCY_KEY    128
+#define LIMIT_NEARMISS_COUNT     1000000
+
 #define LIMIT_PAGE_DEFAULT      50
 #define LIMIT_PAGE_MAX          200
 

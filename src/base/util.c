@@ -174,3 +174,79 @@ bool util_parse_int(const char *s, long long min, long long max, long long *out)
     *out = v;
     return true;
 }
+
+int util_days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return d[m - 1];
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool util_time_parse(const char *s, int64_t *t, int *offset_min)
+{
+    int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 1;
+    if (strlen(s) < 20 || !digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) ||
+        s[7] != '-' || !digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') ||
+        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) || s[16] != ':' ||
+        !digits(s + 17, 2, &sec))
+        return false;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        const char *f = p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == f || p - f > 9)
+            return false;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om))
+            return false;
+        p += 6;
+    } else {
+        return false;
+    }
+    if (*p != '\0' || Y < 1970 || M < 1 || M > 12 || D < 1 || D > util_days_in_month(Y, M) ||
+        h > 23 || m > 59 || sec > 60 || oh > 23 || om > 59)
+        return false;
+    /* days from civil (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar */
+    int y = M <= 2 ? Y - 1 : Y;
+    int era = y / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (M + (M > 2 ? -3 : 9)) + 2) / 5 + D - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    int off = sign * (oh * 60 + om);
+    *t = days * 86400 + h * 3600 + m * 60 + (sec == 60 ? 59 : sec) - (int64_t)off * 60;
+    *offset_min = off;
+    return true;
+}
+
+void util_time_fmt_offset(int64_t t, int offset_min, char out[32])
+{
+    time_t local = (time_t)(t + (int64_t)offset_min * 60);
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    int a = abs(offset_min) % (24 * 60);
+    if (offset_min == 0)
+        snprintf(out + n, 32 - n, "Z");
+    else
+        snprintf(out + n, 32 - n, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60, a % 60);
+}

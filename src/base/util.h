@@ -46,6 +46,18 @@ bool util_streq_ct(const char *a, const char *b);
 /* Copy src into dst of size n, truncating; always NUL-terminates. */
 void util_strlcpy(char *dst, const char *src, size_t n);
 
+/*
+ * Parse an RFC 3339 date-time that carries its offset ("Z" or "+09:00"),
+ * e.g. "2026-11-21T22:50:00.5+09:00". *t receives seconds since the epoch
+ * (fractions dropped), *offset_min the offset in minutes. False if the
+ * text is not such a date-time or names an impossible date.
+ */
+bool util_time_parse(const char *s, int64_t *t, int *offset_min);
+/* Format t as RFC 3339 in the given offset ("+09:00", or "Z" for 0). */
+void util_time_fmt_offset(int64_t t, int offset_min, char out[32]);
+/* Days in month m (1-12) of year y. */
+int util_days_in_month(int y, int m);
+
 /* Parse a decimal integer in [min, max]; whole string must match. */
 bool util_parse_int(const char *s, long long min, long long max, long long *out);
 

@@ -12,15 +12,14 @@
 
 #include "base/limits.h"
 #include "base/util.h"
+#include "model_int.h"
 
 static const char *const role_codes[] = {"member", "analyst", "org_admin", "admin", "auditor"};
 static const char *const org_kinds[] = {"operator", "sector_hub", "coordinator",
                                         "ministry", "agency",     "vendor"};
 static const char *const contact_types[] = {"email", "phone", "webhook", "url"};
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static bool in_list(const char *const *list, size_t n, const char *s)
+bool model__in_list(const char *const *list, size_t n, const char *s)
 {
     if (s == NULL)
         return false;
@@ -32,7 +31,7 @@ static bool in_list(const char *const *list, size_t n, const char *s)
 
 unsigned model_role_bit(const char *code)
 {
-    for (size_t i = 0; code && i < NELEM(role_codes); i++)
+    for (size_t i = 0; code && i < MODEL_NELEM(role_codes); i++)
         if (!strcmp(role_codes[i], code))
             return 1u << i;
     return 0;
@@ -41,24 +40,24 @@ unsigned model_role_bit(const char *code)
 json_t *model_roles_json(unsigned roles)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < NELEM(role_codes); i++)
+    for (size_t i = 0; i < MODEL_NELEM(role_codes); i++)
         if (roles & (1u << i))
             json_array_append_new(a, json_string(role_codes[i]));
     return a;
 }
 
-bool model_org_kind_valid(const char *k) { return in_list(org_kinds, NELEM(org_kinds), k); }
+bool model_org_kind_valid(const char *k) { return model__in_list(org_kinds, MODEL_NELEM(org_kinds), k); }
 
 bool model_locale_valid(const char *l) { return l && (!strcmp(l, "ja") || !strcmp(l, "en")); }
 
 bool model_vocab_has(const struct model_vocab *v, const char *code)
 {
-    return v && in_list(v->codes, v->n, code);
+    return v && model__in_list(v->codes, v->n, code);
 }
 
 /* ---- field helpers ---- */
 
-static const char *type_name(const json_t *v)
+const char *model__type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
@@ -74,7 +73,7 @@ static const char *type_name(const json_t *v)
 }
 
 /* Reject keys not in allowed (a NULL-terminated list). */
-static void check_unknown(const json_t *in, const char *prefix, const char *const *allowed,
+void model__check_unknown(const json_t *in, const char *prefix, const char *const *allowed,
                           struct err *e)
 {
     const char *k;
@@ -93,12 +92,8 @@ static void check_unknown(const json_t *in, const char *prefix, const char *cons
     }
 }
 
-/*
- * A string field of at most max code points with no control characters.
- * Returns the value or NULL (absent, or reported as invalid).
- */
-static const char *text_field(const json_t *v, const char *field, size_t max, bool required,
-                              struct err *e)
+const char *model__text(const json_t *v, const char *field, size_t max, bool required,
+                        bool multiline, struct err *e)
 {
     if (v == NULL) {
         if (required)
@@ -106,7 +101,7 @@ static const char *text_field(const json_t *v, const char *field, size_t max, bo
         return NULL;
     }
     if (!json_is_string(v)) {
-        err_field(e, field, "must be a string, not %s", type_name(v));
+        err_field(e, field, "must be a string, not %s", model__type_name(v));
         return NULL;
     }
     const char *s = json_string_value(v);
@@ -120,7 +115,8 @@ static const char *text_field(const json_t *v, const char *field, size_t max, bo
         return NULL;
     }
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f) {
+        if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' || *p == '\r'))) ||
+            *p == 0x7f) {
             err_field(e, field, "must not contain control characters");
             return NULL;
         }
@@ -128,7 +124,7 @@ static const char *text_field(const json_t *v, const char *field, size_t max, bo
 }
 
 /* Text that must not be blank after trimming ASCII spaces. */
-static bool blank(const char *s)
+bool model__blank(const char *s)
 {
     for (; s && *s; s++)
         if (!isspace((unsigned char)*s))
@@ -139,7 +135,7 @@ static bool blank(const char *s)
 static int bool_field(const json_t *v, const char *field, struct err *e)
 {
     if (v && !json_is_boolean(v))
-        err_field(e, field, "must be a boolean, not %s", type_name(v));
+        err_field(e, field, "must be a boolean, not %s", model__type_name(v));
     return 0;
 }
 
@@ -152,7 +148,7 @@ static json_t *name_field(const json_t *v, const char *field, bool required, str
         return NULL;
     }
     if (!json_is_object(v)) {
-        err_field(e, field, "must be an object with \"ja\" and \"en\", not %s", type_name(v));
+        err_field(e, field, "must be an object with \"ja\" and \"en\", not %s", model__type_name(v));
         return NULL;
     }
     char fj[96], fe[96], pre[96];
@@ -160,31 +156,31 @@ static json_t *name_field(const json_t *v, const char *field, bool required, str
     snprintf(fe, sizeof(fe), "%s.en", field);
     snprintf(pre, sizeof(pre), "%s.", field);
     static const char *const allowed[] = {"ja", "en", NULL};
-    check_unknown(v, pre, allowed, e);
+    model__check_unknown(v, pre, allowed, e);
     size_t before = e->nfields;
-    const char *ja = text_field(json_object_get(v, "ja"), fj, LIMIT_NAME_CHARS, false, e);
-    const char *en = text_field(json_object_get(v, "en"), fe, LIMIT_NAME_CHARS, false, e);
+    const char *ja = model__text(json_object_get(v, "ja"), fj, LIMIT_NAME_CHARS, false, false, e);
+    const char *en = model__text(json_object_get(v, "en"), fe, LIMIT_NAME_CHARS, false, false, e);
     if (e->nfields != before)
         return NULL;
     if (!required) {
         /* A patch changes only the languages it names; neither may be blanked. */
         json_t *o = json_object();
-        if (ja && blank(ja))
+        if (ja && model__blank(ja))
             err_field(e, fj, "must not be blank");
         else if (ja)
             json_object_set_new(o, "ja", json_string(ja));
-        if (en && blank(en))
+        if (en && model__blank(en))
             err_field(e, fe, "must not be blank");
         else if (en)
             json_object_set_new(o, "en", json_string(en));
         return o;
     }
-    if (blank(ja) && blank(en)) {
+    if (model__blank(ja) && model__blank(en)) {
         err_field(e, field, "give a name in Japanese or English (or both)");
         return NULL;
     }
     /* A missing language falls back to the other, so every view has a name. */
-    return json_pack("{s:s,s:s}", "ja", blank(ja) ? en : ja, "en", blank(en) ? ja : en);
+    return json_pack("{s:s,s:s}", "ja", model__blank(ja) ? en : ja, "en", model__blank(en) ? ja : en);
 }
 
 /* ---- roles ---- */
@@ -220,11 +216,11 @@ int model_sector_check(const json_t *in, enum model_mode mode, json_t **out, str
         return err_field(e, "", "body must be a JSON object");
     static const char *const c_allowed[] = {"code", "name", NULL};
     static const char *const p_allowed[] = {"name", "disabled", NULL};
-    check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
+    model__check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
     json_t *o = json_object();
     if (mode == MODEL_CREATE) {
         const char *code =
-            text_field(json_object_get(in, "code"), "code", LIMIT_SECTOR_CODE, true, e);
+            model__text(json_object_get(in, "code"), "code", LIMIT_SECTOR_CODE, true, false, e);
         if (code) {
             bool ok = *code >= 'a' && *code <= 'z';
             for (const char *p = code; *p; p++)
@@ -254,7 +250,7 @@ int model_sector_check(const json_t *in, enum model_mode mode, json_t **out, str
 
 /* ---- organisations ---- */
 
-static bool email_valid(const char *s)
+bool model__email_valid(const char *s)
 {
     const char *at = strchr(s, '@');
     if (at == NULL || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.'))
@@ -317,17 +313,17 @@ static json_t *contacts_field(const json_t *v, struct err *e)
         static const char *const allowed[] = {"type", "value", "label", NULL};
         char pre2[72];
         snprintf(pre2, sizeof(pre2), "%s.", pre);
-        check_unknown(c, pre2, allowed, e);
+        model__check_unknown(c, pre2, allowed, e);
         snprintf(f, sizeof(f), "%s.type", pre);
-        const char *type = text_field(json_object_get(c, "type"), f, 16, true, e);
-        if (type && !in_list(contact_types, NELEM(contact_types), type)) {
+        const char *type = model__text(json_object_get(c, "type"), f, 16, true, false, e);
+        if (type && !model__in_list(contact_types, MODEL_NELEM(contact_types), type)) {
             err_field(e, f, "must be email, phone, webhook or url");
             type = NULL;
         }
         snprintf(f, sizeof(f), "%s.value", pre);
-        const char *value = text_field(json_object_get(c, "value"), f, LIMIT_CONTACT_VALUE, true, e);
+        const char *value = model__text(json_object_get(c, "value"), f, LIMIT_CONTACT_VALUE, true, false, e);
         if (value && type) {
-            if (!strcmp(type, "email") && !email_valid(value))
+            if (!strcmp(type, "email") && !model__email_valid(value))
                 err_field(e, f, "not an e-mail address");
             else if (!strcmp(type, "phone") && !phone_valid(value))
                 err_field(e, f, "not a phone number");
@@ -337,10 +333,10 @@ static json_t *contacts_field(const json_t *v, struct err *e)
                 err_field(e, f, "not an http(s) URL");
         }
         snprintf(f, sizeof(f), "%s.label", pre);
-        const char *label = text_field(json_object_get(c, "label"), f, LIMIT_CONTACT_LABEL, false, e);
+        const char *label = model__text(json_object_get(c, "label"), f, LIMIT_CONTACT_LABEL, false, false, e);
         if (type && value) {
             json_t *o = json_pack("{s:s,s:s}", "type", type, "value", value);
-            if (label && !blank(label))
+            if (label && !model__blank(label))
                 json_object_set_new(o, "label", json_string(label));
             json_array_append_new(arr, o);
         }
@@ -389,7 +385,7 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
     static const char *const c_allowed[] = {"name", "kind", "sectors", "tier", "contacts", NULL};
     static const char *const p_allowed[] = {"name",     "kind",     "sectors", "tier",
                                             "contacts", "disabled", NULL};
-    check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
+    model__check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
     bool req = mode == MODEL_CREATE;
     json_t *o = json_object();
 
@@ -397,7 +393,7 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
     if (name)
         json_object_set_new(o, "name", name);
 
-    const char *kind = text_field(json_object_get(in, "kind"), "kind", 32, req, e);
+    const char *kind = model__text(json_object_get(in, "kind"), "kind", 32, req, false, e);
     if (kind && !model_org_kind_valid(kind))
         err_field(e, "kind",
                   "must be operator, sector_hub, coordinator, ministry, agency or vendor");
@@ -409,7 +405,7 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
     if (sec)
         json_object_set_new(o, "sectors", sec);
 
-    const char *tier = text_field(json_object_get(in, "tier"), "tier", 32, req, e);
+    const char *tier = model__text(json_object_get(in, "tier"), "tier", 32, req, false, e);
     if (tier && !model_vocab_has(tiers, tier))
         err_field(e, "tier", "unknown tier code");
     else if (tier)
@@ -471,23 +467,23 @@ int model_user_check(const json_t *in, enum model_mode mode, json_t **out, struc
     static const char *const p_allowed[] = {"display_name", "roles", "locale", "email",
                                             "disabled", "password", NULL};
     bool req = mode == MODEL_CREATE;
-    check_unknown(in, "", req ? c_allowed : p_allowed, e);
+    model__check_unknown(in, "", req ? c_allowed : p_allowed, e);
     json_t *o = json_object();
 
     if (req) {
-        const char *login = text_field(json_object_get(in, "login"), "login", 256, true, e);
+        const char *login = model__text(json_object_get(in, "login"), "login", 256, true, false, e);
         char norm[LIMIT_LOGIN_MAX + 1];
         if (login && model_login_norm(login, "login", norm, sizeof(norm), e) == 0)
             json_object_set_new(o, "login", json_string(norm));
-        const char *org = text_field(json_object_get(in, "org_id"), "org_id", 64, true, e);
+        const char *org = model__text(json_object_get(in, "org_id"), "org_id", 64, true, false, e);
         if (org && !util_is_uuid(org))
             err_field(e, "org_id", "not an organisation id");
         else if (org)
             json_object_set_new(o, "org_id", json_string(org));
     }
     const char *dn =
-        text_field(json_object_get(in, "display_name"), "display_name", LIMIT_NAME_CHARS, req, e);
-    if (dn && blank(dn))
+        model__text(json_object_get(in, "display_name"), "display_name", LIMIT_NAME_CHARS, req, false, e);
+    if (dn && model__blank(dn))
         err_field(e, "display_name", "must not be blank");
     else if (dn)
         json_object_set_new(o, "display_name", json_string(dn));
@@ -501,7 +497,7 @@ int model_user_check(const json_t *in, enum model_mode mode, json_t **out, struc
             json_object_set_new(o, "roles", model_roles_json(roles));
     }
 
-    const char *loc = text_field(json_object_get(in, "locale"), "locale", 8, false, e);
+    const char *loc = model__text(json_object_get(in, "locale"), "locale", 8, false, false, e);
     if (loc && !model_locale_valid(loc))
         err_field(e, "locale", "must be ja or en");
     else if (loc || req)
@@ -511,8 +507,8 @@ int model_user_check(const json_t *in, enum model_mode mode, json_t **out, struc
     if (json_is_null(ev)) {
         json_object_set_new(o, "email", json_null());
     } else if (ev) {
-        const char *em = text_field(ev, "email", LIMIT_EMAIL_MAX, false, e);
-        if (em && !email_valid(em))
+        const char *em = model__text(ev, "email", LIMIT_EMAIL_MAX, false, false, e);
+        if (em && !model__email_valid(em))
             err_field(e, "email", "not an e-mail address");
         else if (em)
             json_object_set_new(o, "email", json_string(em));
@@ -556,10 +552,10 @@ int model_token_check(const json_t *in, enum model_mode mode, int default_days, 
     static const char *const c_allowed[] = {"name", "expires_in_days", "user_id", NULL};
     static const char *const p_allowed[] = {"name", NULL};
     bool req = mode == MODEL_CREATE;
-    check_unknown(in, "", req ? c_allowed : p_allowed, e);
+    model__check_unknown(in, "", req ? c_allowed : p_allowed, e);
     json_t *o = json_object();
-    const char *name = text_field(json_object_get(in, "name"), "name", LIMIT_TOKEN_NAME, true, e);
-    if (name && blank(name))
+    const char *name = model__text(json_object_get(in, "name"), "name", LIMIT_TOKEN_NAME, true, false, e);
+    if (name && model__blank(name))
         err_field(e, "name", "must not be blank");
     else if (name)
         json_object_set_new(o, "name", json_string(name));
@@ -575,7 +571,7 @@ int model_token_check(const json_t *in, enum model_mode mode, int default_days, 
             days = json_integer_value(d);
         json_object_set_new(o, "expires_in_days", json_integer(days));
         json_t *u = json_object_get(in, "user_id");
-        const char *uid = text_field(u, "user_id", 64, false, e);
+        const char *uid = model__text(u, "user_id", 64, false, false, e);
         if (uid && !util_is_uuid(uid))
             err_field(e, "user_id", "not a user id");
         else if (uid)

@@ -8,11 +8,10 @@
  *
  * Concurrency: one connection per concurrent caller, pooled, each with its
  * own cache of prepared statements (keyed by the SQL string's address: the
- * SQL is always a static string). Readers never block (WAL). Writers take
- * a process-wide mutex before BEGIN IMMEDIATE so threads of this process
- * queue on the mutex instead of spinning in SQLite's busy handler; the
- * busy timeout remains for other processes (the CLI works while the daemon
- * runs).
+ * SQL is always a static string). Readers never block (WAL). Every write
+ * is a job for the one writer thread, which commits many jobs per
+ * transaction (group commit, see sq__write()); the busy timeout remains for
+ * other processes (the CLI works while the daemon runs).
  *
  * Schema: versioned migrations in migrations[] below; schema N is the
  * result of applying migrations[0..N-1]. meta.schema_version records it.
@@ -33,38 +32,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "model/member.h"
-#include "store_int.h"
+#include "sqlite_int.h"
 
-#define SQ_BUSY_MS 10000
-#define SQ_CACHE 96
-
-#define TS(col) "strftime('%Y-%m-%dT%H:%M:%SZ'," col ",'unixepoch')"
-
-struct sq_conn {
-    sqlite3 *db;
-    int ncache;
-    struct {
-        const char *sql;
-        sqlite3_stmt *st;
-    } cache[SQ_CACHE];
-    struct sq_conn *next;
-};
-
-struct sq_store {
-    struct store base; /* must be first */
-    char path[1100];
-    pthread_mutex_t mu;       /* guards idle */
-    struct sq_conn *idle;     /* connections not in use */
-    pthread_mutex_t write_mu; /* one writer of this process at a time */
-    int schema;
-};
-
-static struct sq_store *sq(struct store *st)
-{
-    if (st->ops != &store__sqlite_ops)
-        abort(); /* BUG: a store of another backend reached sqlite.c */
-    return (struct sq_store *)st;
-}
 
 /* ---- migrations ---- */
 
@@ -121,6 +90,53 @@ static const char *const migrations[] = {
     " ('class1','第一類構成員','Class 1 member',1),"
     " ('class2','第二類構成員','Class 2 member',2),"
     " ('general','一般構成員','General member',3);",
+    /* 2: reports, their revisions and observables, regimes, idempotency, near-miss counts */
+    "CREATE TABLE regimes(code TEXT PRIMARY KEY, name_ja TEXT NOT NULL, name_en TEXT NOT NULL,"
+    " steps TEXT NOT NULL, position INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE reports(id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id),"
+    " created_by TEXT NOT NULL REFERENCES users(id), stage TEXT NOT NULL,"
+    " revision INTEGER NOT NULL, kind TEXT NOT NULL, event_type TEXT NOT NULL,"
+    " severity INTEGER NOT NULL, status TEXT NOT NULL, basis TEXT, regime TEXT,"
+    " share_with_hub INTEGER NOT NULL, title TEXT NOT NULL, content TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, submitted_at INTEGER,"
+    " due_at INTEGER, due_stage TEXT);"
+    "CREATE INDEX reports_org ON reports(org_id, id);"
+    "CREATE INDEX reports_due ON reports(due_at) WHERE due_at IS NOT NULL;"
+    "CREATE INDEX reports_regime ON reports(regime) WHERE regime IS NOT NULL;"
+    "CREATE TABLE report_sectors(report_id TEXT NOT NULL REFERENCES reports(id),"
+    " sector TEXT NOT NULL REFERENCES sectors(code), PRIMARY KEY(report_id, sector))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX report_sectors_sector ON report_sectors(sector, report_id);"
+    "CREATE TABLE report_revisions(report_id TEXT NOT NULL REFERENCES reports(id),"
+    " n INTEGER NOT NULL, stage TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id),"
+    " at INTEGER NOT NULL, reason TEXT, changes TEXT NOT NULL, content TEXT NOT NULL,"
+    " PRIMARY KEY(report_id, n)) WITHOUT ROWID;"
+    "CREATE TABLE report_observables(report_id TEXT NOT NULL REFERENCES reports(id),"
+    " type TEXT NOT NULL, value TEXT NOT NULL, role TEXT NOT NULL);"
+    "CREATE INDEX report_observables_report ON report_observables(report_id);"
+    "CREATE INDEX report_observables_value ON report_observables(type, value);"
+    "CREATE TABLE idempotency(scope TEXT NOT NULL, key TEXT NOT NULL, report_id TEXT NOT NULL,"
+    " at INTEGER NOT NULL, PRIMARY KEY(scope, key)) WITHOUT ROWID;"
+    "CREATE TABLE nearmiss(id INTEGER PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id),"
+    " sector TEXT NOT NULL REFERENCES sectors(code), month TEXT NOT NULL,"
+    " event_type TEXT NOT NULL, count INTEGER NOT NULL, note TEXT,"
+    " user_id TEXT NOT NULL REFERENCES users(id), at INTEGER NOT NULL,"
+    " current INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX nearmiss_current ON nearmiss(org_id, sector, month, event_type)"
+    " WHERE current = 1;"
+    "CREATE INDEX nearmiss_month ON nearmiss(month, sector, event_type) WHERE current = 1;"
+    /* DOMAIN.md §5 regimes; admins edit or add more. */
+    "INSERT INTO regimes(code, name_ja, name_en, steps, position) VALUES"
+    " ('jp_electricity','電気事業法（電力）','Electricity Business Act (Japan)',"
+    "  '[{\"stage\":\"first\",\"within\":\"24h\"},{\"stage\":\"final\",\"within\":\"30d\"}]',1),"
+    " ('jp_telecom','電気通信事業法（重大な事故）','Telecommunications Business Act, serious accident (Japan)',"
+    "  '[{\"stage\":\"first\",\"within\":null},{\"stage\":\"final\",\"within\":\"30d\"}]',2),"
+    " ('jp_personal_data','個人情報保護法（漏えい等）','Act on the Protection of Personal Information, leak (Japan)',"
+    "  '[{\"stage\":\"first\",\"within\":\"5d\"},"
+    "{\"stage\":\"final\",\"within\":\"30d\",\"within_if_intentional\":\"60d\"}]',3),"
+    " ('eu_nis2','NIS2指令','EU NIS2 Directive',"
+    "  '[{\"stage\":\"first\",\"within\":\"24h\"},{\"stage\":\"update\",\"within\":\"72h\"},"
+    "{\"stage\":\"final\",\"within\":\"1M\"}]',4);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -128,7 +144,7 @@ _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "STORE_SCHEMA_VERSION out of
 
 /* ---- connections and statements ---- */
 
-static int sq_fail(sqlite3 *db, int rc, struct err *e, const char *what)
+int sq__fail(sqlite3 *db, int rc, struct err *e, const char *what)
 {
     int ext = db ? sqlite3_extended_errcode(db) : rc;
     if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -148,7 +164,7 @@ static int conn_open(struct sq_store *s, bool create, struct sq_conn **out, stru
         if (rc == SQLITE_CANTOPEN)
             err_set(e, ERR_STORE, "cannot open store '%s' (run 'isac init' first?)", s->path);
         else
-            sq_fail(c->db, rc, e, "open");
+            sq__fail(c->db, rc, e, "open");
         sqlite3_close(c->db);
         free(c);
         return e->code;
@@ -179,7 +195,7 @@ static void conn_close(struct sq_conn *c)
     free(c);
 }
 
-static int conn_get(struct sq_store *s, struct sq_conn **out, struct err *e)
+int sq__conn_get(struct sq_store *s, struct sq_conn **out, struct err *e)
 {
     pthread_mutex_lock(&s->mu);
     struct sq_conn *c = s->idle;
@@ -193,7 +209,7 @@ static int conn_get(struct sq_store *s, struct sq_conn **out, struct err *e)
     return conn_open(s, false, out, e);
 }
 
-static void conn_put(struct sq_store *s, struct sq_conn *c)
+void sq__conn_put(struct sq_store *s, struct sq_conn *c)
 {
     pthread_mutex_lock(&s->mu);
     c->next = s->idle;
@@ -202,7 +218,7 @@ static void conn_put(struct sq_store *s, struct sq_conn *c)
 }
 
 /* A cached, reset statement for sql (a static string). */
-static sqlite3_stmt *stmt(struct sq_conn *c, const char *sql, struct err *e)
+sqlite3_stmt *sq__stmt(struct sq_conn *c, const char *sql, struct err *e)
 {
     for (int i = 0; i < c->ncache; i++)
         if (c->cache[i].sql == sql)
@@ -210,7 +226,7 @@ static sqlite3_stmt *stmt(struct sq_conn *c, const char *sql, struct err *e)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK) {
-        sq_fail(c->db, rc, e, "prepare");
+        sq__fail(c->db, rc, e, "prepare");
         return NULL;
     }
     if (c->ncache < SQ_CACHE) {
@@ -223,7 +239,7 @@ static sqlite3_stmt *stmt(struct sq_conn *c, const char *sql, struct err *e)
     return st;
 }
 
-static void done(sqlite3_stmt *st)
+void sq__done(sqlite3_stmt *st)
 {
     if (st) {
         sqlite3_reset(st);
@@ -231,7 +247,7 @@ static void done(sqlite3_stmt *st)
     }
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void sq__bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -239,12 +255,12 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static const char *jstr(const json_t *o, const char *k)
+const char *sq__jstr(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
 }
 
-static const char *jstr2(const json_t *o, const char *k1, const char *k2)
+const char *sq__jstr2(const json_t *o, const char *k1, const char *k2)
 {
     const char *v = json_string_value(json_object_get(json_object_get(o, k1), k2));
     return v ? v : "";
@@ -256,7 +272,7 @@ static int wbegin(struct sq_store *s, struct sq_conn *c, struct err *e)
     int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         pthread_mutex_unlock(&s->write_mu);
-        return sq_fail(c->db, rc, e, "begin");
+        return sq__fail(c->db, rc, e, "begin");
     }
     return 0;
 }
@@ -265,7 +281,7 @@ static int wcommit(struct sq_store *s, struct sq_conn *c, struct err *e)
 {
     int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        sq_fail(c->db, rc, e, "commit");
+        sq__fail(c->db, rc, e, "commit");
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     }
     pthread_mutex_unlock(&s->write_mu);
@@ -279,17 +295,140 @@ static void wrollback(struct sq_store *s, struct sq_conn *c)
 }
 
 /* Step a write statement expecting SQLITE_DONE; ERR_NOTFOUND if it changed no row. */
-static int step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct err *e,
+int sq__step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct err *e,
                       const char *what)
 {
     int rc = sqlite3_step(st);
     int changes = sqlite3_changes(c->db);
-    done(st);
+    sq__done(st);
     if (rc != SQLITE_DONE)
-        return sq_fail(c->db, rc, e, what);
+        return sq__fail(c->db, rc, e, what);
     if (need_change && changes == 0)
         return err_set(e, ERR_NOTFOUND, "%s: not found", what);
     return 0;
+}
+
+/*
+ * Group commit. Writers of every thread queue a job; the writer thread
+ * takes everything queued, runs each job inside its own SAVEPOINT of one
+ * transaction, commits once (one fsync for the batch) and only then wakes
+ * the submitters. A failed job rolls back to its savepoint and fails alone;
+ * a failed commit fails every job of the batch. So each job is still
+ * atomic, and nobody is told "done" before its data is durable.
+ */
+#define SQ_BATCH_MAX 512
+
+static void run_batch(struct sq_store *s, struct sq_job *batch)
+{
+    struct sq_conn *c = s->wconn;
+    struct err be;
+    err_init(&be);
+    pthread_mutex_lock(&s->write_mu);
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        sq__fail(c->db, rc, &be, "begin");
+    for (struct sq_job *j = batch; j; j = j->next) {
+        if (be.code) {
+            *j->e = be;
+            continue;
+        }
+        sqlite3_exec(c->db, "SAVEPOINT job", NULL, NULL, NULL);
+        if (j->fn(c, j->arg, j->e) != 0 || j->e->code)
+            sqlite3_exec(c->db, "ROLLBACK TO job", NULL, NULL, NULL);
+        sqlite3_exec(c->db, "RELEASE job", NULL, NULL, NULL);
+    }
+    if (!be.code) {
+        rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sq__fail(c->db, rc, &be, "commit");
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            for (struct sq_job *j = batch; j; j = j->next)
+                if (!j->e->code)
+                    *j->e = be;
+        }
+    }
+    pthread_mutex_unlock(&s->write_mu);
+}
+
+static void *writer_main(void *arg)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->q_mu);
+    for (;;) {
+        while (!s->q_head && !s->stopping)
+            pthread_cond_wait(&s->q_cv, &s->q_mu);
+        if (!s->q_head && s->stopping)
+            break;
+        struct sq_job *batch = s->q_head, *last = batch;
+        int n = 1;
+        while (last->next && n < SQ_BATCH_MAX) {
+            last = last->next;
+            n++;
+        }
+        s->q_head = last->next;
+        if (!s->q_head)
+            s->q_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->q_mu);
+
+        run_batch(s, batch);
+
+        pthread_mutex_lock(&s->q_mu);
+        for (struct sq_job *j = batch, *nx; j; j = nx) {
+            nx = j->next; /* j may vanish once done is seen */
+            j->done = true;
+        }
+        pthread_cond_broadcast(&s->done_cv);
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    return NULL;
+}
+
+/* Run fn(c, arg, e) as one atomic, durable write. Returns e->code. */
+int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e)
+{
+    struct sq_job job = {.fn = fn, .arg = arg, .e = e};
+    pthread_mutex_lock(&s->q_mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->q_mu);
+        return err_set(e, ERR_STORE, "the store is closing");
+    }
+    if (s->q_tail)
+        s->q_tail->next = &job;
+    else
+        s->q_head = &job;
+    s->q_tail = &job;
+    pthread_cond_signal(&s->q_cv);
+    while (!job.done)
+        pthread_cond_wait(&s->done_cv, &s->q_mu);
+    pthread_mutex_unlock(&s->q_mu);
+    return e->code;
+}
+
+static int writer_start(struct sq_store *s, struct err *e)
+{
+    if (conn_open(s, false, &s->wconn, e))
+        return e->code;
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        conn_close(s->wconn);
+        s->wconn = NULL;
+        return err_set(e, ERR_STORE, "cannot start the writer thread");
+    }
+    s->writer_running = true;
+    return 0;
+}
+
+static void writer_stop(struct sq_store *s)
+{
+    if (!s->writer_running)
+        return;
+    pthread_mutex_lock(&s->q_mu);
+    s->stopping = true; /* the writer drains the queue, then exits */
+    pthread_cond_signal(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    pthread_join(s->writer, NULL);
+    conn_close(s->wconn);
+    s->writer_running = false;
 }
 
 /* ---- open, close, migrate ---- */
@@ -310,7 +449,7 @@ static int get_version(struct sq_conn *c, int *v, struct err *e)
     if (rc == SQLITE_ROW)
         *v = atoi((const char *)sqlite3_column_text(st, 0));
     else if (rc != SQLITE_DONE)
-        sq_fail(c->db, rc, e, "schema version");
+        sq__fail(c->db, rc, e, "schema version");
     sqlite3_finalize(st);
     return e->code;
 }
@@ -345,7 +484,7 @@ static int migrate(struct sq_store *s, struct sq_conn *c, struct err *e)
              "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version','%d')",
              NMIGRATIONS);
     if (v != NMIGRATIONS && sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        sq_fail(c->db, SQLITE_ERROR, e, "schema version");
+        sq__fail(c->db, SQLITE_ERROR, e, "schema version");
         wrollback(s, c);
         return e->code;
     }
@@ -374,6 +513,9 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
     snprintf(s->path, sizeof(s->path), "%s/isac.db", dir);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
     struct sq_conn *c;
     if (conn_open(s, create, &c, e)) {
         sq_close(&s->base);
@@ -384,7 +526,11 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
         sq_close(&s->base);
         return e->code;
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
+    if (writer_start(s, e)) {
+        sq_close(&s->base);
+        return e->code;
+    }
     *out = &s->base;
     return 0;
 }
@@ -392,6 +538,7 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
 static void sq_close(struct store *st)
 {
     struct sq_store *s = sq(st);
+    writer_stop(s);
     struct sq_conn *c = s->idle;
     while (c) {
         struct sq_conn *n = c->next;
@@ -400,6 +547,9 @@ static void sq_close(struct store *st)
     }
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->q_mu);
+    pthread_cond_destroy(&s->q_cv);
+    pthread_cond_destroy(&s->done_cv);
     free(s);
 }
 
@@ -407,70 +557,63 @@ static int sq_schema_version(struct store *st) { return sq(st)->schema; }
 
 /* ---- generic helpers for reads ---- */
 
-/* Row-to-JSON converter: one per object kind. */
-typedef json_t *row_fn(sqlite3_stmt *st);
 
 /* Run a bound SELECT, collecting rows into a JSON array. */
-static int collect(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e)
+int sq__collect(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e)
 {
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         json_array_append_new(arr, row(st));
-    done(st);
+    sq__done(st);
     if (rc != SQLITE_DONE) {
         json_decref(arr);
-        return sq_fail(c->db, rc, e, "select");
+        return sq__fail(c->db, rc, e, "select");
     }
     *out = arr;
     return 0;
 }
 
 /* Run a bound SELECT expecting one row. */
-static int one(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e,
+int sq__one(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e,
                const char *what)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *out = row(st);
-        done(st);
+        sq__done(st);
         return 0;
     }
-    done(st);
+    sq__done(st);
     if (rc == SQLITE_DONE)
         return err_set(e, ERR_NOTFOUND, "%s not found", what);
-    return sq_fail(c->db, rc, e, "select");
+    return sq__fail(c->db, rc, e, "select");
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+const char *sq__col(sqlite3_stmt *st, int i)
 {
     const char *v = (const char *)sqlite3_column_text(st, i);
     return v ? v : "";
 }
 
-static json_t *col_json(sqlite3_stmt *st, int i)
+json_t *sq__col_json(sqlite3_stmt *st, int i)
 {
     const char *v = (const char *)sqlite3_column_text(st, i);
     json_t *j = v ? json_loads(v, 0, NULL) : NULL;
     return j ? j : json_array();
 }
 
-static json_t *name_obj(sqlite3_stmt *st, int i)
+json_t *sq__name_obj(sqlite3_stmt *st, int i)
 {
-    return json_pack("{s:s,s:s}", "ja", col(st, i), "en", col(st, i + 1));
+    return json_pack("{s:s,s:s}", "ja", sq__col(st, i), "en", sq__col(st, i + 1));
 }
 
-/* Wrappers that take and return a pooled connection around fn. */
-#define WITH_CONN(s, c, e)                                                                        \
-    struct sq_conn *c;                                                                            \
-    if (conn_get((s), &c, (e)))                                                                   \
-        return (e)->code;
 
 /* ---- sectors and tiers ---- */
 
 static json_t *sector_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:o,s:b}", "code", col(st, 0), "name", name_obj(st, 1), "disabled",
+    return json_pack("{s:s,s:o,s:b}", "code", sq__col(st, 0), "name", sq__name_obj(st, 1), "disabled",
                      sqlite3_column_int(st, 3));
 }
 
@@ -489,12 +632,12 @@ static int sq_sector_list(struct store *st, bool inc, json_t **out, struct err *
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_SECTOR_LIST, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_SECTOR_LIST, e);
     if (q) {
         sqlite3_bind_int(q, 1, inc);
-        collect(c, q, sector_row, out, e);
+        sq__collect(c, q, sector_row, out, e);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -502,36 +645,41 @@ static int sq_sector_get(struct store *st, const char *code, json_t **out, struc
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_SECTOR_GET, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_SECTOR_GET, e);
     if (q) {
-        bind_text(q, 1, code);
-        one(c, q, sector_row, out, e, "sector");
+        sq__bind_text(q, 1, code);
+        sq__one(c, q, sector_row, out, e, "sector");
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
+    return e->code;
+}
+
+struct sector_write__args {
+    const json_t *sec;
+    const char *sql;
+};
+
+static int sector_write__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sector_write__args *a = arg;
+    const json_t *sec = a->sec;
+    const char *sql = a->sql;
+    sqlite3_stmt *q = sq__stmt(c, sql, e);
+    if (q) {
+        sq__bind_text(q, 1, sq__jstr(sec, "code"));
+        sq__bind_text(q, 2, sq__jstr2(sec, "name", "ja"));
+        sq__bind_text(q, 3, sq__jstr2(sec, "name", "en"));
+        if (sql == SQL_SECTOR_UPDATE)
+            sqlite3_bind_int(q, 4, json_is_true(json_object_get(sec, "disabled")));
+        sq__step_write(c, q, true, e, "sector");
+    }
     return e->code;
 }
 
 static int sector_write(struct store *st, const json_t *sec, const char *sql, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, sql, e);
-        if (q) {
-            bind_text(q, 1, jstr(sec, "code"));
-            bind_text(q, 2, jstr2(sec, "name", "ja"));
-            bind_text(q, 3, jstr2(sec, "name", "en"));
-            if (sql == SQL_SECTOR_UPDATE)
-                sqlite3_bind_int(q, 4, json_is_true(json_object_get(sec, "disabled")));
-            step_write(c, q, true, e, "sector");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sector_write__args a = {sec, sql};
+    return sq__write(sq(st), sector_write__w, &a, e);
 }
 
 static int sq_sector_create(struct store *st, const json_t *sec, struct err *e)
@@ -546,7 +694,7 @@ static int sq_sector_update(struct store *st, const json_t *sec, struct err *e)
 
 static json_t *tier_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:o}", "code", col(st, 0), "name", name_obj(st, 1));
+    return json_pack("{s:s,s:o}", "code", sq__col(st, 0), "name", sq__name_obj(st, 1));
 }
 
 static const char SQL_TIER_LIST[] = "SELECT code, name_ja, name_en FROM tiers ORDER BY position";
@@ -556,10 +704,10 @@ static int sq_tier_list(struct store *st, json_t **out, struct err *e)
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_TIER_LIST, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_TIER_LIST, e);
     if (q)
-        collect(c, q, tier_row, out, e);
-    conn_put(s, c);
+        sq__collect(c, q, tier_row, out, e);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -567,12 +715,12 @@ static int sq_tier_get(struct store *st, const char *code, json_t **out, struct 
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_TIER_GET, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_TIER_GET, e);
     if (q) {
-        bind_text(q, 1, code);
-        one(c, q, tier_row, out, e, "tier");
+        sq__bind_text(q, 1, code);
+        sq__one(c, q, tier_row, out, e, "tier");
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -586,11 +734,11 @@ static int sq_tier_get(struct store *st, const char *code, json_t **out, struct 
 
 static json_t *org_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", col(st, 0), "name",
-                     name_obj(st, 1), "kind", col(st, 3), "sectors", col_json(st, 4), "tier",
-                     col(st, 5), "contacts", col_json(st, 6), "disabled",
-                     sqlite3_column_int(st, 7), "created_at", col(st, 8), "updated_at",
-                     col(st, 9));
+    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", sq__col(st, 0), "name",
+                     sq__name_obj(st, 1), "kind", sq__col(st, 3), "sectors", sq__col_json(st, 4), "tier",
+                     sq__col(st, 5), "contacts", sq__col_json(st, 6), "disabled",
+                     sqlite3_column_int(st, 7), "created_at", sq__col(st, 8), "updated_at",
+                     sq__col(st, 9));
 }
 
 static const char SQL_ORG_GET[] = "SELECT " ORG_COLS " FROM orgs o WHERE o.id = ?1";
@@ -611,47 +759,52 @@ static const char SQL_ORG_SECTORS_DEL[] = "DELETE FROM org_sectors WHERE org_id 
 static const char SQL_ORG_SECTORS_ADD[] =
     "INSERT INTO org_sectors(org_id, sector) VALUES(?1, ?2)";
 
-static int org_write(struct store *st, const json_t *org, bool create, struct err *e)
+struct org_write__args {
+    const json_t *org;
+    bool create;
+};
+
+static int org_write__w(struct sq_conn *c, void *arg, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    const char *id = jstr(org, "id");
+    const struct org_write__args *a = arg;
+    const json_t *org = a->org;
+    bool create = a->create;
+    const char *id = sq__jstr(org, "id");
     char *contacts = json_dumps(json_object_get(org, "contacts"), JSON_COMPACT);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, create ? SQL_ORG_INSERT : SQL_ORG_UPDATE, e);
-        if (q) {
-            bind_text(q, 1, id);
-            bind_text(q, 2, jstr2(org, "name", "ja"));
-            bind_text(q, 3, jstr2(org, "name", "en"));
-            bind_text(q, 4, jstr(org, "kind"));
-            bind_text(q, 5, jstr(org, "tier"));
-            bind_text(q, 6, contacts ? contacts : "[]");
-            sqlite3_bind_int(q, 7, json_is_true(json_object_get(org, "disabled")));
-            sqlite3_bind_int64(q, 8, util_now_ms() / 1000);
-            step_write(c, q, true, e, "organisation");
-        }
-        if (!e->code && !create && (q = stmt(c, SQL_ORG_SECTORS_DEL, e))) {
-            bind_text(q, 1, id);
-            step_write(c, q, false, e, "organisation sectors");
-        }
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(org, "sectors"), i, v)
-        {
-            if (e->code || !(q = stmt(c, SQL_ORG_SECTORS_ADD, e)))
-                break;
-            bind_text(q, 1, id);
-            bind_text(q, 2, json_string_value(v));
-            step_write(c, q, false, e, "organisation sector");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
+    sqlite3_stmt *q = sq__stmt(c, create ? SQL_ORG_INSERT : SQL_ORG_UPDATE, e);
+    if (q) {
+        sq__bind_text(q, 1, id);
+        sq__bind_text(q, 2, sq__jstr2(org, "name", "ja"));
+        sq__bind_text(q, 3, sq__jstr2(org, "name", "en"));
+        sq__bind_text(q, 4, sq__jstr(org, "kind"));
+        sq__bind_text(q, 5, sq__jstr(org, "tier"));
+        sq__bind_text(q, 6, contacts ? contacts : "[]");
+        sqlite3_bind_int(q, 7, json_is_true(json_object_get(org, "disabled")));
+        sqlite3_bind_int64(q, 8, util_now_ms() / 1000);
+        sq__step_write(c, q, true, e, "organisation");
+    }
+    if (!e->code && !create && (q = sq__stmt(c, SQL_ORG_SECTORS_DEL, e))) {
+        sq__bind_text(q, 1, id);
+        sq__step_write(c, q, false, e, "organisation sectors");
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(org, "sectors"), i, v)
+    {
+        if (e->code || !(q = sq__stmt(c, SQL_ORG_SECTORS_ADD, e)))
+            break;
+        sq__bind_text(q, 1, id);
+        sq__bind_text(q, 2, json_string_value(v));
+        sq__step_write(c, q, false, e, "organisation sector");
     }
     free(contacts);
-    conn_put(s, c);
     return e->code;
+}
+
+static int org_write(struct store *st, const json_t *org, bool create, struct err *e)
+{
+    struct org_write__args a = {org, create};
+    return sq__write(sq(st), org_write__w, &a, e);
 }
 
 static int sq_org_create(struct store *st, const json_t *org, struct err *e)
@@ -668,12 +821,12 @@ static int sq_org_get(struct store *st, const char *id, json_t **out, struct err
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_ORG_GET, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_ORG_GET, e);
     if (q) {
-        bind_text(q, 1, id);
-        one(c, q, org_row, out, e, "organisation");
+        sq__bind_text(q, 1, id);
+        sq__one(c, q, org_row, out, e, "organisation");
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -682,19 +835,19 @@ static int sq_org_list(struct store *st, const struct store_org_filter *f,
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_ORG_LIST, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_ORG_LIST, e);
     if (q) {
-        bind_text(q, 1, p->after ? p->after : "");
-        bind_text(q, 2, f->only_id);
-        bind_text(q, 3, f->kind);
-        bind_text(q, 4, f->sector);
-        bind_text(q, 5, f->tier);
-        bind_text(q, 6, f->q);
+        sq__bind_text(q, 1, p->after ? p->after : "");
+        sq__bind_text(q, 2, f->only_id);
+        sq__bind_text(q, 3, f->kind);
+        sq__bind_text(q, 4, f->sector);
+        sq__bind_text(q, 5, f->tier);
+        sq__bind_text(q, 6, f->q);
         sqlite3_bind_int(q, 7, f->include_disabled);
         sqlite3_bind_int(q, 8, p->limit);
-        collect(c, q, org_row, out, e);
+        sq__collect(c, q, org_row, out, e);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -707,12 +860,12 @@ static int sq_org_list(struct store *st, const struct store_org_filter *f,
 static json_t *user_row(sqlite3_stmt *st)
 {
     const char *email = (const char *)sqlite3_column_text(st, 6);
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", col(st, 0), "login",
-                     col(st, 1), "display_name", col(st, 2), "org_id", col(st, 3), "roles",
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", sq__col(st, 0), "login",
+                     sq__col(st, 1), "display_name", sq__col(st, 2), "org_id", sq__col(st, 3), "roles",
                      model_roles_json((unsigned)sqlite3_column_int(st, 4)), "locale",
-                     col(st, 5), "email", email ? json_string(email) : json_null(), "disabled",
-                     sqlite3_column_int(st, 7), "created_at", col(st, 8), "updated_at",
-                     col(st, 9));
+                     sq__col(st, 5), "email", email ? json_string(email) : json_null(), "disabled",
+                     sqlite3_column_int(st, 7), "created_at", sq__col(st, 8), "updated_at",
+                     sq__col(st, 9));
 }
 
 static const char SQL_USER_GET[] =
@@ -748,71 +901,81 @@ static unsigned roles_bits(const json_t *u)
     return r;
 }
 
+struct sq_user_create__args {
+    const json_t *u;
+    const char *pwhash;
+};
+
+static int sq_user_create__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_user_create__args *a = arg;
+    const json_t *u = a->u;
+    const char *pwhash = a->pwhash;
+    sqlite3_stmt *q = sq__stmt(c, SQL_USER_INSERT, e);
+    if (q) {
+        sq__bind_text(q, 1, sq__jstr(u, "id"));
+        sq__bind_text(q, 2, sq__jstr(u, "login"));
+        sq__bind_text(q, 3, sq__jstr(u, "display_name"));
+        sq__bind_text(q, 4, sq__jstr(u, "org_id"));
+        sqlite3_bind_int(q, 5, (int)roles_bits(u));
+        sq__bind_text(q, 6, sq__jstr(u, "locale"));
+        sq__bind_text(q, 7, sq__jstr(u, "email"));
+        sq__bind_text(q, 8, pwhash);
+        sqlite3_bind_int(q, 9, json_is_true(json_object_get(u, "disabled")));
+        sqlite3_bind_int64(q, 10, util_now_ms() / 1000);
+        sq__step_write(c, q, true, e, "user");
+    }
+    return e->code;
+}
+
 static int sq_user_create(struct store *st, const json_t *u, const char *pwhash, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_USER_INSERT, e);
-        if (q) {
-            bind_text(q, 1, jstr(u, "id"));
-            bind_text(q, 2, jstr(u, "login"));
-            bind_text(q, 3, jstr(u, "display_name"));
-            bind_text(q, 4, jstr(u, "org_id"));
-            sqlite3_bind_int(q, 5, (int)roles_bits(u));
-            bind_text(q, 6, jstr(u, "locale"));
-            bind_text(q, 7, jstr(u, "email"));
-            bind_text(q, 8, pwhash);
-            sqlite3_bind_int(q, 9, json_is_true(json_object_get(u, "disabled")));
-            sqlite3_bind_int64(q, 10, util_now_ms() / 1000);
-            step_write(c, q, true, e, "user");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
+    struct sq_user_create__args a = {u, pwhash};
+    return sq__write(sq(st), sq_user_create__w, &a, e);
+}
+
+struct sq_user_update__args {
+    const json_t *u;
+    const char *pwhash;
+};
+
+static int sq_user_update__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_user_update__args *a = arg;
+    const json_t *u = a->u;
+    const char *pwhash = a->pwhash;
+    sqlite3_stmt *q = sq__stmt(c, SQL_USER_UPDATE, e);
+    if (q) {
+        sq__bind_text(q, 1, sq__jstr(u, "id"));
+        sq__bind_text(q, 2, sq__jstr(u, "display_name"));
+        sqlite3_bind_int(q, 3, (int)roles_bits(u));
+        sq__bind_text(q, 4, sq__jstr(u, "locale"));
+        sq__bind_text(q, 5, sq__jstr(u, "email"));
+        sqlite3_bind_int(q, 6, json_is_true(json_object_get(u, "disabled")));
+        sqlite3_bind_int64(q, 7, util_now_ms() / 1000);
+        sq__step_write(c, q, true, e, "user");
     }
-    conn_put(s, c);
+    if (!e->code && pwhash && (q = sq__stmt(c, SQL_USER_SETPW, e))) {
+        sq__bind_text(q, 1, sq__jstr(u, "id"));
+        sq__bind_text(q, 2, pwhash);
+        sqlite3_bind_int64(q, 3, util_now_ms() / 1000);
+        sq__step_write(c, q, true, e, "user");
+    }
+    /* A disabled user's sessions end now, not at their expiry. */
+    if (!e->code && (pwhash || json_is_true(json_object_get(u, "disabled"))) &&
+        (q = sq__stmt(c, SQL_SESSIONS_END, e))) {
+        sq__bind_text(q, 1, sq__jstr(u, "id"));
+        sqlite3_bind_null(q, 2);
+        sq__step_write(c, q, false, e, "sessions");
+    }
     return e->code;
 }
 
 static int sq_user_update(struct store *st, const json_t *u, const char *pwhash,
                           struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_USER_UPDATE, e);
-        if (q) {
-            bind_text(q, 1, jstr(u, "id"));
-            bind_text(q, 2, jstr(u, "display_name"));
-            sqlite3_bind_int(q, 3, (int)roles_bits(u));
-            bind_text(q, 4, jstr(u, "locale"));
-            bind_text(q, 5, jstr(u, "email"));
-            sqlite3_bind_int(q, 6, json_is_true(json_object_get(u, "disabled")));
-            sqlite3_bind_int64(q, 7, util_now_ms() / 1000);
-            step_write(c, q, true, e, "user");
-        }
-        if (!e->code && pwhash && (q = stmt(c, SQL_USER_SETPW, e))) {
-            bind_text(q, 1, jstr(u, "id"));
-            bind_text(q, 2, pwhash);
-            sqlite3_bind_int64(q, 3, util_now_ms() / 1000);
-            step_write(c, q, true, e, "user");
-        }
-        /* A disabled user's sessions end now, not at their expiry. */
-        if (!e->code && (pwhash || json_is_true(json_object_get(u, "disabled"))) &&
-            (q = stmt(c, SQL_SESSIONS_END, e))) {
-            bind_text(q, 1, jstr(u, "id"));
-            sqlite3_bind_null(q, 2);
-            step_write(c, q, false, e, "sessions");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_user_update__args a = {u, pwhash};
+    return sq__write(sq(st), sq_user_update__w, &a, e);
 }
 
 static int sq_user_get(struct store *st, const char *id, const char *login, json_t **out,
@@ -820,13 +983,13 @@ static int sq_user_get(struct store *st, const char *id, const char *login, json
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_USER_GET, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_USER_GET, e);
     if (q) {
-        bind_text(q, 1, id);
-        bind_text(q, 2, login);
-        one(c, q, user_row, out, e, "user");
+        sq__bind_text(q, 1, id);
+        sq__bind_text(q, 2, login);
+        sq__one(c, q, user_row, out, e, "user");
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -835,18 +998,18 @@ static int sq_user_list(struct store *st, const struct store_user_filter *f,
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_USER_LIST, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_USER_LIST, e);
     if (q) {
-        bind_text(q, 1, p->after ? p->after : "");
-        bind_text(q, 2, f->only_id);
-        bind_text(q, 3, f->org_id);
+        sq__bind_text(q, 1, p->after ? p->after : "");
+        sq__bind_text(q, 2, f->only_id);
+        sq__bind_text(q, 3, f->org_id);
         sqlite3_bind_int(q, 4, f->role ? (int)model_role_bit(f->role) : 0);
-        bind_text(q, 5, f->q);
+        sq__bind_text(q, 5, f->q);
         sqlite3_bind_int(q, 6, f->include_disabled);
         sqlite3_bind_int(q, 7, p->limit);
-        collect(c, q, user_row, out, e);
+        sq__collect(c, q, user_row, out, e);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -854,48 +1017,55 @@ static int sq_user_pwhash(struct store *st, const char *login, char **hash, stru
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_USER_PWHASH, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_USER_PWHASH, e);
     if (q) {
-        bind_text(q, 1, login);
+        sq__bind_text(q, 1, login);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
-            *hash = xstrdup(col(q, 0));
+            *hash = xstrdup(sq__col(q, 0));
         else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
             err_set(e, ERR_NOTFOUND, "no such login");
         else
-            sq_fail(c->db, rc, e, "password");
-        done(q);
+            sq__fail(c->db, rc, e, "password");
+        sq__done(q);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
+    return e->code;
+}
+
+struct sq_user_set_password__args {
+    const char *user_id;
+    const char *pwhash;
+    const uint8_t *keep;
+};
+
+static int sq_user_set_password__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_user_set_password__args *a = arg;
+    const char *user_id = a->user_id;
+    const char *pwhash = a->pwhash;
+    const uint8_t *keep = a->keep;
+    sqlite3_stmt *q = sq__stmt(c, SQL_USER_SETPW, e);
+    if (q) {
+        sq__bind_text(q, 1, user_id);
+        sq__bind_text(q, 2, pwhash);
+        sqlite3_bind_int64(q, 3, util_now_ms() / 1000);
+        sq__step_write(c, q, true, e, "user");
+    }
+    if (!e->code && (q = sq__stmt(c, SQL_SESSIONS_END, e))) {
+        sq__bind_text(q, 1, user_id);
+        if (keep)
+            sqlite3_bind_blob(q, 2, keep, STORE_HASH_LEN, SQLITE_TRANSIENT);
+        sq__step_write(c, q, false, e, "sessions");
+    }
     return e->code;
 }
 
 static int sq_user_set_password(struct store *st, const char *user_id, const char *pwhash,
                                 const uint8_t *keep, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_USER_SETPW, e);
-        if (q) {
-            bind_text(q, 1, user_id);
-            bind_text(q, 2, pwhash);
-            sqlite3_bind_int64(q, 3, util_now_ms() / 1000);
-            step_write(c, q, true, e, "user");
-        }
-        if (!e->code && (q = stmt(c, SQL_SESSIONS_END, e))) {
-            bind_text(q, 1, user_id);
-            if (keep)
-                sqlite3_bind_blob(q, 2, keep, STORE_HASH_LEN, SQLITE_TRANSIENT);
-            step_write(c, q, false, e, "sessions");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_user_set_password__args a = {user_id, pwhash, keep};
+    return sq__write(sq(st), sq_user_set_password__w, &a, e);
 }
 
 /* ---- tokens ---- */
@@ -908,9 +1078,9 @@ static int sq_user_set_password(struct store *st, const char *user_id, const cha
 static json_t *token_row(sqlite3_stmt *st)
 {
     const char *used = (const char *)sqlite3_column_text(st, 6);
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:b}", "id", col(st, 0), "name", col(st, 1),
-                     "user_id", col(st, 2), "prefix", col(st, 3), "created_at", col(st, 4),
-                     "expires_at", col(st, 5), "last_used_at",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:b}", "id", sq__col(st, 0), "name", sq__col(st, 1),
+                     "user_id", sq__col(st, 2), "prefix", sq__col(st, 3), "created_at", sq__col(st, 4),
+                     "expires_at", sq__col(st, 5), "last_used_at",
                      used ? json_string(used) : json_null(), "revoked",
                      sqlite3_column_int(st, 7));
 }
@@ -928,64 +1098,72 @@ static const char SQL_TOKEN_LIST[] =
     " ORDER BY t.id LIMIT ?4";
 static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1";
 
+struct sq_token_create__args {
+    const json_t *t;
+    const uint8_t *hash;
+};
+
+static int sq_token_create__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_token_create__args *a = arg;
+    const json_t *t = a->t;
+    const uint8_t *hash = a->hash;
+    sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_INSERT, e);
+    if (q) {
+        sq__bind_text(q, 1, sq__jstr(t, "id"));
+        sq__bind_text(q, 2, sq__jstr(t, "user_id"));
+        sq__bind_text(q, 3, sq__jstr(t, "name"));
+        sqlite3_bind_blob(q, 4, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+        sq__bind_text(q, 5, sq__jstr(t, "prefix"));
+        sqlite3_bind_int64(q, 6, util_now_ms() / 1000);
+        sqlite3_bind_int64(q, 7, json_integer_value(json_object_get(t, "expires_ts")));
+        sq__step_write(c, q, true, e, "token");
+    }
+    return e->code;
+}
+
 static int sq_token_create(struct store *st, const json_t *t, const uint8_t *hash, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_TOKEN_INSERT, e);
-        if (q) {
-            bind_text(q, 1, jstr(t, "id"));
-            bind_text(q, 2, jstr(t, "user_id"));
-            bind_text(q, 3, jstr(t, "name"));
-            sqlite3_bind_blob(q, 4, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
-            bind_text(q, 5, jstr(t, "prefix"));
-            sqlite3_bind_int64(q, 6, util_now_ms() / 1000);
-            sqlite3_bind_int64(q, 7, json_integer_value(json_object_get(t, "expires_ts")));
-            step_write(c, q, true, e, "token");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_token_create__args a = {t, hash};
+    return sq__write(sq(st), sq_token_create__w, &a, e);
 }
 
 static int sq_token_get(struct store *st, const char *id, json_t **out, struct err *e)
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_TOKEN_GET, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_GET, e);
     if (q) {
-        bind_text(q, 1, id);
-        one(c, q, token_row, out, e, "token");
+        sq__bind_text(q, 1, id);
+        sq__one(c, q, token_row, out, e, "token");
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
+    return e->code;
+}
+
+struct sq_token_update__args {
+    const json_t *t;
+};
+
+static int sq_token_update__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_token_update__args *a = arg;
+    const json_t *t = a->t;
+    sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_UPDATE, e);
+    if (q) {
+        sq__bind_text(q, 1, sq__jstr(t, "id"));
+        sq__bind_text(q, 2, sq__jstr(t, "name"));
+        sqlite3_bind_int(q, 3, json_is_true(json_object_get(t, "revoked")));
+        sqlite3_bind_int64(q, 4, util_now_ms() / 1000);
+        sq__step_write(c, q, true, e, "token");
+    }
     return e->code;
 }
 
 static int sq_token_update(struct store *st, const json_t *t, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_TOKEN_UPDATE, e);
-        if (q) {
-            bind_text(q, 1, jstr(t, "id"));
-            bind_text(q, 2, jstr(t, "name"));
-            sqlite3_bind_int(q, 3, json_is_true(json_object_get(t, "revoked")));
-            sqlite3_bind_int64(q, 4, util_now_ms() / 1000);
-            step_write(c, q, true, e, "token");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_token_update__args a = {t};
+    return sq__write(sq(st), sq_token_update__w, &a, e);
 }
 
 static int sq_token_list(struct store *st, const struct store_token_filter *f,
@@ -993,48 +1171,53 @@ static int sq_token_list(struct store *st, const struct store_token_filter *f,
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_TOKEN_LIST, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_LIST, e);
     if (q) {
-        bind_text(q, 1, p->after ? p->after : "");
-        bind_text(q, 2, f->user_id);
-        bind_text(q, 3, f->org_id);
+        sq__bind_text(q, 1, p->after ? p->after : "");
+        sq__bind_text(q, 2, f->user_id);
+        sq__bind_text(q, 3, f->org_id);
         sqlite3_bind_int(q, 4, p->limit);
-        collect(c, q, token_row, out, e);
+        sq__collect(c, q, token_row, out, e);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
+    return e->code;
+}
+
+struct sq_token_touch__args {
+    const char *id;
+    int64_t now;
+};
+
+static int sq_token_touch__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_token_touch__args *a = arg;
+    const char *id = a->id;
+    int64_t now = a->now;
+    sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_TOUCH, e);
+    if (q) {
+        sq__bind_text(q, 1, id);
+        sqlite3_bind_int64(q, 2, now);
+        sq__step_write(c, q, false, e, "token");
+    }
     return e->code;
 }
 
 static int sq_token_touch(struct store *st, const char *id, int64_t now, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_TOKEN_TOUCH, e);
-        if (q) {
-            bind_text(q, 1, id);
-            sqlite3_bind_int64(q, 2, now);
-            step_write(c, q, false, e, "token");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_token_touch__args a = {id, now};
+    return sq__write(sq(st), sq_token_touch__w, &a, e);
 }
 
 /* ---- authentication ---- */
 
 static const char SQL_AUTH_TOKEN[] =
     "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, t.id, '',"
-    " t.expires_at, COALESCE(t.last_used_at, 0), t.revoked_at IS NOT NULL"
+    " t.expires_at, COALESCE(t.last_used_at, 0), t.revoked_at IS NOT NULL, o.kind"
     " FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = u.org_id"
     " WHERE t.hash = ?1";
 static const char SQL_AUTH_SESSION[] =
     "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, '', s.csrf,"
-    " s.expires_at, 0, 0"
+    " s.expires_at, 0, 0, o.kind"
     " FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
     " WHERE s.hash = ?1";
 static const char SQL_SESSION_INSERT[] =
@@ -1047,32 +1230,33 @@ static int auth_lookup(struct store *st, const char *sql, const uint8_t *hash,
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, sql, e);
+    sqlite3_stmt *q = sq__stmt(c, sql, e);
     if (q) {
         sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_STATIC);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             memset(p, 0, sizeof(*p));
-            util_strlcpy(p->user_id, col(q, 0), sizeof(p->user_id));
-            util_strlcpy(p->org_id, col(q, 1), sizeof(p->org_id));
-            util_strlcpy(p->login, col(q, 2), sizeof(p->login));
-            util_strlcpy(p->locale, col(q, 3), sizeof(p->locale));
+            util_strlcpy(p->user_id, sq__col(q, 0), sizeof(p->user_id));
+            util_strlcpy(p->org_id, sq__col(q, 1), sizeof(p->org_id));
+            util_strlcpy(p->login, sq__col(q, 2), sizeof(p->login));
+            util_strlcpy(p->locale, sq__col(q, 3), sizeof(p->locale));
             p->roles = (unsigned)sqlite3_column_int(q, 4);
             p->user_disabled = sqlite3_column_int(q, 5);
             p->org_disabled = sqlite3_column_int(q, 6);
-            util_strlcpy(p->token_id, col(q, 7), sizeof(p->token_id));
-            util_strlcpy(p->csrf, col(q, 8), sizeof(p->csrf));
+            util_strlcpy(p->token_id, sq__col(q, 7), sizeof(p->token_id));
+            util_strlcpy(p->csrf, sq__col(q, 8), sizeof(p->csrf));
             p->expires_at = sqlite3_column_int64(q, 9);
             p->last_used_at = sqlite3_column_int64(q, 10);
             p->revoked = sqlite3_column_int(q, 11);
+            util_strlcpy(p->org_kind, sq__col(q, 12), sizeof(p->org_kind));
         } else if (rc == SQLITE_DONE) {
             err_set(e, ERR_UNAUTH, "unknown credentials");
         } else {
-            sq_fail(c->db, rc, e, "auth");
+            sq__fail(c->db, rc, e, "auth");
         }
-        done(q);
+        sq__done(q);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
     return e->code;
 }
 
@@ -1088,52 +1272,66 @@ static int sq_auth_session(struct store *st, const uint8_t *hash, struct store_p
     return auth_lookup(st, SQL_AUTH_SESSION, hash, p, e);
 }
 
+struct sq_session_create__args {
+    const uint8_t *hash;
+    const char *user_id;
+    const char *csrf;
+    int64_t now;
+    int64_t exp;
+};
+
+static int sq_session_create__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_session_create__args *a = arg;
+    const uint8_t *hash = a->hash;
+    const char *user_id = a->user_id;
+    const char *csrf = a->csrf;
+    int64_t now = a->now;
+    int64_t exp = a->exp;
+    /* Sweep expired sessions here: logins are rare enough to carry it. */
+    sqlite3_stmt *q = sq__stmt(c, SQL_SESSION_EXPIRE, e);
+    if (q) {
+        sqlite3_bind_int64(q, 1, now);
+        sq__step_write(c, q, false, e, "sessions");
+    }
+    if (!e->code && (q = sq__stmt(c, SQL_SESSION_INSERT, e))) {
+        sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+        sq__bind_text(q, 2, user_id);
+        sq__bind_text(q, 3, csrf);
+        sqlite3_bind_int64(q, 4, now);
+        sqlite3_bind_int64(q, 5, exp);
+        sq__step_write(c, q, true, e, "session");
+    }
+    return e->code;
+}
+
 static int sq_session_create(struct store *st, const uint8_t *hash, const char *user_id,
                              const char *csrf, int64_t now, int64_t exp, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        /* Sweep expired sessions here: logins are rare enough to carry it. */
-        sqlite3_stmt *q = stmt(c, SQL_SESSION_EXPIRE, e);
-        if (q) {
-            sqlite3_bind_int64(q, 1, now);
-            step_write(c, q, false, e, "sessions");
-        }
-        if (!e->code && (q = stmt(c, SQL_SESSION_INSERT, e))) {
-            sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
-            bind_text(q, 2, user_id);
-            bind_text(q, 3, csrf);
-            sqlite3_bind_int64(q, 4, now);
-            sqlite3_bind_int64(q, 5, exp);
-            step_write(c, q, true, e, "session");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
+    struct sq_session_create__args a = {hash, user_id, csrf, now, exp};
+    return sq__write(sq(st), sq_session_create__w, &a, e);
+}
+
+struct sq_session_delete__args {
+    const uint8_t *hash;
+};
+
+static int sq_session_delete__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_session_delete__args *a = arg;
+    const uint8_t *hash = a->hash;
+    sqlite3_stmt *q = sq__stmt(c, SQL_SESSION_DELETE, e);
+    if (q) {
+        sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+        sq__step_write(c, q, false, e, "session");
     }
-    conn_put(s, c);
     return e->code;
 }
 
 static int sq_session_delete(struct store *st, const uint8_t *hash, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_SESSION_DELETE, e);
-        if (q) {
-            sqlite3_bind_blob(q, 1, hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
-            step_write(c, q, false, e, "session");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_session_delete__args a = {hash};
+    return sq__write(sq(st), sq_session_delete__w, &a, e);
 }
 
 /* ---- login throttling ---- */
@@ -1144,30 +1342,37 @@ static const char SQL_FAIL_COUNT[] =
     "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM login_failures WHERE key = ?1 AND at >= ?2";
 static const char SQL_FAIL_CLEAR[] = "DELETE FROM login_failures WHERE key = ?1";
 
+struct sq_login_fail_add__args {
+    const char *key;
+    int64_t now;
+    int64_t older;
+};
+
+static int sq_login_fail_add__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_login_fail_add__args *a = arg;
+    const char *key = a->key;
+    int64_t now = a->now;
+    int64_t older = a->older;
+    sqlite3_stmt *q = sq__stmt(c, SQL_FAIL_SWEEP, e);
+    if (q) {
+        sq__bind_text(q, 1, key);
+        sqlite3_bind_int64(q, 2, older);
+        sq__step_write(c, q, false, e, "login failures");
+    }
+    if (!e->code && (q = sq__stmt(c, SQL_FAIL_ADD, e))) {
+        sq__bind_text(q, 1, key);
+        sqlite3_bind_int64(q, 2, now);
+        sq__step_write(c, q, true, e, "login failure");
+    }
+    return e->code;
+}
+
 static int sq_login_fail_add(struct store *st, const char *key, int64_t now, int64_t older,
                              struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_FAIL_SWEEP, e);
-        if (q) {
-            bind_text(q, 1, key);
-            sqlite3_bind_int64(q, 2, older);
-            step_write(c, q, false, e, "login failures");
-        }
-        if (!e->code && (q = stmt(c, SQL_FAIL_ADD, e))) {
-            bind_text(q, 1, key);
-            sqlite3_bind_int64(q, 2, now);
-            step_write(c, q, true, e, "login failure");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_login_fail_add__args a = {key, now, older};
+    return sq__write(sq(st), sq_login_fail_add__w, &a, e);
 }
 
 static int sq_login_fail_count(struct store *st, const char *key, int64_t since, int *count,
@@ -1175,40 +1380,43 @@ static int sq_login_fail_count(struct store *st, const char *key, int64_t since,
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = stmt(c, SQL_FAIL_COUNT, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_FAIL_COUNT, e);
     if (q) {
-        bind_text(q, 1, key);
+        sq__bind_text(q, 1, key);
         sqlite3_bind_int64(q, 2, since);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             *count = sqlite3_column_int(q, 0);
             *oldest = sqlite3_column_int64(q, 1);
         } else {
-            sq_fail(c->db, rc, e, "login failures");
+            sq__fail(c->db, rc, e, "login failures");
         }
-        done(q);
+        sq__done(q);
     }
-    conn_put(s, c);
+    sq__conn_put(s, c);
+    return e->code;
+}
+
+struct sq_login_fail_clear__args {
+    const char *key;
+};
+
+static int sq_login_fail_clear__w(struct sq_conn *c, void *arg, struct err *e)
+{
+    const struct sq_login_fail_clear__args *a = arg;
+    const char *key = a->key;
+    sqlite3_stmt *q = sq__stmt(c, SQL_FAIL_CLEAR, e);
+    if (q) {
+        sq__bind_text(q, 1, key);
+        sq__step_write(c, q, false, e, "login failures");
+    }
     return e->code;
 }
 
 static int sq_login_fail_clear(struct store *st, const char *key, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    WITH_CONN(s, c, e);
-    if (wbegin(s, c, e) == 0) {
-        sqlite3_stmt *q = stmt(c, SQL_FAIL_CLEAR, e);
-        if (q) {
-            bind_text(q, 1, key);
-            step_write(c, q, false, e, "login failures");
-        }
-        if (e->code)
-            wrollback(s, c);
-        else
-            wcommit(s, c, e);
-    }
-    conn_put(s, c);
-    return e->code;
+    struct sq_login_fail_clear__args a = {key};
+    return sq__write(sq(st), sq_login_fail_clear__w, &a, e);
 }
 
 const struct store_ops store__sqlite_ops = {
@@ -1244,4 +1452,18 @@ const struct store_ops store__sqlite_ops = {
     .login_fail_add = sq_login_fail_add,
     .login_fail_count = sq_login_fail_count,
     .login_fail_clear = sq_login_fail_clear,
+    .report_create = sq__report_create,
+    .report_revise = sq__report_revise,
+    .report_get = sq__report_get,
+    .report_list = sq__report_list,
+    .idem_lookup = sq__idem_lookup,
+    .report_by_regime = sq__report_by_regime,
+    .report_set_due = sq__report_set_due,
+    .regime_list = sq__regime_list,
+    .regime_get = sq__regime_get,
+    .regime_create = sq__regime_create,
+    .regime_update = sq__regime_update,
+    .nearmiss_put = sq__nearmiss_put,
+    .nearmiss_list = sq__nearmiss_list,
+    .nearmiss_totals = sq__nearmiss_totals,
 };

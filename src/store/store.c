@@ -160,3 +160,70 @@ int store_login_fail_clear(struct store *st, const char *key, struct err *e)
 {
     return st->ops->login_fail_clear(st, key, e);
 }
+
+int store_report_create(struct store *st, const json_t *r, const json_t *rev, const char *scope,
+                        const char *key, struct err *e)
+{
+    return st->ops->report_create(st, r, rev, scope, key, e);
+}
+int store_report_revise(struct store *st, const json_t *r, int expected, const json_t *rev,
+                        const char *scope, const char *key, struct err *e)
+{
+    return st->ops->report_revise(st, r, expected, rev, scope, key, e);
+}
+int store_report_get(struct store *st, const struct store_report_access *acc, const char *id,
+                     bool with_revisions, json_t **out, struct err *e)
+{
+    return st->ops->report_get(st, acc, id, with_revisions, out, e);
+}
+int store_report_list(struct store *st, const struct store_report_access *acc,
+                      const struct store_report_filter *f, const struct store_page *p,
+                      json_t **out, struct err *e)
+{
+    return st->ops->report_list(st, acc, f, p, out, e);
+}
+int store_idem_lookup(struct store *st, const char *scope, const char *key, char report_id[40],
+                      struct err *e)
+{
+    return st->ops->idem_lookup(st, scope, key, report_id, e);
+}
+int store_report_by_regime(struct store *st, const char *regime, json_t **out, struct err *e)
+{
+    return st->ops->report_by_regime(st, regime, out, e);
+}
+int store_report_set_due(struct store *st, const char *id, int64_t due_at, const char *due_stage,
+                         struct err *e)
+{
+    return st->ops->report_set_due(st, id, due_at, due_stage, e);
+}
+int store_regime_list(struct store *st, bool inc, json_t **out, struct err *e)
+{
+    return st->ops->regime_list(st, inc, out, e);
+}
+int store_regime_get(struct store *st, const char *code, json_t **out, struct err *e)
+{
+    return st->ops->regime_get(st, code, out, e);
+}
+int store_regime_create(struct store *st, const json_t *r, struct err *e)
+{
+    return st->ops->regime_create(st, r, e);
+}
+int store_regime_update(struct store *st, const json_t *r, struct err *e)
+{
+    return st->ops->regime_update(st, r, e);
+}
+int store_nearmiss_put(struct store *st, const char *org_id, const char *user_id,
+                       const char *month, const json_t *entries, struct err *e)
+{
+    return st->ops->nearmiss_put(st, org_id, user_id, month, entries, e);
+}
+int store_nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
+                        json_t **out, struct err *e)
+{
+    return st->ops->nearmiss_list(st, org_id, month, history, out, e);
+}
+int store_nearmiss_totals(struct store *st, const char *from, const char *to, const char *sector,
+                          const char *event_type, json_t **out, struct err *e)
+{
+    return st->ops->nearmiss_totals(st, from, to, sector, event_type, out, e);
+}

@@ -30,7 +30,7 @@
 #include "base/err.h"
 
 #define STORE_HASH_LEN 32       /* token and session hashes (BLAKE2b-256) */
-#define STORE_SCHEMA_VERSION 1  /* the newest schema this build knows */
+#define STORE_SCHEMA_VERSION 2  /* the newest schema this build knows */
 
 struct store;
 
@@ -137,6 +137,7 @@ int store_token_list(struct store *st, const struct store_token_filter *f,
 struct store_principal {
     char user_id[40];
     char org_id[40];
+    char org_kind[16];       /* MODEL org kinds: "coordinator", "sector_hub", ... */
     char login[72];
     char locale[8];
     unsigned roles;          /* MODEL_ROLE_* bits */
@@ -166,5 +167,90 @@ int store_login_fail_add(struct store *st, const char *key, int64_t now, int64_t
 int store_login_fail_count(struct store *st, const char *key, int64_t since, int *count,
                            int64_t *oldest, struct err *e);
 int store_login_fail_clear(struct store *st, const char *key, struct err *e);
+
+/* ---- reports (incident and near-miss reports, their revisions) ---- */
+
+/*
+ * What one reader may see of reports. Only auth_report_access() builds
+ * one; the store turns it into the WHERE clause of every report read, so
+ * lists and counts never include what the reader may not see.
+ */
+struct store_report_access {
+    bool none;              /* sees no report at all (e.g. an auditor) */
+    bool all;               /* every submitted report (the coordinator) */
+    const char *org_id;     /* the reader's organisation: its own reports, drafts too */
+    bool hub;               /* + submitted reports shared with the hub by a reporter
+                             *   of one of the hub's sectors */
+    bool ministry;          /* + submitted reports with basis "law" in its sectors */
+};
+
+struct store_report_filter {
+    const char *kind, *event_type, *sector, *status, *stage, *org_id;
+    const char *q;          /* substring of the title */
+    int min_severity;       /* -1: any; else overall >= this */
+    int64_t since, until;   /* created_at window, seconds; 0 = open */
+    int64_t due_before;     /* only reports with a deadline before this; 0 = no filter */
+};
+
+/*
+ * A report row: {"id","org_id","created_by","stage","revision","content":{...},
+ * "submitted":bool,"due_at":int|null,"due_stage":str|null} and its revision
+ * {"n","stage","user_id","reason","changes":[...]}. With idem_key, the key
+ * (scoped by idem_scope) is recorded in the same transaction; a second use
+ * of the key fails with ERR_CONFLICT (see store_idem_lookup()).
+ */
+int store_report_create(struct store *st, const json_t *report, const json_t *revision,
+                        const char *idem_scope, const char *idem_key, struct err *e);
+/*
+ * Append a revision: the report's stored revision must still be
+ * expected_rev (ERR_CONFLICT otherwise: someone else revised it first).
+ */
+int store_report_revise(struct store *st, const json_t *report, int expected_rev,
+                        const json_t *revision, const char *idem_scope, const char *idem_key,
+                        struct err *e);
+/*
+ * A report the reader may see, in the API shape (content fields at the
+ * top level, plus id, org_id, org_name, created_by, stage, revision,
+ * created_at, updated_at, submitted_at, due_at, due_stage); with
+ * revisions, also "revisions":[{n, stage, at, by:{id,login,display_name},
+ * reason, changes}]. ERR_NOTFOUND when absent or not visible.
+ */
+int store_report_get(struct store *st, const struct store_report_access *acc, const char *id,
+                     bool with_revisions, json_t **out, struct err *e);
+/* Newest first: page->after is a report id; reports with id < after. */
+int store_report_list(struct store *st, const struct store_report_access *acc,
+                      const struct store_report_filter *f, const struct store_page *page,
+                      json_t **out, struct err *e);
+/* Which report an idempotency key made; ERR_NOTFOUND if unused. */
+int store_idem_lookup(struct store *st, const char *scope, const char *key, char report_id[40],
+                      struct err *e);
+/* Reports (id, regime, stage, content, submitted_at, created_at) under regime, for recomputing due dates. */
+int store_report_by_regime(struct store *st, const char *regime, json_t **out, struct err *e);
+int store_report_set_due(struct store *st, const char *id, int64_t due_at, const char *due_stage,
+                         struct err *e);
+
+/* ---- reporting regimes (deadlines as data) ---- */
+
+int store_regime_list(struct store *st, bool include_disabled, json_t **out, struct err *e);
+int store_regime_get(struct store *st, const char *code, json_t **out, struct err *e);
+int store_regime_create(struct store *st, const json_t *regime, struct err *e);
+int store_regime_update(struct store *st, const json_t *regime, struct err *e);
+
+/* ---- monthly near-miss counts ---- */
+
+/*
+ * Submit counts for one organisation and month: entries
+ * [{"sector","event_type","count","note"}]. Each replaces the current
+ * count of its (sector, event type); the replaced one stays as history.
+ */
+int store_nearmiss_put(struct store *st, const char *org_id, const char *user_id,
+                       const char *month, const json_t *entries, struct err *e);
+/* Entries of org_id (NULL = all) in month (NULL = all); history includes replaced ones. */
+int store_nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
+                        json_t **out, struct err *e);
+/* Current totals [{sector, month, event_type, count, orgs}] in [from, to] months. */
+int store_nearmiss_totals(struct store *st, const char *from, const char *to,
+                          const char *sector, const char *event_type, json_t **out,
+                          struct err *e);
 
 #endif

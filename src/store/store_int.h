@@ -63,6 +63,32 @@ struct store_ops {
     int (*login_fail_count)(struct store *st, const char *key, int64_t since, int *count,
                             int64_t *oldest, struct err *e);
     int (*login_fail_clear)(struct store *st, const char *key, struct err *e);
+    int (*report_create)(struct store *st, const json_t *report, const json_t *revision,
+                         const char *idem_scope, const char *idem_key, struct err *e);
+    int (*report_revise)(struct store *st, const json_t *report, int expected_rev,
+                         const json_t *revision, const char *idem_scope, const char *idem_key,
+                         struct err *e);
+    int (*report_get)(struct store *st, const struct store_report_access *acc, const char *id,
+                      bool with_revisions, json_t **out, struct err *e);
+    int (*report_list)(struct store *st, const struct store_report_access *acc,
+                       const struct store_report_filter *f, const struct store_page *page,
+                       json_t **out, struct err *e);
+    int (*idem_lookup)(struct store *st, const char *scope, const char *key, char *report_id,
+                       struct err *e);
+    int (*report_by_regime)(struct store *st, const char *regime, json_t **out, struct err *e);
+    int (*report_set_due)(struct store *st, const char *id, int64_t due_at, const char *due_stage,
+                          struct err *e);
+    int (*regime_list)(struct store *st, bool include_disabled, json_t **out, struct err *e);
+    int (*regime_get)(struct store *st, const char *code, json_t **out, struct err *e);
+    int (*regime_create)(struct store *st, const json_t *regime, struct err *e);
+    int (*regime_update)(struct store *st, const json_t *regime, struct err *e);
+    int (*nearmiss_put)(struct store *st, const char *org_id, const char *user_id,
+                        const char *month, const json_t *entries, struct err *e);
+    int (*nearmiss_list)(struct store *st, const char *org_id, const char *month, bool history,
+                         json_t **out, struct err *e);
+    int (*nearmiss_totals)(struct store *st, const char *from, const char *to,
+                           const char *sector, const char *event_type, json_t **out,
+                           struct err *e);
 };
 
 /* The common head of every backend's store. */

@@ -1,0 +1,642 @@
+/*
+ * report.c - validation and normalisation of report content; see report.h.
+ */
+#include "report.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/util.h"
+#include "model_int.h"
+
+static const char *const event_types[] = {"near_miss", "confidentiality", "integrity",
+                                          "availability", "malware", "code_execution",
+                                          "intrusion", "other"};
+static const char *const causes[] = {"intentional", "accidental", "environmental", "other"};
+static const char *const layers[] = {"near_miss", "malfunction", "outage"};
+static const char *const bases[] = {"law", "serious", "voluntary"};
+static const char *const statuses[] = {"open", "monitoring", "closed"};
+static const char *const kinds[] = {"incident", "near_miss"};
+static const char *const obs_types[] = {"ipv4", "ipv6", "cidr", "domain", "url", "email",
+                                        "md5", "sha1", "sha256", "file", "cve", "asn",
+                                        "attack_technique", "malware", "text"};
+static const char *const obs_roles[] = {"attacker", "victim", "other"};
+static const char *const viewpoints[] = {"continuity", "safety", "trust"};
+
+const char *const model_report_fields[] = {
+    "kind",        "event_type",  "causes",       "layer",  "severity", "sectors",
+    "service",     "title",       "description",  "occurred_at", "detected_at",
+    "recovered_at", "basis",      "regime",       "status", "followup", "contact",
+    "share_with_hub", "observables", NULL};
+
+#define IN(list, s) model__in_list(list, MODEL_NELEM(list), s)
+
+bool model_event_type_valid(const char *c) { return IN(event_types, c); }
+bool model_cause_valid(const char *c) { return IN(causes, c); }
+bool model_layer_valid(const char *c) { return IN(layers, c); }
+bool model_basis_valid(const char *c) { return IN(bases, c); }
+bool model_status_valid(const char *c) { return IN(statuses, c); }
+bool model_observable_type_valid(const char *t) { return IN(obs_types, t); }
+
+/* ---- observables ---- */
+
+static char *lower_dup(const char *s)
+{
+    char *d = xstrdup(s);
+    for (char *p = d; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool domain_ok(const char *d)
+{
+    size_t n = strlen(d);
+    if (n == 0 || n > 253 || !strchr(d, '.'))
+        return false;
+    const char *label = d;
+    for (const char *p = d;; p++) {
+        if (*p == '.' || *p == '\0') {
+            size_t l = (size_t)(p - label);
+            if (l == 0 || l > 63 || label[0] == '-' || p[-1] == '-')
+                return false;
+            if (*p == '\0')
+                break;
+            label = p + 1;
+        } else if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) {
+            return false;
+        }
+    }
+    /* the top-level label is not all digits (that would be an IPv4 address) */
+    const char *tld = strrchr(d, '.') + 1;
+    for (const char *p = tld; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return true;
+    return false;
+}
+
+static bool norm_ip(int af, const char *v, char *out, size_t n)
+{
+    unsigned char a[16];
+    return inet_pton(af, v, a) == 1 && inet_ntop(af, a, out, (socklen_t)n) != NULL;
+}
+
+bool model_observable_norm(const char *type, const char *value, char **out, const char **reason)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    *out = NULL;
+    if (!strcmp(type, "ipv4")) {
+        /* inet_pton(AF_INET) takes dotted decimal only: no octal, no short forms. */
+        if (!norm_ip(AF_INET, value, buf, sizeof(buf)))
+            return *reason = "not an IPv4 address", false;
+        *out = xstrdup(buf);
+    } else if (!strcmp(type, "ipv6")) {
+        if (!norm_ip(AF_INET6, value, buf, sizeof(buf)))
+            return *reason = "not an IPv6 address", false;
+        *out = xstrdup(buf); /* RFC 5952 form: lower case, longest zero run compressed */
+    } else if (!strcmp(type, "cidr")) {
+        const char *slash = strchr(value, '/');
+        char addr[INET6_ADDRSTRLEN];
+        long long bits;
+        if (!slash || (size_t)(slash - value) >= sizeof(addr))
+            return *reason = "not a network in ADDRESS/PREFIX form", false;
+        snprintf(addr, sizeof(addr), "%.*s", (int)(slash - value), value);
+        unsigned char a[16];
+        int af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+        int max = af == AF_INET6 ? 128 : 32;
+        if (inet_pton(af, addr, a) != 1 || !util_parse_int(slash + 1, 0, max, &bits))
+            return *reason = "not a network in ADDRESS/PREFIX form", false;
+        /* Canonical form names the network: host bits cleared. */
+        for (int i = 0; i < max / 8; i++) {
+            int keep = (int)bits - i * 8;
+            a[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+        }
+        inet_ntop(af, a, buf, sizeof(buf));
+        char res[64];
+        snprintf(res, sizeof(res), "%s/%lld", buf, bits);
+        *out = xstrdup(res);
+    } else if (!strcmp(type, "domain")) {
+        char *d = lower_dup(value);
+        size_t n = strlen(d);
+        if (n && d[n - 1] == '.')
+            d[n - 1] = '\0';
+        if (!domain_ok(d)) {
+            free(d);
+            *reason = "not a domain name (use the xn-- form for international names)";
+            return false;
+        }
+        *out = d;
+    } else if (!strcmp(type, "url")) {
+        const char *colon = strstr(value, "://");
+        if (!colon || colon == value || strlen(value) > 2048)
+            return *reason = "not a URL with a scheme (https://...)", false;
+        for (const char *p = value; *p; p++)
+            if (isspace((unsigned char)*p))
+                return *reason = "a URL may not contain spaces", false;
+        /* Scheme and host are case-insensitive: lower them, keep the rest. */
+        char *u = xstrdup(value);
+        char *host = u + (colon - value) + 3;
+        char *end = host + strcspn(host, "/?#");
+        if (end == host) {
+            free(u);
+            return *reason = "the URL has no host", false;
+        }
+        for (char *p = u; p < end; p++)
+            *p = (char)tolower((unsigned char)*p);
+        *out = u;
+    } else if (!strcmp(type, "email")) {
+        if (!model__email_valid(value))
+            return *reason = "not an e-mail address", false;
+        char *m = xstrdup(value);
+        for (char *p = strchr(m, '@'); *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        *out = m;
+    } else if (!strcmp(type, "md5") || !strcmp(type, "sha1") || !strcmp(type, "sha256")) {
+        size_t n = type[1] == 'd' ? 32 : type[3] == '1' ? 40 : 64;
+        if (!all_hex(value, n)) {
+            *reason = n == 32 ? "an MD5 hash is 32 hex digits"
+                    : n == 40 ? "a SHA-1 hash is 40 hex digits"
+                              : "a SHA-256 hash is 64 hex digits";
+            return false;
+        }
+        *out = lower_dup(value);
+    } else if (!strcmp(type, "file")) {
+        if (strchr(value, '/') || strchr(value, '\\') || strlen(value) > 255 || !*value)
+            return *reason = "a file name without directories, at most 255 bytes", false;
+        *out = xstrdup(value);
+    } else if (!strcmp(type, "cve")) {
+        char *c = xstrdup(value);
+        for (char *p = c; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        int y;
+        size_t n = strlen(c);
+        bool ok = n >= 13 && n <= 20 && !strncmp(c, "CVE-", 4) && c[8] == '-' &&
+                  sscanf(c + 4, "%4d", &y) == 1 && y >= 1999;
+        for (size_t i = 9; ok && i < n; i++)
+            ok = isdigit((unsigned char)c[i]);
+        for (size_t i = 4; ok && i < 8; i++)
+            ok = isdigit((unsigned char)c[i]);
+        if (!ok) {
+            free(c);
+            return *reason = "not a CVE id (CVE-YYYY-NNNN)", false;
+        }
+        *out = c;
+    } else if (!strcmp(type, "asn")) {
+        const char *d = value;
+        if (!strncasecmp(d, "as", 2))
+            d += 2;
+        long long n;
+        if (!util_parse_int(d, 1, 4294967295LL, &n))
+            return *reason = "not an AS number (AS1 to AS4294967295)", false;
+        char res[24];
+        snprintf(res, sizeof(res), "AS%lld", n);
+        *out = xstrdup(res);
+    } else if (!strcmp(type, "attack_technique")) {
+        char *t = xstrdup(value);
+        for (char *p = t; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        size_t n = strlen(t);
+        bool ok = (n == 5 || n == 9) && t[0] == 'T';
+        for (size_t i = 1; ok && i < 5; i++)
+            ok = isdigit((unsigned char)t[i]);
+        if (ok && n == 9) {
+            ok = t[5] == '.';
+            for (size_t i = 6; ok && i < 9; i++)
+                ok = isdigit((unsigned char)t[i]);
+        }
+        if (!ok) {
+            free(t);
+            return *reason = "not an ATT&CK technique id (T1234 or T1234.001)", false;
+        }
+        *out = t;
+    } else if (!strcmp(type, "malware") || !strcmp(type, "text")) {
+        if (model__blank(value))
+            return *reason = "must not be blank", false;
+        *out = xstrdup(value);
+    } else {
+        return *reason = "unknown observable type", false;
+    }
+    return true;
+}
+
+/* ---- content ---- */
+
+static void set_or_null(json_t *o, const char *k, const char *v)
+{
+    json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+/* A code field: string from list, or null. */
+static void code_field(const json_t *in, json_t *o, const char *k, const char *const *list,
+                       size_t n, bool required, const char *what, struct err *e)
+{
+    json_t *v = json_object_get(in, k);
+    if (v == NULL) {
+        if (required)
+            err_field(e, k, "required");
+        return;
+    }
+    if (json_is_null(v) && !required) {
+        json_object_set_new(o, k, json_null());
+        return;
+    }
+    const char *s = json_string_value(v);
+    if (!model__in_list(list, n, s)) {
+        err_field(e, k, "%s", what);
+        return;
+    }
+    json_object_set_new(o, k, json_string(s));
+}
+
+static void text_or_null(const json_t *in, json_t *o, const char *k, size_t max, bool multiline,
+                         struct err *e)
+{
+    json_t *v = json_object_get(in, k);
+    if (v == NULL)
+        return;
+    if (json_is_null(v)) {
+        json_object_set_new(o, k, json_null());
+        return;
+    }
+    const char *s = model__text(v, k, max, false, multiline, e);
+    if (s)
+        set_or_null(o, k, model__blank(s) ? NULL : s);
+}
+
+static void time_field(const json_t *in, json_t *o, const char *k, int64_t now, struct err *e)
+{
+    json_t *v = json_object_get(in, k);
+    if (v == NULL)
+        return;
+    if (json_is_null(v)) {
+        json_object_set_new(o, k, json_null());
+        return;
+    }
+    const char *s = json_string_value(v);
+    int64_t t;
+    int off;
+    if (s == NULL || !util_time_parse(s, &t, &off)) {
+        err_field(e, k, "must be an RFC 3339 date-time with an offset, e.g. 2026-05-12T18:30:00+09:00");
+        return;
+    }
+    if (t > now + 300) {
+        err_field(e, k, "is in the future");
+        return;
+    }
+    json_object_set_new(o, k, json_string(s));
+}
+
+static void severity_field(const json_t *in, json_t *o, bool create, struct err *e)
+{
+    json_t *v = json_object_get(in, "severity");
+    if (v == NULL && !create)
+        return;
+    json_t *sev = json_object();
+    if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
+        err_field(e, "severity", "must be an object with continuity, safety and trust");
+        json_decref(sev);
+        return;
+    }
+    static const char *const allowed[] = {"continuity", "safety", "trust", "overall", NULL};
+    if (v && json_is_object(v))
+        model__check_unknown(v, "severity.", allowed, e);
+    for (size_t i = 0; i < MODEL_NELEM(viewpoints); i++) {
+        json_t *x = v ? json_object_get(v, viewpoints[i]) : NULL;
+        char f[48];
+        snprintf(f, sizeof(f), "severity.%s", viewpoints[i]);
+        if (x == NULL && !create)
+            continue; /* a revision changes only the viewpoints it names */
+        if (x == NULL || json_is_null(x)) {
+            json_object_set_new(sev, viewpoints[i], json_null());
+        } else if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+                   json_integer_value(x) > 4) {
+            err_field(e, f, "must be a level from 0 to 4, or null when not assessed");
+        } else {
+            json_object_set(sev, viewpoints[i], x);
+        }
+    }
+    /* overall is derived (model_report_finish); a given one must agree or is ignored */
+    json_object_set_new(o, "severity", sev);
+}
+
+static void causes_field(const json_t *in, json_t *o, struct err *e)
+{
+    json_t *v = json_object_get(in, "causes");
+    if (v == NULL)
+        return;
+    if (json_is_null(v)) {
+        json_object_set_new(o, "causes", json_array());
+        return;
+    }
+    if (!json_is_array(v) || json_array_size(v) > LIMIT_REPORT_CAUSES) {
+        err_field(e, "causes", "must be an array of at most %d causes", LIMIT_REPORT_CAUSES);
+        return;
+    }
+    json_t *arr = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(v, i, c)
+    {
+        char f[64], pre[48];
+        snprintf(pre, sizeof(pre), "causes[%zu]", i);
+        if (!json_is_object(c)) {
+            err_field(e, pre, "must be an object with code and detail");
+            continue;
+        }
+        char pre2[56];
+        snprintf(pre2, sizeof(pre2), "%s.", pre);
+        static const char *const allowed[] = {"code", "detail", NULL};
+        model__check_unknown(c, pre2, allowed, e);
+        snprintf(f, sizeof(f), "%s.code", pre);
+        const char *code = json_string_value(json_object_get(c, "code"));
+        if (!IN(causes, code)) {
+            err_field(e, f, "must be intentional, accidental, environmental or other");
+            continue;
+        }
+        snprintf(f, sizeof(f), "%s.detail", pre);
+        json_t *dv = json_object_get(c, "detail");
+        const char *detail = json_is_null(dv) ? NULL
+                                               : model__text(dv, f, LIMIT_REPORT_DETAIL, false,
+                                                             true, e);
+        json_array_append_new(arr, json_pack("{s:s,s:o}", "code", code, "detail",
+                                             detail && !model__blank(detail) ? json_string(detail)
+                                                                             : json_null()));
+    }
+    json_object_set_new(o, "causes", arr);
+}
+
+static void sectors_field(const json_t *in, json_t *o, bool create,
+                          const struct model_report_ctx *ctx, struct err *e)
+{
+    json_t *v = json_object_get(in, "sectors");
+    if (v == NULL) {
+        if (create)
+            err_field(e, "sectors", "required: name at least one affected sector");
+        return;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        err_field(e, "sectors", "must be an array of at least one sector code");
+        return;
+    }
+    if (json_array_size(v) > LIMIT_SECTORS) {
+        err_field(e, "sectors", "too many sectors");
+        return;
+    }
+    json_t *arr = json_array();
+    size_t i, j;
+    json_t *s, *t;
+    json_array_foreach(v, i, s)
+    {
+        char f[48];
+        snprintf(f, sizeof(f), "sectors[%zu]", i);
+        const char *code = json_string_value(s);
+        if (!model_vocab_has(ctx->sectors, code)) {
+            err_field(e, f, "unknown sector code");
+            continue;
+        }
+        bool dup = false;
+        json_array_foreach(arr, j, t) dup = dup || !strcmp(json_string_value(t), code);
+        if (!dup)
+            json_array_append_new(arr, json_string(code));
+    }
+    json_object_set_new(o, "sectors", arr);
+}
+
+static void contact_field(const json_t *in, json_t *o, struct err *e)
+{
+    json_t *v = json_object_get(in, "contact");
+    if (v == NULL)
+        return;
+    if (json_is_null(v)) {
+        json_object_set_new(o, "contact", json_null());
+        return;
+    }
+    if (!json_is_object(v)) {
+        err_field(e, "contact", "must be an object with name, email and phone");
+        return;
+    }
+    static const char *const allowed[] = {"name", "email", "phone", NULL};
+    model__check_unknown(v, "contact.", allowed, e);
+    json_t *c = json_object();
+    const char *name = model__text(json_object_get(v, "name"), "contact.name", LIMIT_NAME_CHARS,
+                                   false, false, e);
+    const char *email = model__text(json_object_get(v, "email"), "contact.email",
+                                    LIMIT_EMAIL_MAX, false, false, e);
+    const char *phone = model__text(json_object_get(v, "phone"), "contact.phone", 40, false,
+                                    false, e);
+    if (email && *email && !model__email_valid(email))
+        err_field(e, "contact.email", "not an e-mail address");
+    set_or_null(c, "name", name && !model__blank(name) ? name : NULL);
+    set_or_null(c, "email", email && *email ? email : NULL);
+    set_or_null(c, "phone", phone && *phone ? phone : NULL);
+    json_object_set_new(o, "contact", c);
+}
+
+static void observables_field(const json_t *in, json_t *o, struct err *e)
+{
+    json_t *v = json_object_get(in, "observables");
+    if (v == NULL)
+        return;
+    if (json_is_null(v)) {
+        json_object_set_new(o, "observables", json_array());
+        return;
+    }
+    if (!json_is_array(v)) {
+        err_field(e, "observables", "must be an array");
+        return;
+    }
+    if (json_array_size(v) > LIMIT_REPORT_OBSERVABLES) {
+        err_field(e, "observables", "too many: %zu, at most %d", json_array_size(v),
+                  LIMIT_REPORT_OBSERVABLES);
+        return;
+    }
+    json_t *arr = json_array();
+    size_t i, j;
+    json_t *ob, *prev;
+    json_array_foreach(v, i, ob)
+    {
+        char pre[48], f[64];
+        snprintf(pre, sizeof(pre), "observables[%zu]", i);
+        if (!json_is_object(ob)) {
+            err_field(e, pre, "must be an object with type, value and role");
+            continue;
+        }
+        char pre2[56];
+        snprintf(pre2, sizeof(pre2), "%s.", pre);
+        static const char *const allowed[] = {"type", "value", "role", NULL};
+        model__check_unknown(ob, pre2, allowed, e);
+        snprintf(f, sizeof(f), "%s.type", pre);
+        const char *type = json_string_value(json_object_get(ob, "type"));
+        if (!IN(obs_types, type)) {
+            err_field(e, f, "unknown type: one of ipv4, ipv6, cidr, domain, url, email, md5, "
+                            "sha1, sha256, file, cve, asn, attack_technique, malware, text");
+            continue;
+        }
+        snprintf(f, sizeof(f), "%s.role", pre);
+        json_t *rv = json_object_get(ob, "role");
+        const char *role = rv ? json_string_value(rv) : "other";
+        if (!IN(obs_roles, role)) {
+            err_field(e, f, "must be attacker, victim or other");
+            continue;
+        }
+        snprintf(f, sizeof(f), "%s.value", pre);
+        const char *value =
+            model__text(json_object_get(ob, "value"), f, LIMIT_OBSERVABLE_CHARS, true, false, e);
+        if (value == NULL)
+            continue;
+        char *norm = NULL;
+        const char *reason = NULL;
+        if (!model_observable_norm(type, value, &norm, &reason)) {
+            err_field(e, f, "%s", reason);
+            continue;
+        }
+        /* The same typed value twice says nothing more: keep the first. */
+        bool dup = false;
+        json_array_foreach(arr, j, prev) dup = dup ||
+            (!strcmp(json_string_value(json_object_get(prev, "type")), type) &&
+             !strcmp(json_string_value(json_object_get(prev, "value")), norm));
+        if (!dup)
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "type", type, "value", norm,
+                                                 "role", role));
+        free(norm);
+    }
+    json_object_set_new(o, "observables", arr);
+}
+
+int model_report_check(const json_t *in, enum model_mode mode,
+                       const struct model_report_ctx *ctx, json_t **out, struct err *e)
+{
+    if (!json_is_object(in))
+        return err_field(e, "", "must be a JSON object");
+    bool create = mode == MODEL_CREATE;
+    model__check_unknown(in, "", model_report_fields, e);
+    json_t *o = json_object();
+
+    code_field(in, o, "event_type", event_types, MODEL_NELEM(event_types), create,
+               "unknown event type: one of near_miss, confidentiality, integrity, availability, "
+               "malware, code_execution, intrusion, other", e);
+    code_field(in, o, "kind", kinds, MODEL_NELEM(kinds), false, "must be incident or near_miss",
+               e);
+    causes_field(in, o, e);
+    code_field(in, o, "layer", layers, MODEL_NELEM(layers), false,
+               "must be near_miss, malfunction or outage", e);
+    severity_field(in, o, create, e);
+    sectors_field(in, o, create, ctx, e);
+    text_or_null(in, o, "service", LIMIT_NAME_CHARS, false, e);
+    json_t *tv = json_object_get(in, "title");
+    if (tv || create) {
+        const char *title = model__text(tv, "title", LIMIT_REPORT_TITLE, true, false, e);
+        if (title && model__blank(title))
+            err_field(e, "title", "must not be blank");
+        else if (title)
+            json_object_set_new(o, "title", json_string(title));
+    }
+    text_or_null(in, o, "description", LIMIT_REPORT_DESCRIPTION, true, e);
+    time_field(in, o, "occurred_at", ctx->now, e);
+    time_field(in, o, "detected_at", ctx->now, e);
+    time_field(in, o, "recovered_at", ctx->now, e);
+    code_field(in, o, "basis", bases, MODEL_NELEM(bases), false,
+               "must be law, serious or voluntary", e);
+    json_t *rg = json_object_get(in, "regime");
+    if (rg && !json_is_null(rg) && !model_vocab_has(ctx->regimes, json_string_value(rg)))
+        err_field(e, "regime", "unknown regime code");
+    else if (rg)
+        json_object_set(o, "regime", rg);
+    code_field(in, o, "status", statuses, MODEL_NELEM(statuses), false,
+               "must be open, monitoring or closed", e);
+    text_or_null(in, o, "followup", LIMIT_REPORT_DETAIL, true, e);
+    contact_field(in, o, e);
+    json_t *sh = json_object_get(in, "share_with_hub");
+    if (sh && !json_is_boolean(sh))
+        err_field(e, "share_with_hub", "must be true or false");
+    else if (sh)
+        json_object_set(o, "share_with_hub", sh);
+    observables_field(in, o, e);
+
+    if (create) {
+        /* Defaults of a first report: unknown is null, lists are empty. */
+        static const char *const nulls[] = {"layer", "service", "description", "occurred_at",
+                                            "detected_at", "recovered_at", "basis", "regime",
+                                            "followup", "contact"};
+        for (size_t i = 0; i < MODEL_NELEM(nulls); i++)
+            if (!json_object_get(o, nulls[i]))
+                json_object_set_new(o, nulls[i], json_null());
+        if (!json_object_get(o, "causes"))
+            json_object_set_new(o, "causes", json_array());
+        if (!json_object_get(o, "observables"))
+            json_object_set_new(o, "observables", json_array());
+        if (!json_object_get(o, "status"))
+            json_object_set_new(o, "status", json_string("open"));
+        if (!json_object_get(o, "share_with_hub"))
+            json_object_set_new(o, "share_with_hub", json_false());
+        json_t *k = json_object_get(o, "kind");
+        if (!k || json_is_null(k)) {
+            const char *et = json_string_value(json_object_get(o, "event_type"));
+            json_object_set_new(o, "kind",
+                                json_string(et && !strcmp(et, "near_miss") ? "near_miss"
+                                                                           : "incident"));
+        }
+    } else {
+        json_t *k = json_object_get(o, "kind");
+        if (k && json_is_null(k))
+            err_field(e, "kind", "must be incident or near_miss");
+    }
+    if (e->code) {
+        json_decref(o);
+        return e->code;
+    }
+    *out = o;
+    return 0;
+}
+
+static bool time_of(const json_t *c, const char *k, int64_t *t)
+{
+    int off;
+    const char *s = json_string_value(json_object_get(c, k));
+    return s && util_time_parse(s, t, &off);
+}
+
+int model_report_finish(json_t *c, struct err *e)
+{
+    json_t *sev = json_object_get(c, "severity");
+    json_int_t overall = -1;
+    for (size_t i = 0; i < MODEL_NELEM(viewpoints); i++) {
+        json_t *x = json_object_get(sev, viewpoints[i]);
+        if (json_is_integer(x) && json_integer_value(x) > overall)
+            overall = json_integer_value(x);
+    }
+    json_object_set_new(sev, "overall", overall >= 0 ? json_integer(overall) : json_null());
+    int64_t occ, det, rec;
+    bool has_occ = time_of(c, "occurred_at", &occ);
+    if (has_occ && time_of(c, "detected_at", &det) && det < occ)
+        err_field(e, "detected_at", "is before occurred_at");
+    if (has_occ && time_of(c, "recovered_at", &rec) && rec < occ)
+        err_field(e, "recovered_at", "is before occurred_at");
+    return e->code;
+}
+
+json_t *model_report_diff(const json_t *before, const json_t *after)
+{
+    json_t *d = json_array();
+    for (const char *const *f = model_report_fields; *f; f++) {
+        json_t *a = json_object_get(before, *f), *b = json_object_get(after, *f);
+        if (!json_equal(a ? a : json_null(), b ? b : json_null()))
+            json_array_append_new(d, json_pack("{s:s,s:O,s:O}", "field", *f, "before",
+                                               a ? a : json_null(), "after",
+                                               b ? b : json_null()));
+    }
+    return d;
+}

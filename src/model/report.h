@@ -1,0 +1,70 @@
+/*
+ * report.h - incident and near-miss reports (DOMAIN.md §4, §5): the
+ * vocabularies, validation and normalisation of report content and of its
+ * observables, derived fields, and the difference between two revisions.
+ * No I/O.
+ *
+ * Report content is a JSON object in the API shape:
+ *   kind, event_type, causes[{code,detail}], layer,
+ *   severity{continuity,safety,trust,overall}, sectors[], service, title,
+ *   description, occurred_at, detected_at, recovered_at, basis, regime,
+ *   status, followup, contact{name,email,phone}, share_with_hub,
+ *   observables[{type,value,role}]
+ * Unknown values are null (speed before completeness: a first report
+ * needs only event_type, title and one sector).
+ */
+#ifndef ISAC_MODEL_REPORT_H
+#define ISAC_MODEL_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "member.h"
+
+bool model_event_type_valid(const char *code);
+bool model_cause_valid(const char *code);
+bool model_layer_valid(const char *code);
+bool model_basis_valid(const char *code);
+bool model_status_valid(const char *code);
+bool model_observable_type_valid(const char *type);
+
+/* What validation needs to know of the world. */
+struct model_report_ctx {
+    const struct model_vocab *sectors; /* known sector codes */
+    const struct model_vocab *regimes; /* known regime codes */
+    int64_t now;                       /* seconds; timestamps may not be later (+5 min skew) */
+};
+
+/*
+ * Validate report content. MODEL_CREATE: a new report (event_type, title,
+ * sectors required; absent fields become null or their default).
+ * MODEL_PATCH: the changes of a revision (every field optional; null
+ * clears). *out is the normalised object (new reference).
+ */
+int model_report_check(const json_t *in, enum model_mode mode,
+                       const struct model_report_ctx *ctx, json_t **out, struct err *e);
+
+/*
+ * Cross-field rules and derived fields of a whole content object (after a
+ * create, or after merging a revision): severity.overall = max of the
+ * assessed viewpoints; occurred_at not after detected_at or recovered_at.
+ */
+int model_report_finish(json_t *content, struct err *e);
+
+/*
+ * Normalise one observable value of type: lower-case domains and hashes,
+ * canonical IP addresses and networks, upper-case CVE and ATT&CK ids, "AS"
+ * numbers. Returns a new string in *out (free()) or sets *reason.
+ */
+bool model_observable_norm(const char *type, const char *value, char **out, const char **reason);
+
+/* [{field, before, after}] for each top-level field that differs (new reference). */
+json_t *model_report_diff(const json_t *before, const json_t *after);
+
+/* The content fields, in display order (NULL-terminated). */
+extern const char *const model_report_fields[];
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * sqlite_int.h - what the files of the SQLite backend share: the store
+ * and connection structs, statement helpers and the group-commit writer.
+ * sqlite.c owns the schema (migrations), connections and the member
+ * tables; sqlite_report.c the reports, regimes and near-miss counts.
+ */
+#ifndef ISAC_SQLITE_INT_H
+#define ISAC_SQLITE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "store_int.h"
+
+/* Render an integer-seconds column as RFC 3339 UTC. */
+#define TS(col) "strftime('%Y-%m-%dT%H:%M:%SZ'," col ",'unixepoch')"
+
+#define SQ_BUSY_MS 10000
+#define SQ_CACHE 96
+
+struct sq_conn {
+    sqlite3 *db;
+    int ncache;
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[SQ_CACHE];
+    struct sq_conn *next;
+};
+
+/* A write waiting for the writer thread; lives on the submitter's stack. */
+typedef int sq_write_fn(struct sq_conn *c, void *arg, struct err *e);
+struct sq_job {
+    sq_write_fn *fn;
+    void *arg;
+    struct err *e;      /* the submitter's */
+    bool done;
+    struct sq_job *next;
+};
+
+struct sq_store {
+    struct store base; /* must be first */
+    char path[1100];
+    pthread_mutex_t mu;       /* guards idle */
+    struct sq_conn *idle;     /* connections not in use */
+    pthread_mutex_t write_mu; /* one write transaction of this process at a time */
+    int schema;
+
+    /* Group commit: one writer thread runs queued writes, many per transaction. */
+    pthread_t writer;
+    bool writer_running;
+    struct sq_conn *wconn;    /* the writer thread's connection */
+    pthread_mutex_t q_mu;     /* guards the queue, stopping and every job's done */
+    pthread_cond_t q_cv;      /* the writer waits for work */
+    pthread_cond_t done_cv;   /* submitters wait for their job */
+    struct sq_job *q_head, *q_tail;
+    bool stopping;
+};
+
+static inline struct sq_store *sq(struct store *st)
+{
+    if (st->ops != &store__sqlite_ops)
+        abort(); /* BUG: a store of another backend reached sqlite.c */
+    return (struct sq_store *)st;
+}
+
+/* Row-to-JSON converter: one per object kind. */
+typedef json_t *row_fn(sqlite3_stmt *st);
+
+/* Wrappers that take and return a pooled connection around fn. */
+#define WITH_CONN(s, c, e)                                                                        \
+    struct sq_conn *c;                                                                            \
+    if (sq__conn_get((s), &c, (e)))                                                                   \
+        return (e)->code;
+
+/* Map a SQLite failure to ERR_CONFLICT or ERR_STORE (logged). */
+int sq__fail(sqlite3 *db, int rc, struct err *e, const char *what);
+int sq__conn_get(struct sq_store *s, struct sq_conn **out, struct err *e);
+void sq__conn_put(struct sq_store *s, struct sq_conn *c);
+/* A cached, reset statement for sql (a static string: cached by address). */
+sqlite3_stmt *sq__stmt(struct sq_conn *c, const char *sql, struct err *e);
+/* Reset a statement after use. */
+void sq__done(sqlite3_stmt *st);
+void sq__bind_text(sqlite3_stmt *st, int i, const char *v);
+const char *sq__jstr(const json_t *o, const char *k);
+/* "" when absent */
+const char *sq__jstr2(const json_t *o, const char *k1, const char *k2);
+/* Step a write expecting SQLITE_DONE; ERR_NOTFOUND if need_change and no row changed. */
+int sq__step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct err *e,
+                   const char *what);
+/* Run fn(c, arg, e) as one atomic, durable write on the writer thread. */
+int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e);
+/* Collect the rows of a bound SELECT into a JSON array / expect one row. */
+int sq__collect(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e);
+int sq__one(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e,
+            const char *what);
+/* Column as text ("" for NULL), parsed JSON ([] for NULL), {"ja": i, "en": i+1}. */
+const char *sq__col(sqlite3_stmt *st, int i);
+json_t *sq__col_json(sqlite3_stmt *st, int i);
+json_t *sq__name_obj(sqlite3_stmt *st, int i);
+
+/* sqlite_report.c: the report, regime and near-miss operations of store_ops. */
+int sq__report_create(struct store *st, const json_t *report, const json_t *revision,
+                      const char *idem_scope, const char *idem_key, struct err *e);
+int sq__report_revise(struct store *st, const json_t *report, int expected_rev,
+                      const json_t *revision, const char *idem_scope, const char *idem_key,
+                      struct err *e);
+int sq__report_get(struct store *st, const struct store_report_access *acc, const char *id,
+                   bool with_revisions, json_t **out, struct err *e);
+int sq__report_list(struct store *st, const struct store_report_access *acc,
+                    const struct store_report_filter *f, const struct store_page *page,
+                    json_t **out, struct err *e);
+int sq__idem_lookup(struct store *st, const char *scope, const char *key, char *report_id,
+                    struct err *e);
+int sq__report_by_regime(struct store *st, const char *regime, json_t **out, struct err *e);
+int sq__report_set_due(struct store *st, const char *id, int64_t due_at, const char *due_stage,
+                       struct err *e);
+int sq__regime_list(struct store *st, bool include_disabled, json_t **out, struct err *e);
+int sq__regime_get(struct store *st, const char *code, json_t **out, struct err *e);
+int sq__regime_create(struct store *st, const json_t *regime, struct err *e);
+int sq__regime_update(struct store *st, const json_t *regime, struct err *e);
+int sq__nearmiss_put(struct store *st, const char *org_id, const char *user_id,
+                     const char *month, const json_t *entries, struct err *e);
+int sq__nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
+                      json_t **out, struct err *e);
+int sq__nearmiss_totals(struct store *st, const char *from, const char *to, const char *sector,
+                        const char *event_type, json_t **out, struct err *e);
+
+#endif
