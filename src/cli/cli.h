@@ -45,6 +45,7 @@ int cli_init(int argc, char **argv);
 int cli_org(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 /* Validate API-shaped JSON and create the organisation / user; id out (37 bytes). */
 int cli_org_create(struct store *st, json_t *in, char *id, struct err *e);
