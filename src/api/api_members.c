@@ -313,15 +313,6 @@ void api__org_get(struct api_call *c)
     http_respond_json(c->req, 200, o);
 }
 
-/* Operators and sector hubs belong to at least one sector. */
-static void org_rules(const json_t *org, struct err *e)
-{
-    const char *kind = jstr(org, "kind");
-    if (kind && (!strcmp(kind, "operator") || !strcmp(kind, "sector_hub")) &&
-        json_array_size(json_object_get(org, "sectors")) == 0)
-        err_field(e, "sectors", "an operator or sector hub needs at least one sector");
-}
-
 void api__org_create(struct api_call *c)
 {
     if (!auth_can_create_org(&c->id)) {
@@ -346,7 +337,6 @@ void api__org_create(struct api_call *c)
     char id[UTIL_UUID_LEN + 1];
     util_uuid7(id);
     if (model_org_check(b, MODEL_CREATE, &sv.v, &tv.v, &o, &c->e) == 0) {
-        org_rules(o, &c->e);
         json_object_set_new(o, "id", json_string(id));
         json_object_set_new(o, "disabled", json_false());
         if (!c->e.code && store_org_create(c->api->st, o, &c->e) == 0)
@@ -370,7 +360,7 @@ static void org_apply(struct api_call *c, json_t *patch)
     json_t *cur = NULL, *out = NULL;
     if (store_org_get(c->api->st, c->params[0], &cur, &c->e) == 0) {
         json_t *m = model_merge(cur, patch);
-        org_rules(m, &c->e);
+        model_org_rules(m, &c->e);
         if (!c->e.code && store_org_update(c->api->st, m, &c->e) == 0)
             store_org_get(c->api->st, c->params[0], &out, &c->e);
         json_decref(m);

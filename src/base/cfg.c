@@ -117,6 +117,16 @@ int cfg_load(struct cfg *c, const char *path, struct err *e)
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            /* Skip the rest: a tail parsed as a line of its own could set a key. */
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            char where[64];
+            snprintf(where, sizeof(where), "line %d", lineno);
+            rc = err_field(e, where, "too long: at most %zu bytes", sizeof(line) - 2);
+            continue;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -141,6 +151,6 @@ int cfg_load(struct cfg *c, const char *path, struct err *e)
     }
     fclose(f);
     if (rc)
-        err_set(e, ERR_INVALID, "invalid config '%s'", path);
+        snprintf(e->detail, sizeof(e->detail), "invalid config '%s'", path);
     return rc;
 }

@@ -91,10 +91,6 @@ int cli_org_create(struct store *st, json_t *in, char *id, struct err *e)
     struct model_vocab sv, tv;
     if (load_vocab(st, true, &sl, &sc, &sv, e) == 0 && load_vocab(st, false, &tl, &tc, &tv, e) == 0 &&
         model_org_check(in, MODEL_CREATE, &sv, &tv, &org, e) == 0) {
-        const char *kind = jstr(org, "kind");
-        if ((!strcmp(kind, "operator") || !strcmp(kind, "sector_hub")) &&
-            json_array_size(json_object_get(org, "sectors")) == 0)
-            err_field(e, "sectors", "an operator or sector hub needs at least one sector");
         util_uuid7(id);
         json_object_set_new(org, "id", json_string(id));
         json_object_set_new(org, "disabled", json_false());

@@ -421,6 +421,8 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
         bool_field(d, "disabled", e);
         if (json_is_boolean(d))
             json_object_set(o, "disabled", d);
+    } else if (sv == NULL || sec) {
+        model_org_rules(o, e);
     }
     if (e->code) {
         json_decref(o);
@@ -428,6 +430,15 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
     }
     *out = o;
     return 0;
+}
+
+int model_org_rules(const json_t *org, struct err *e)
+{
+    const char *kind = json_string_value(json_object_get(org, "kind"));
+    if (kind && (!strcmp(kind, "operator") || !strcmp(kind, "sector_hub")) &&
+        json_array_size(json_object_get(org, "sectors")) == 0)
+        err_field(e, "sectors", "an operator or sector hub needs at least one sector");
+    return e->code;
 }
 
 /* ---- users ---- */

@@ -66,6 +66,12 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
                     const struct model_vocab *tiers, json_t **out, struct err *e);
 
 /*
+ * Rules that span fields of a whole organisation (create, or after merging
+ * a patch): operators and sector hubs belong to at least one sector.
+ */
+int model_org_rules(const json_t *org, struct err *e);
+
+/*
  * Validate a user body: login, display_name, org_id, roles, locale, email,
  * password (create); display_name, roles, locale, email, disabled, password
  * (patch). The password stays in *out under "password" for the caller to

@@ -1,0 +1,851 @@
+/*
+ * test_auth.c - unit tests of src/auth: secrets, login with throttling,
+ * bearer tokens and sessions against a real SQLite store, and every access
+ * decision as a table of role x case.
+ *
+ * argon2id runs with libsodium's minimum memory and one pass so the suite
+ * stays fast; the cost parameters are cfg's business, not auth's.
+ */
+#include "../unit.h"
+
+#include <sodium.h>
+
+#include "auth/auth.h"
+#include "base/cfg.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "model/member.h"
+#include "store/store.h"
+
+#define ID_LEN (UTIL_UUID_LEN + 1)
+
+struct fx {
+    char *tmp;
+    struct store *st;
+    struct cfg cfg;
+    char org_a[ID_LEN], org_b[ID_LEN];
+    char alice[ID_LEN], bob[ID_LEN], carol[ID_LEN];
+};
+
+#define OK(call)                                                                                  \
+    do {                                                                                          \
+        err_init(&e);                                                                             \
+        int ok_rc_ = (call);                                                                      \
+        if (ok_rc_ != 0)                                                                          \
+            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
+        assert_int_equal(ok_rc_, 0);                                                              \
+    } while (0)
+
+#define FAILS(want_, call)                                                                         \
+    do {                                                                                          \
+        err_init(&e);                                                                             \
+        int fails_rc_ = (call);                                                                   \
+        if (fails_rc_ != (want_))                                                                  \
+            print_error("%s: want %d got %d (%s)\n", #call, (want_), fails_rc_, e.detail);        \
+        assert_int_equal(fails_rc_, (want_));                                                      \
+        assert_int_equal(e.code, (want_));                                                         \
+    } while (0)
+
+static void fast_cfg(struct cfg *c)
+{
+    cfg_defaults(c);
+    c->pw_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+    c->pw_opslimit = 1;
+}
+
+static void new_org(struct fx *f, const char *name, char *id)
+{
+    struct err e;
+    util_uuid7(id);
+    json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[],s:[],s:b}", "id", id, "name", "ja", name,
+                          "en", name, "kind", "operator", "tier", "class1", "sectors", "contacts",
+                          "disabled", 0);
+    OK(store_org_create(f->st, o, &e));
+    json_decref(o);
+}
+
+static void new_user(struct fx *f, const char *org, const char *login, const char *roles,
+                     const char *password, char *id)
+{
+    struct err e;
+    char hash[crypto_pwhash_STRBYTES];
+    if (password)
+        OK(auth_password_hash(&f->cfg, password, hash, &e));
+    util_uuid7(id);
+    json_t *u = json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:b}", "id", id, "org_id", org, "login", login,
+                          "display_name", login, "locale", "en", "email", "disabled", 0);
+    json_object_set_new(u, "roles", unit_json(roles));
+    OK(store_user_create(f->st, u, password ? hash : NULL, &e));
+    json_decref(u);
+}
+
+static int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    f->tmp = unit_tmpdir();
+    char dir[1100];
+    snprintf(dir, sizeof(dir), "%s/data", f->tmp);
+    fast_cfg(&f->cfg);
+    struct err e;
+    err_init(&e);
+    if (store_open(&f->st, dir, true, &e)) {
+        print_error("store_open: %s\n", e.detail);
+        unit_rmtree(f->tmp);
+        free(f->tmp);
+        free(f);
+        return -1;
+    }
+    new_org(f, "Org A", f->org_a);
+    new_org(f, "Org B", f->org_b);
+    new_user(f, f->org_a, "alice", "[\"member\"]", "alice's password", f->alice);
+    new_user(f, f->org_a, "bob", "[\"member\",\"org_admin\"]", "bob's password!", f->bob);
+    new_user(f, f->org_b, "carol", "[\"admin\"]", NULL, f->carol); /* no password login */
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    store_close(f->st);
+    unit_rmtree(f->tmp);
+    free(f->tmp);
+    free(f);
+    return 0;
+}
+
+static void set_disabled(struct fx *f, bool org, const char *id, bool disabled)
+{
+    struct err e;
+    json_t *o = NULL;
+    if (org)
+        OK(store_org_get(f->st, id, &o, &e));
+    else
+        OK(store_user_get(f->st, id, &o, &e));
+    json_object_set_new(o, "disabled", json_boolean(disabled));
+    if (org)
+        OK(store_org_update(f->st, o, &e));
+    else
+        OK(store_user_update(f->st, o, NULL, &e));
+    json_decref(o);
+}
+
+/* auth_login, freeing what it returns; the rc, with e filled. */
+static int login(struct fx *f, const char *who, const char *pw, const char *remote, struct err *e)
+{
+    char session[AUTH_SECRET_LEN + 1] = "", csrf[AUTH_SECRET_LEN + 1] = "";
+    json_t *user = NULL;
+    err_init(e);
+    int rc = auth_login(f->st, &f->cfg, who, pw, remote, session, csrf, &user, e);
+    if (rc == 0) {
+        assert_non_null(user);
+        assert_int_equal(strlen(session), AUTH_SECRET_LEN);
+    } else {
+        assert_null(user);
+    }
+    json_decref(user);
+    return rc;
+}
+
+/* ---- secrets ---- */
+
+static void test_password_hash(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char h1[crypto_pwhash_STRBYTES], h2[crypto_pwhash_STRBYTES];
+    OK(auth_password_hash(&f->cfg, "correct horse battery", h1, &e));
+    OK(auth_password_hash(&f->cfg, "correct horse battery", h2, &e));
+    assert_memory_equal(h1, "$argon2id$", 10);
+    assert_string_not_equal(h1, h2); /* salted */
+    assert_true(auth_password_verify(h1, "correct horse battery"));
+    assert_true(auth_password_verify(h2, "correct horse battery"));
+    assert_false(auth_password_verify(h1, "correct horse batterY"));
+    assert_false(auth_password_verify(h1, "correct horse battery "));
+    assert_false(auth_password_verify(h1, ""));
+    assert_false(auth_password_verify("not a hash", "correct horse battery"));
+    assert_false(auth_password_verify("", ""));
+    /* The cost parameters of cfg are the ones used. */
+    assert_non_null(strstr(h1, "m=8,t=1"));
+    /* Non-ASCII passwords work byte for byte. */
+    OK(auth_password_hash(&f->cfg, "パスワードは長い", h1, &e));
+    assert_true(auth_password_verify(h1, "パスワードは長い"));
+    assert_false(auth_password_verify(h1, "パスワードは長く"));
+}
+
+static void test_secrets(void **state)
+{
+    (void)state;
+    char prev[AUTH_SECRET_LEN + 1] = "";
+    for (int i = 0; i < 200; i++) {
+        char s[AUTH_SECRET_LEN + 1];
+        memset(s, '#', sizeof(s));
+        auth_secret_new(s);
+        assert_int_equal(strlen(s), AUTH_SECRET_LEN);
+        for (int k = 0; k < AUTH_SECRET_LEN; k++) {
+            char c = s[k];
+            bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                      (c >= '0' && c <= '9') || c == '-' || c == '_';
+            if (!ok)
+                print_error("secret '%s' has '%c'\n", s, c);
+            assert_true(ok);
+        }
+        /* 32 random bytes decode back from the secret. */
+        unsigned char bin[64];
+        size_t binlen = 0;
+        assert_int_equal(sodium_base642bin(bin, sizeof(bin), s, strlen(s), NULL, &binlen, NULL,
+                                           sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                         0);
+        assert_int_equal(binlen, 32);
+        assert_string_not_equal(s, prev);
+        memcpy(prev, s, sizeof(prev));
+    }
+    /* The stored hash: BLAKE2b-256 of the whole string, deterministic. */
+    uint8_t h1[STORE_HASH_LEN], h2[STORE_HASH_LEN], want[STORE_HASH_LEN];
+    auth_secret_hash("isac_secret", h1);
+    auth_secret_hash("isac_secret", h2);
+    assert_memory_equal(h1, h2, STORE_HASH_LEN);
+    crypto_generichash(want, sizeof(want), (const unsigned char *)"isac_secret", 11, NULL, 0);
+    assert_memory_equal(h1, want, STORE_HASH_LEN);
+    auth_secret_hash("isac_secreT", h2);
+    assert_memory_not_equal(h1, h2, STORE_HASH_LEN);
+}
+
+/* ---- login ---- */
+
+static void test_login_ok(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char session[AUTH_SECRET_LEN + 1], csrf[AUTH_SECRET_LEN + 1];
+    json_t *user = NULL;
+    int64_t now = util_now_ms() / 1000;
+    /* The login is normalised before lookup. */
+    OK(auth_login(f->st, &f->cfg, "Alice", "alice's password", "192.0.2.1", session, csrf, &user,
+                  &e));
+    assert_str(unit_jstr(user, "id"), f->alice);
+    assert_str(unit_jstr(user, "login"), "alice");
+    assert_null(json_object_get(user, "password_hash"));
+    json_decref(user);
+    assert_int_equal(strlen(session), AUTH_SECRET_LEN);
+    assert_int_equal(strlen(csrf), AUTH_SECRET_LEN);
+    assert_string_not_equal(session, csrf);
+
+    struct auth_identity id;
+    OK(auth_session(f->st, session, &id, &e));
+    assert_true(id.via_session);
+    assert_string_equal(id.p.user_id, f->alice);
+    assert_string_equal(id.p.org_id, f->org_a);
+    assert_string_equal(id.p.login, "alice");
+    assert_string_equal(id.p.csrf, csrf);
+    assert_int_equal(id.p.roles, MODEL_ROLE_MEMBER);
+    assert_true(id.p.expires_at >= now + f->cfg.session_ttl);
+    assert_true(id.p.expires_at <= now + f->cfg.session_ttl + 5);
+    uint8_t h[STORE_HASH_LEN];
+    auth_secret_hash(session, h);
+    assert_memory_equal(id.session_hash, h, STORE_HASH_LEN);
+
+    /* A second login is a second session; both work. */
+    char session2[AUTH_SECRET_LEN + 1], csrf2[AUTH_SECRET_LEN + 1];
+    OK(auth_login(f->st, &f->cfg, "alice", "alice's password", NULL, session2, csrf2, &user, &e));
+    json_decref(user);
+    assert_string_not_equal(session, session2);
+    OK(auth_session(f->st, session, &id, &e));
+    OK(auth_session(f->st, session2, &id, &e));
+
+    /* Logout. */
+    OK(store_session_delete(f->st, h, &e));
+    FAILS(ERR_UNAUTH, auth_session(f->st, session, &id, &e));
+    OK(auth_session(f->st, session2, &id, &e));
+}
+
+static void test_login_refused(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    static const struct {
+        const char *login, *pw;
+    } cases[] = {
+        {"alice", "wrong password"},
+        {"alice", ""},
+        {"alice", "alice's password "},
+        {"nobody", "alice's password"},
+        {"carol", "anything at all"}, /* no password set */
+        {"x", "alice's password"},   /* not even a valid login */
+        {"al ice", "alice's password"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char session[AUTH_SECRET_LEN + 1], csrf[AUTH_SECRET_LEN + 1];
+        json_t *user = NULL;
+        FAILS(ERR_CREDENTIALS, auth_login(f->st, &f->cfg, cases[i].login, cases[i].pw,
+                                          "192.0.2.2", session, csrf, &user, &e));
+        assert_null(user);
+        assert_int_equal(e.retry_after, 0);
+    }
+    /* Wrong login and wrong password read the same. */
+    struct err e1, e2;
+    assert_int_equal(login(f, "alice", "wrong password", "192.0.2.3", &e1), ERR_CREDENTIALS);
+    assert_int_equal(login(f, "nobody", "wrong password", "192.0.2.3", &e2), ERR_CREDENTIALS);
+    assert_string_equal(e1.detail, e2.detail);
+}
+
+static void test_login_throttle_account(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    f->cfg.login_fail_account = 3;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(login(f, "alice", "wrong password", "192.0.2.10", &e), ERR_CREDENTIALS);
+    /* Now even the right password, from another address, is throttled. */
+    assert_int_equal(login(f, "alice", "alice's password", "198.51.100.1", &e), ERR_THROTTLED);
+    assert_int_equal(e.code, ERR_THROTTLED);
+    assert_true(e.retry_after > 0);
+    assert_true(e.retry_after <= f->cfg.login_window);
+    assert_int_equal(login(f, "ALICE", "alice's password", "198.51.100.1", &e), ERR_THROTTLED);
+    /* Other accounts are unaffected. */
+    assert_int_equal(login(f, "bob", "bob's password!", "192.0.2.10", &e), 0);
+
+    /* A success clears the account's failures: 2 + ok + 2 + ok never reaches 3. */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(login(f, "bob", "nope nope nope", "192.0.2.11", &e),
+                             ERR_CREDENTIALS);
+        assert_int_equal(login(f, "bob", "bob's password!", "192.0.2.11", &e), 0);
+    }
+
+    /* Failures older than the window no longer count. */
+    int n = 0;
+    int64_t oldest = 0, now = util_now_ms() / 1000;
+    OK(store_login_fail_clear(f->st, "account:alice", &e));
+    for (int i = 0; i < 3; i++)
+        OK(store_login_fail_add(f->st, "account:alice", now - f->cfg.login_window - 10, 0, &e));
+    assert_int_equal(login(f, "alice", "alice's password", "198.51.100.2", &e), 0);
+    OK(store_login_fail_count(f->st, "account:alice", 0, &n, &oldest, &e));
+    assert_int_equal(n, 0);
+
+    /* retry_after counts from the oldest failure in the window. */
+    for (int i = 0; i < 3; i++)
+        OK(store_login_fail_add(f->st, "account:alice", now - 100, 0, &e));
+    assert_int_equal(login(f, "alice", "alice's password", "198.51.100.2", &e), ERR_THROTTLED);
+    assert_true(e.retry_after >= f->cfg.login_window - 100 - 2);
+    assert_true(e.retry_after <= f->cfg.login_window - 100 + 2);
+}
+
+static void test_login_throttle_address(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    f->cfg.login_fail_address = 2;
+    assert_int_equal(login(f, "alice", "wrong password", "203.0.113.5", &e), ERR_CREDENTIALS);
+    assert_int_equal(login(f, "nobody", "wrong password", "203.0.113.5", &e), ERR_CREDENTIALS);
+    assert_int_equal(login(f, "bob", "bob's password!", "203.0.113.5", &e), ERR_THROTTLED);
+    assert_true(e.retry_after > 0);
+    /* Another address is fine. */
+    assert_int_equal(login(f, "bob", "bob's password!", "203.0.113.6", &e), 0);
+}
+
+static void test_login_disabled(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char session[AUTH_SECRET_LEN + 1], csrf[AUTH_SECRET_LEN + 1];
+    json_t *user = NULL;
+    OK(auth_login(f->st, &f->cfg, "alice", "alice's password", NULL, session, csrf, &user, &e));
+    json_decref(user);
+    char tok[AUTH_TOKEN_LEN + 1];
+    json_t *t = NULL;
+    OK(auth_token_create(f->st, f->bob, "bob's", 30, tok, &t, &e));
+    json_decref(t);
+    struct auth_identity id;
+
+    /* Disabled user: no login, no session. */
+    set_disabled(f, false, f->alice, true);
+    assert_int_equal(login(f, "alice", "alice's password", NULL, &e), ERR_CREDENTIALS);
+    FAILS(ERR_UNAUTH, auth_session(f->st, session, &id, &e));
+    set_disabled(f, false, f->alice, false);
+    assert_int_equal(login(f, "alice", "alice's password", NULL, &e), 0);
+
+    /* Disabled org: none of its users, by password or token. */
+    OK(auth_login(f->st, &f->cfg, "alice", "alice's password", NULL, session, csrf, &user, &e));
+    json_decref(user);
+    OK(auth_bearer(f->st, tok, &id, &e));
+    set_disabled(f, true, f->org_a, true);
+    assert_int_equal(login(f, "alice", "alice's password", NULL, &e), ERR_CREDENTIALS);
+    assert_int_equal(login(f, "bob", "bob's password!", NULL, &e), ERR_CREDENTIALS);
+    FAILS(ERR_UNAUTH, auth_session(f->st, session, &id, &e));
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, tok, &id, &e));
+    set_disabled(f, true, f->org_a, false);
+    OK(auth_session(f->st, session, &id, &e)); /* nothing cached: back at once */
+    OK(auth_bearer(f->st, tok, &id, &e));
+}
+
+/* ---- tokens and sessions ---- */
+
+static void test_bearer(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char tok[AUTH_TOKEN_LEN + 1];
+    json_t *t = NULL;
+    int64_t now = util_now_ms() / 1000;
+    OK(auth_token_create(f->st, f->bob, "ci pipeline", 30, tok, &t, &e));
+    assert_int_equal(strlen(tok), AUTH_TOKEN_LEN);
+    assert_memory_equal(tok, "isac_", 5);
+    assert_str(unit_jstr(t, "name"), "ci pipeline");
+    assert_str(unit_jstr(t, "user_id"), f->bob);
+    const char *prefix = unit_jstr(t, "prefix");
+    assert_non_null(prefix);
+    assert_int_equal(strlen(prefix), AUTH_PREFIX_LEN);
+    assert_memory_equal(prefix, tok, AUTH_PREFIX_LEN);
+    assert_true(json_is_false(json_object_get(t, "revoked")));
+    char want_exp[UTIL_TIME_LEN + 1], want_exp2[UTIL_TIME_LEN + 1];
+    util_time_fmt(now + 30 * 86400, want_exp);
+    util_time_fmt(now + 30 * 86400 + 1, want_exp2);
+    const char *exp = unit_jstr(t, "expires_at");
+    assert_non_null(exp);
+    assert_true(!strcmp(exp, want_exp) || !strcmp(exp, want_exp2));
+    /* The token itself is stored nowhere in the record. */
+    char *dump = json_dumps(t, 0);
+    assert_null(strstr(dump, tok + 5));
+    free(dump);
+    char token_id[ID_LEN];
+    util_strlcpy(token_id, unit_jstr(t, "id"), sizeof(token_id));
+    assert_true(util_is_uuid(token_id));
+    json_decref(t);
+
+    struct auth_identity id;
+    memset(&id, 0x5a, sizeof(id));
+    OK(auth_bearer(f->st, tok, &id, &e));
+    assert_false(id.via_session);
+    assert_string_equal(id.p.user_id, f->bob);
+    assert_string_equal(id.p.org_id, f->org_a);
+    assert_string_equal(id.p.token_id, token_id);
+    assert_int_equal(id.p.roles, MODEL_ROLE_MEMBER | MODEL_ROLE_ORG_ADMIN);
+    /* The first use is recorded. */
+    OK(store_token_get(f->st, token_id, &t, &e));
+    assert_true(json_is_string(json_object_get(t, "last_used_at")));
+    json_decref(t);
+
+    /* Malformed and unknown tokens. */
+    char bad[AUTH_TOKEN_LEN + 2];
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, "", &id, &e));
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, "isac_short", &id, &e));
+    memcpy(bad, tok, sizeof(tok));
+    memcpy(bad, "ISAC_", 5);
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, bad, &id, &e));
+    memcpy(bad, tok, sizeof(tok));
+    bad[AUTH_TOKEN_LEN - 1] = bad[AUTH_TOKEN_LEN - 1] == 'A' ? 'B' : 'A';
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, bad, &id, &e));
+    memcpy(bad, tok, sizeof(tok));
+    bad[AUTH_TOKEN_LEN] = 'x';
+    bad[AUTH_TOKEN_LEN + 1] = '\0';
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, bad, &id, &e));
+    /* A session cookie is not a token and vice versa. */
+    FAILS(ERR_UNAUTH, auth_session(f->st, tok, &id, &e));
+    FAILS(ERR_UNAUTH, auth_session(f->st, tok + 5, &id, &e));
+
+    /* Revoked. */
+    json_t *upd = json_pack("{s:s,s:s,s:b}", "id", token_id, "name", "ci pipeline", "revoked", 1);
+    OK(store_token_update(f->st, upd, &e));
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, tok, &id, &e));
+    json_decref(upd);
+
+    /* Expired: zero days is expired at once. */
+    OK(auth_token_create(f->st, f->alice, "short-lived", 0, tok, &t, &e));
+    json_decref(t);
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, tok, &id, &e));
+    /* A token of a disabled user. */
+    OK(auth_token_create(f->st, f->alice, "alice's", 1, tok, &t, &e));
+    json_decref(t);
+    OK(auth_bearer(f->st, tok, &id, &e));
+    set_disabled(f, false, f->alice, true);
+    FAILS(ERR_UNAUTH, auth_bearer(f->st, tok, &id, &e));
+    /* A token for a missing user is not created. */
+    char ghost[ID_LEN];
+    util_uuid7(ghost);
+    t = NULL;
+    err_init(&e);
+    assert_int_not_equal(auth_token_create(f->st, ghost, "ghost", 1, tok, &t, &e), 0);
+    assert_null(t);
+}
+
+static void test_session_expiry(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char cookie[AUTH_SECRET_LEN + 1];
+    auth_secret_new(cookie);
+    uint8_t h[STORE_HASH_LEN];
+    auth_secret_hash(cookie, h);
+    int64_t now = util_now_ms() / 1000;
+    OK(store_session_create(f->st, h, f->alice, "csrf", now - 100, now - 1, &e));
+    struct auth_identity id;
+    FAILS(ERR_UNAUTH, auth_session(f->st, cookie, &id, &e));
+    auth_secret_new(cookie);
+    auth_secret_hash(cookie, h);
+    OK(store_session_create(f->st, h, f->alice, "csrf", now, now + 60, &e));
+    OK(auth_session(f->st, cookie, &id, &e));
+    FAILS(ERR_UNAUTH, auth_session(f->st, "", &id, &e));
+    cookie[AUTH_SECRET_LEN - 1] = '\0';
+    FAILS(ERR_UNAUTH, auth_session(f->st, cookie, &id, &e));
+}
+
+/* ---- decisions ---- */
+
+enum who { ADMIN, AUDITOR, ORGADM, MEMBER, ANALYST, NOROLE, NWHO };
+static const char *const who_name[] = {"admin", "auditor", "org_admin", "member", "analyst",
+                                       "no role"};
+
+/* admin and auditor in org-a; everyone else in org-b. */
+static struct auth_identity ident(enum who w)
+{
+    static const struct {
+        const char *user, *org;
+        unsigned roles;
+    } t[] = {
+        {"u-admin", "org-a", MODEL_ROLE_ADMIN},
+        {"u-aud", "org-a", MODEL_ROLE_AUDITOR},
+        {"u-oa", "org-b", MODEL_ROLE_ORG_ADMIN | MODEL_ROLE_MEMBER},
+        {"u-mem", "org-b", MODEL_ROLE_MEMBER},
+        {"u-an", "org-b", MODEL_ROLE_ANALYST | MODEL_ROLE_MEMBER},
+        {"u-none", "org-b", 0},
+    };
+    struct auth_identity id;
+    memset(&id, 0, sizeof(id));
+    util_strlcpy(id.p.user_id, t[w].user, sizeof(id.p.user_id));
+    util_strlcpy(id.p.org_id, t[w].org, sizeof(id.p.org_id));
+    id.p.roles = t[w].roles;
+    return id;
+}
+
+/* Target users: the identity itself, or fixed ones. */
+enum target { SELF, B_OTHER, B_HUB, B_AUDITOR, A_MEMBER };
+static const char *const target_name[] = {"self", "org-b member", "org-b admin",
+                                          "org-b auditor", "org-a member"};
+
+static json_t *target_user(enum target t, const struct auth_identity *id)
+{
+    switch (t) {
+    case SELF: {
+        json_t *u = json_pack("{s:s,s:s}", "id", id->p.user_id, "org_id", id->p.org_id);
+        json_object_set_new(u, "roles", model_roles_json(id->p.roles));
+        return u;
+    }
+    case B_OTHER: return unit_json("{\"id\":\"u-other\",\"org_id\":\"org-b\",\"roles\":[\"member\"]}");
+    case B_HUB: return unit_json("{\"id\":\"u-hub\",\"org_id\":\"org-b\",\"roles\":[\"admin\"]}");
+    case B_AUDITOR:
+        return unit_json(
+            "{\"id\":\"u-baud\",\"org_id\":\"org-b\",\"roles\":[\"member\",\"auditor\"]}");
+    case A_MEMBER: return unit_json("{\"id\":\"u-amem\",\"org_id\":\"org-a\",\"roles\":[\"member\"]}");
+    }
+    return NULL;
+}
+
+static void test_decide_orgs(void **state)
+{
+    (void)state;
+    int bad = 0;
+    /* read: [who] = {org-a, org-b} */
+    static const bool read[NWHO][2] = {
+        [ADMIN] = {1, 1}, [AUDITOR] = {1, 1}, [ORGADM] = {0, 1},
+        [MEMBER] = {0, 1}, [ANALYST] = {0, 1}, [NOROLE] = {0, 1},
+    };
+    static const char *const orgs[] = {"org-a", "org-b"};
+    for (int w = 0; w < NWHO; w++) {
+        struct auth_identity id = ident(w);
+        for (int o = 0; o < 2; o++)
+            if (auth_can_read_org(&id, orgs[o]) != read[w][o]) {
+                print_error("read_org: %s on %s: want %d\n", who_name[w], orgs[o], read[w][o]);
+                bad++;
+            }
+        /* scope: directory readers unrestricted, the rest see their own org */
+        struct store_org_filter f = {.kind = "operator"};
+        auth_org_scope(&id, &f);
+        const char *want = read[w][0] && read[w][1] ? NULL : id.p.org_id;
+        if ((want == NULL) != (f.only_id == NULL) || (want && strcmp(want, f.only_id)) ||
+            strcmp(f.kind, "operator")) {
+            print_error("org_scope: %s: want only_id %s\n", who_name[w], want ? want : "NULL");
+            bad++;
+        }
+        /* A pre-set only_id cannot widen the scope. */
+        struct store_org_filter g = {.only_id = "org-a"};
+        auth_org_scope(&id, &g);
+        if (!read[w][0] && strcmp(g.only_id, "org-b")) {
+            print_error("org_scope: %s widened to %s\n", who_name[w], g.only_id);
+            bad++;
+        }
+        bool create = auth_can_create_org(&id), sector = auth_can_write_sector(&id);
+        if (create != (w == ADMIN) || sector != (w == ADMIN)) {
+            print_error("create_org/write_sector: %s\n", who_name[w]);
+            bad++;
+        }
+    }
+
+    static const struct {
+        enum who who;
+        const char *org, *patch;
+        bool want;
+    } upd[] = {
+        {ADMIN, "org-b", "{\"tier\":\"class2\",\"disabled\":true,\"kind\":\"vendor\"}", 1},
+        {ADMIN, "org-a", "{\"sectors\":[]}", 1},
+        {ORGADM, "org-b", "{\"name\":{\"en\":\"B\"}}", 1},
+        {ORGADM, "org-b", "{\"contacts\":[]}", 1},
+        {ORGADM, "org-b", "{\"name\":{\"ja\":\"B\"},\"contacts\":[]}", 1},
+        {ORGADM, "org-b", "{}", 1},
+        {ORGADM, "org-b", "{\"tier\":\"class1\"}", 0},
+        {ORGADM, "org-b", "{\"disabled\":false}", 0},
+        {ORGADM, "org-b", "{\"kind\":\"vendor\"}", 0},
+        {ORGADM, "org-b", "{\"sectors\":[\"ict\"]}", 0},
+        {ORGADM, "org-b", "{\"name\":{\"en\":\"B\"},\"tier\":\"class1\"}", 0},
+        {ORGADM, "org-a", "{\"name\":{\"en\":\"A\"}}", 0},
+        {MEMBER, "org-b", "{\"name\":{\"en\":\"B\"}}", 0},
+        {ANALYST, "org-b", "{\"contacts\":[]}", 0},
+        {AUDITOR, "org-a", "{\"name\":{\"en\":\"A\"}}", 0},
+        {NOROLE, "org-b", "{}", 0},
+    };
+    for (size_t i = 0; i < sizeof(upd) / sizeof(upd[0]); i++) {
+        struct auth_identity id = ident(upd[i].who);
+        json_t *patch = unit_json(upd[i].patch);
+        if (auth_can_update_org(&id, upd[i].org, patch) != upd[i].want) {
+            print_error("update_org: %s on %s with %s: want %d\n", who_name[upd[i].who],
+                        upd[i].org, upd[i].patch, upd[i].want);
+            bad++;
+        }
+        json_decref(patch);
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_decide_users(void **state)
+{
+    (void)state;
+    int bad = 0;
+    /* read: [who][target] */
+    static const bool read[NWHO][5] = {
+        /*             SELF B_OTHER B_HUB B_AUD A_MEM */
+        [ADMIN] = {1, 1, 1, 1, 1},
+        [AUDITOR] = {1, 1, 1, 1, 1},
+        [ORGADM] = {1, 1, 1, 1, 0},
+        [MEMBER] = {1, 0, 0, 0, 0},
+        [ANALYST] = {1, 0, 0, 0, 0},
+        [NOROLE] = {1, 0, 0, 0, 0},
+    };
+    for (int w = 0; w < NWHO; w++) {
+        struct auth_identity id = ident(w);
+        for (int t = 0; t < 5; t++) {
+            json_t *u = target_user(t, &id);
+            if (auth_can_read_user(&id, u) != read[w][t]) {
+                print_error("read_user: %s on %s: want %d\n", who_name[w], target_name[t],
+                            read[w][t]);
+                bad++;
+            }
+            json_decref(u);
+        }
+    }
+
+    /* scope */
+    static const struct {
+        enum who who;
+        const char *ask_org;                 /* f.org_id given by the caller */
+        const char *want_org, *want_only;    /* after auth_user_scope */
+    } scope[] = {
+        {ADMIN, NULL, NULL, NULL},
+        {ADMIN, "org-b", "org-b", NULL},
+        {AUDITOR, "org-b", "org-b", NULL},
+        {ORGADM, NULL, "org-b", NULL},
+        {ORGADM, "org-b", "org-b", NULL},
+        {ORGADM, "org-a", "org-b", ""}, /* another org's users: none, not one's own */
+        {MEMBER, NULL, NULL, "u-mem"},
+        {MEMBER, "org-b", "org-b", "u-mem"},
+        {ANALYST, NULL, NULL, "u-an"},
+        {NOROLE, NULL, NULL, "u-none"},
+    };
+    for (size_t i = 0; i < sizeof(scope) / sizeof(scope[0]); i++) {
+        struct auth_identity id = ident(scope[i].who);
+        struct store_user_filter f = {.org_id = scope[i].ask_org, .role = "member"};
+        auth_user_scope(&id, &f);
+        bool ok = (f.org_id == NULL) == (scope[i].want_org == NULL) &&
+                  (!f.org_id || !strcmp(f.org_id, scope[i].want_org)) &&
+                  (f.only_id == NULL) == (scope[i].want_only == NULL) &&
+                  (!f.only_id || !strcmp(f.only_id, scope[i].want_only)) &&
+                  !strcmp(f.role, "member");
+        if (!ok) {
+            print_error("user_scope %zu: %s asking %s: got org %s only %s\n", i,
+                        who_name[scope[i].who], scope[i].ask_org ? scope[i].ask_org : "NULL",
+                        f.org_id ? f.org_id : "NULL", f.only_id ? f.only_id : "NULL");
+            bad++;
+        }
+    }
+
+    /* create */
+    static const struct {
+        enum who who;
+        const char *org;
+        unsigned roles;
+        bool want;
+    } create[] = {
+        {ADMIN, "org-b", MODEL_ROLE_ADMIN, 1},
+        {ADMIN, "org-a", MODEL_ROLE_AUDITOR | MODEL_ROLE_MEMBER, 1},
+        {ORGADM, "org-b", MODEL_ROLE_MEMBER, 1},
+        {ORGADM, "org-b", MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST | MODEL_ROLE_ORG_ADMIN, 1},
+        {ORGADM, "org-b", MODEL_ROLE_ADMIN, 0},
+        {ORGADM, "org-b", MODEL_ROLE_AUDITOR, 0},
+        {ORGADM, "org-b", MODEL_ROLE_MEMBER | MODEL_ROLE_AUDITOR, 0},
+        {ORGADM, "org-a", MODEL_ROLE_MEMBER, 0},
+        {MEMBER, "org-b", MODEL_ROLE_MEMBER, 0},
+        {ANALYST, "org-b", MODEL_ROLE_MEMBER, 0},
+        {AUDITOR, "org-a", MODEL_ROLE_MEMBER, 0},
+        {NOROLE, "org-b", MODEL_ROLE_MEMBER, 0},
+    };
+    for (size_t i = 0; i < sizeof(create) / sizeof(create[0]); i++) {
+        struct auth_identity id = ident(create[i].who);
+        if (auth_can_create_user(&id, create[i].org, create[i].roles) != create[i].want) {
+            print_error("create_user: %s in %s roles %#x: want %d\n", who_name[create[i].who],
+                        create[i].org, create[i].roles, create[i].want);
+            bad++;
+        }
+    }
+
+    /* update */
+    static const struct {
+        enum who who;
+        enum target target;
+        const char *patch;
+        bool want;
+    } upd[] = {
+        {ADMIN, A_MEMBER, "{\"roles\":[\"admin\"]}", 1},
+        {ADMIN, B_HUB, "{\"disabled\":true}", 1},
+        {ADMIN, SELF, "{\"roles\":[\"member\"]}", 1},
+        {ORGADM, B_OTHER, "{\"roles\":[\"analyst\",\"member\"]}", 1},
+        {ORGADM, B_OTHER, "{\"disabled\":true}", 1},
+        {ORGADM, B_OTHER, "{\"password\":\"a long new password\"}", 1},
+        {ORGADM, B_OTHER, "{\"display_name\":\"X\",\"locale\":\"en\"}", 1},
+        {ORGADM, B_OTHER, "{\"roles\":[\"admin\"]}", 0},
+        {ORGADM, B_OTHER, "{\"roles\":[\"member\",\"auditor\"]}", 0},
+        {ORGADM, B_HUB, "{\"display_name\":\"X\"}", 0},
+        {ORGADM, B_HUB, "{\"disabled\":true}", 0},
+        {ORGADM, B_AUDITOR, "{\"roles\":[\"member\"]}", 0},
+        {ORGADM, A_MEMBER, "{\"display_name\":\"X\"}", 0},
+        {ORGADM, SELF, "{\"display_name\":\"X\"}", 1},
+        {ORGADM, SELF, "{\"roles\":[\"admin\"]}", 0},
+        {MEMBER, SELF, "{\"display_name\":\"X\",\"locale\":\"en\",\"email\":null}", 1},
+        {MEMBER, SELF, "{}", 1},
+        {MEMBER, SELF, "{\"roles\":[\"admin\"]}", 0},
+        {MEMBER, SELF, "{\"roles\":[\"member\"]}", 0},
+        {MEMBER, SELF, "{\"disabled\":false}", 0},
+        {MEMBER, SELF, "{\"password\":\"a long new password\"}", 0},
+        {MEMBER, SELF, "{\"display_name\":\"X\",\"roles\":[\"member\"]}", 0},
+        {MEMBER, B_OTHER, "{\"display_name\":\"X\"}", 0},
+        {ANALYST, B_OTHER, "{\"display_name\":\"X\"}", 0},
+        {AUDITOR, SELF, "{\"email\":\"a@b.jp\"}", 1},
+        {AUDITOR, A_MEMBER, "{\"display_name\":\"X\"}", 0},
+        {AUDITOR, B_OTHER, "{\"disabled\":true}", 0},
+        {NOROLE, SELF, "{\"locale\":\"ja\"}", 1},
+        {NOROLE, B_OTHER, "{\"locale\":\"ja\"}", 0},
+    };
+    for (size_t i = 0; i < sizeof(upd) / sizeof(upd[0]); i++) {
+        struct auth_identity id = ident(upd[i].who);
+        json_t *u = target_user(upd[i].target, &id);
+        json_t *patch = unit_json(upd[i].patch);
+        if (auth_can_update_user(&id, u, patch) != upd[i].want) {
+            print_error("update_user %zu: %s on %s with %s: want %d\n", i, who_name[upd[i].who],
+                        target_name[upd[i].target], upd[i].patch, upd[i].want);
+            bad++;
+        }
+        json_decref(patch);
+        json_decref(u);
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_decide_tokens(void **state)
+{
+    (void)state;
+    int bad = 0;
+    /* manage: [who][target] */
+    static const bool manage[NWHO][5] = {
+        /*             SELF B_OTHER B_HUB B_AUD A_MEM */
+        [ADMIN] = {1, 1, 1, 1, 1},
+        [AUDITOR] = {1, 0, 0, 0, 0},
+        [ORGADM] = {1, 1, 0, 0, 0},
+        [MEMBER] = {1, 0, 0, 0, 0},
+        [ANALYST] = {1, 0, 0, 0, 0},
+        [NOROLE] = {1, 0, 0, 0, 0},
+    };
+    for (int w = 0; w < NWHO; w++) {
+        struct auth_identity id = ident(w);
+        for (int t = 0; t < 5; t++) {
+            json_t *u = target_user(t, &id);
+            if (auth_can_manage_token(&id, u) != manage[w][t]) {
+                print_error("manage_token: %s on %s's: want %d\n", who_name[w], target_name[t],
+                            manage[w][t]);
+                bad++;
+            }
+            json_decref(u);
+        }
+    }
+    static const struct {
+        enum who who;
+        const char *ask_user;
+        const char *want_user, *want_org;
+    } scope[] = {
+        {ADMIN, NULL, NULL, NULL},
+        {ADMIN, "u-other", "u-other", NULL},
+        {ORGADM, NULL, NULL, "org-b"},
+        {ORGADM, "u-other", "u-other", "org-b"},
+        {ORGADM, "u-amem", "u-amem", "org-b"}, /* other org's user: empty by the org filter */
+        {MEMBER, NULL, "u-mem", NULL},
+        {MEMBER, "u-other", "u-mem", NULL},
+        {ANALYST, NULL, "u-an", NULL},
+        {AUDITOR, NULL, "u-aud", NULL},
+        {AUDITOR, "u-amem", "u-aud", NULL},
+    };
+    for (size_t i = 0; i < sizeof(scope) / sizeof(scope[0]); i++) {
+        struct auth_identity id = ident(scope[i].who);
+        struct store_token_filter f = {.user_id = scope[i].ask_user};
+        auth_token_scope(&id, &f);
+        bool ok = (f.user_id == NULL) == (scope[i].want_user == NULL) &&
+                  (!f.user_id || !strcmp(f.user_id, scope[i].want_user)) &&
+                  (f.org_id == NULL) == (scope[i].want_org == NULL) &&
+                  (!f.org_id || !strcmp(f.org_id, scope[i].want_org));
+        if (!ok) {
+            print_error("token_scope %zu: %s: got user %s org %s\n", i, who_name[scope[i].who],
+                        f.user_id ? f.user_id : "NULL", f.org_id ? f.org_id : "NULL");
+            bad++;
+        }
+    }
+    /* auth_has / auth_is_admin */
+    struct auth_identity id = ident(ANALYST);
+    if (!auth_has(&id, MODEL_ROLE_ANALYST) || !auth_has(&id, MODEL_ROLE_MEMBER) ||
+        auth_has(&id, MODEL_ROLE_ADMIN) || auth_is_admin(&id))
+        bad++;
+    id = ident(ADMIN);
+    if (!auth_is_admin(&id) || auth_has(&id, MODEL_ROLE_MEMBER))
+        bad++;
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    log_set_quiet(1);
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_password_hash),
+        cmocka_unit_test(test_secrets),
+        T(test_login_ok),
+        T(test_login_refused),
+        T(test_login_throttle_account),
+        T(test_login_throttle_address),
+        T(test_login_disabled),
+        T(test_bearer),
+        T(test_session_expiry),
+        cmocka_unit_test(test_decide_orgs),
+        cmocka_unit_test(test_decide_users),
+        cmocka_unit_test(test_decide_tokens),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

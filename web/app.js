@@ -1,0 +1,1074 @@
+// isac web UI. Plain ES modules, no framework, no build step; runs under a strict CSP
+// (no inline script or style): every element is built with h() and styled by class.
+import { h, tx, append, clear, relocalize, bindText, bindAttr, uid } from './dom.js';
+import { t, has, lang, setLang, hasStoredChoice, pick, pickOther, LANGS } from './i18n.js';
+import { api, ApiError, setCsrf, onUnauthenticated } from './api.js';
+
+const KINDS = ['operator', 'sector_hub', 'coordinator', 'ministry', 'agency', 'vendor'];
+const TIERS = ['class1', 'class2', 'general'];
+const ROLES = ['member', 'analyst', 'org_admin', 'admin', 'auditor'];
+const CONTACT_TYPES = ['email', 'phone', 'webhook', 'url'];
+const MAX_CONTACTS = 20;
+// Set while we believe a session cookie exists, so a fresh visit goes straight to the
+// login page instead of probing /me and provoking a 401.
+const SESSION_HINT = 'isac.session';
+
+const state = {
+  me: null,          // GET /api/v1/me
+  sectors: null,     // [Sector]
+  tiers: null,       // [Tier]
+  orgCache: new Map(),
+  flash: null,       // {kind, text: fn} shown once on the next page
+  version: '',
+};
+
+// ---------------------------------------------------------------- shell
+
+const shell = {};
+
+function buildShell() {
+  const root = document.getElementById('app');
+  clear(root);
+
+  shell.skip = h('a.skip-link', { href: '#main', on: { click: (e) => { e.preventDefault(); focusMain(); } } },
+    () => t('app.skip'));
+
+  shell.langButtons = LANGS.map((l) => h('button.lang-btn', {
+    type: 'button', lang: l, 'data-lang': l,
+    on: { click: () => switchLang(l) },
+  }, l === 'ja' ? '日本語' : 'English'));
+
+  shell.userName = h('span.user-name');
+  shell.logout = h('button.btn.btn-quiet.btn-on-dark', { type: 'button', on: { click: logout } }, () => t('logout'));
+  shell.userBox = h('div.user-box', { hidden: true },
+    h('span.visually-hidden', () => t('user.signed_in_as')),
+    shell.userName, shell.logout);
+
+  shell.header = h('header.topbar',
+    h('div.topbar-inner',
+      h('a.brand', { href: '#/home' },
+        h('img.brand-mark', { src: '/favicon.svg', alt: '', width: 28, height: 28 }),
+        h('span.brand-name', 'isac'),
+        h('span.brand-tagline', () => t('app.tagline'))),
+      h('div.topbar-tools',
+        h('div.lang-switch', { role: 'group', 'aria-label': () => t('lang.label') }, shell.langButtons),
+        shell.userBox)));
+
+  shell.navList = h('ul.nav-list');
+  shell.nav = h('nav.mainnav', { 'aria-label': () => t('nav.label'), hidden: true },
+    h('div.nav-inner', shell.navList));
+
+  shell.main = h('main#main', { tabindex: '-1' });
+  shell.footer = h('footer.footer',
+    h('div.footer-inner', h('span', 'isac'), shell.versionEl = h('span.version'), h('span.footer-sep', '·'),
+      tx(() => t('app.tagline'))));
+
+  append(root, [shell.skip, shell.header, shell.nav, shell.main, shell.footer]);
+  updateLangButtons();
+}
+
+function focusMain() {
+  const h1 = shell.main.querySelector('h1');
+  (h1 || shell.main).focus();
+}
+
+function updateLangButtons() {
+  for (const b of shell.langButtons) {
+    b.setAttribute('aria-pressed', b.dataset.lang === lang() ? 'true' : 'false');
+  }
+}
+
+function applyLang() {
+  document.documentElement.lang = lang();
+  relocalize(document);
+  updateLangButtons();
+  updateTitle();
+}
+
+function switchLang(l) {
+  if (setLang(l, true)) applyLang();
+}
+
+let titleFn = () => '';
+function setTitle(fn) { titleFn = fn; updateTitle(); }
+function updateTitle() {
+  const p = titleFn();
+  document.title = p ? p + ' — isac' : 'isac';
+}
+
+const NAV = [
+  { path: '/home', key: 'nav.home', can: () => true },
+  { path: '/orgs', key: 'nav.orgs', can: () => canListOrgs() },
+  { path: '/users', key: 'nav.users', can: () => canListUsers() },
+  { path: '/password', key: 'nav.password', can: () => true },
+];
+
+function renderNav() {
+  clear(shell.navList);
+  for (const item of NAV) {
+    if (!item.can()) continue;
+    shell.navList.appendChild(h('li', h('a.nav-link', { href: '#' + item.path, 'data-path': item.path }, () => t(item.key))));
+  }
+}
+
+function markNav(path) {
+  for (const a of shell.navList.querySelectorAll('a')) {
+    const p = a.dataset.path;
+    const on = path === p || path.startsWith(p + '/');
+    if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+}
+
+function showSignedIn() {
+  const u = state.me.user;
+  shell.userName.textContent = u.display_name || u.login;
+  shell.userBox.hidden = false;
+  shell.nav.hidden = false;
+  renderNav();
+}
+
+function showSignedOut() {
+  shell.userBox.hidden = true;
+  shell.nav.hidden = true;
+  clear(shell.navList);
+}
+
+// ---------------------------------------------------------------- roles
+
+function roles() { return (state.me && state.me.user && state.me.user.roles) || []; }
+function hasRole(r) { return roles().includes(r); }
+function isAdmin() { return hasRole('admin'); }
+function canListOrgs() { return hasRole('admin') || hasRole('auditor'); }
+function canListUsers() { return hasRole('admin') || hasRole('auditor') || hasRole('org_admin'); }
+function canCreateUsers() { return hasRole('admin') || hasRole('org_admin'); }
+
+// ---------------------------------------------------------------- reference data
+
+function itemsOf(data) {
+  if (Array.isArray(data)) return data;
+  return (data && Array.isArray(data.items)) ? data.items : [];
+}
+
+async function loadRefData() {
+  if (state.sectors && state.tiers) return;
+  const [sectors, tiers] = await Promise.all([api('GET', '/sectors'), api('GET', '/tiers')]);
+  state.sectors = itemsOf(sectors);
+  state.tiers = itemsOf(tiers);
+}
+
+function sectorName(code) {
+  const s = (state.sectors || []).find((x) => x.code === code)
+    || ((state.me && state.me.sectors) || []).find((x) => x.code === code);
+  return s ? pick(s.name) || code : code;
+}
+
+function tierName(code) {
+  const tr = (state.tiers || []).find((x) => x.code === code)
+    || (state.me && state.me.tier && state.me.tier.code === code ? state.me.tier : null);
+  if (tr && tr.name && pick(tr.name)) return pick(tr.name);
+  return has('tier.' + code) ? t('tier.' + code) : (code || '—');
+}
+
+function kindName(code) { return has('kind.' + code) ? t('kind.' + code) : code; }
+function roleName(code) { return has('role.' + code) ? t('role.' + code) : code; }
+function localeName(code) { return code === 'ja' ? '日本語' : code === 'en' ? 'English' : (code || '—'); }
+
+function orgName(id) {
+  if (state.me && state.me.org && state.me.org.id === id) return pick(state.me.org.name);
+  const o = state.orgCache.get(id);
+  return o ? pick(o.name) : '…';
+}
+
+// ---------------------------------------------------------------- banners and errors
+
+function banner(kind, textFn, extra) {
+  const el = h('div.banner.banner-' + kind, { role: kind === 'error' ? 'alert' : 'status' },
+    h('p.banner-title', textFn), extra || null);
+  return el;
+}
+
+function problemTitle(err) {
+  if (err.status === 0) return t('problem.network');
+  if (err.slug && has('problem.' + err.slug)) return t('problem.' + err.slug);
+  return err.problem.title || t('problem.unknown');
+}
+
+/** A banner for a problem+json error: localized title, the server's detail below it. */
+function problemBanner(err, unmatched) {
+  const detail = err.problem && typeof err.problem.detail === 'string' ? err.problem.detail : '';
+  const extra = [];
+  if (detail) extra.push(h('p.banner-detail', detail));
+  if (unmatched && unmatched.length) {
+    extra.push(h('ul.banner-list', unmatched.map((e) => h('li', h('code', String(e.field || '')), ' ', tx(() => reasonText(e.reason))))));
+  }
+  return banner('error', () => problemTitle(err), extra.length ? extra : null);
+}
+
+// The server's validation reasons are short English phrases; known ones are shown in the
+// user's language, anything else as the server wrote it.
+const REASONS = [
+  [/^required$/i, 'reason.required'],
+  [/must not be blank/i, 'reason.blank'],
+  [/give a name in japanese or english/i, 'reason.name_required'],
+  [/at least one role/i, 'reason.role_required'],
+  [/at least one sector|needs? (a|at least one) sector/i, 'reason.sector_required'],
+  [/too long:.*at most (\d+) bytes/i, 'reason.too_long_bytes', (m) => ({ n: m[1] })],
+  [/too long:.*at most (\d+)/i, 'reason.too_long', (m) => ({ n: m[1] })],
+  [/too short:.*at least (\d+)/i, 'reason.too_short', (m) => ({ n: m[1] })],
+  [/must be (\d+) to (\d+) characters/i, 'reason.length', (m) => ({ a: m[1], b: m[2] })],
+  [/may use only a-z/i, 'reason.login_chars'],
+  [/must be operator, sector_hub/i, 'reason.kind'],
+  [/must be ja or en/i, 'reason.locale'],
+  [/must be email, phone, webhook or url/i, 'reason.contact_type'],
+  [/unknown sector/i, 'reason.unknown_sector'],
+  [/unknown tier/i, 'reason.unknown_tier'],
+  [/unknown role/i, 'reason.unknown_role'],
+  [/not an e-?mail address/i, 'reason.email'],
+  [/not a phone number/i, 'reason.phone'],
+  [/not an http\(s\) url/i, 'reason.url'],
+  [/not an organi[sz]ation id/i, 'reason.org_id'],
+  [/control characters|must not contain nul/i, 'reason.control_chars'],
+  [/too many:.*at most (\d+)/i, 'reason.too_many', (m) => ({ n: m[1] })],
+  [/^too many/i, 'reason.too_many_plain'],
+  [/listed twice|duplicate/i, 'reason.duplicate'],
+  [/^unknown field$/i, 'reason.unknown_field'],
+  [/(wrong|incorrect|does not match).*password|password.*(wrong|incorrect)/i, 'reason.wrong_password'],
+  [/already (taken|in use|exists)/i, 'reason.taken'],
+];
+
+function reasonText(reason) {
+  const r = String(reason || '').trim();
+  for (const [re, key, params] of REASONS) {
+    const m = re.exec(r);
+    if (m) return t(key, params ? params(m) : undefined);
+  }
+  return r ? r.charAt(0).toUpperCase() + r.slice(1) : t('problem.unknown');
+}
+
+function takeFlash(container) {
+  if (!state.flash) return;
+  container.appendChild(banner(state.flash.kind, state.flash.text));
+  state.flash = null;
+}
+
+// ---------------------------------------------------------------- form helpers
+
+/**
+ * A form field: label (tied to the input), optional hint, the control, an error slot.
+ * Returns {el, input, err}. `reg`/`name` register it for server-side validation errors.
+ */
+function field(opts) {
+  const id = opts.id || uid('f');
+  const input = opts.input;
+  input.id = id;
+  const hintId = id + '-hint';
+  const errId = id + '-err';
+  const err = h('p.field-error', { id: errId, hidden: true });
+  const describedBy = [];
+  let hint = null;
+  if (opts.hint) { hint = h('p.field-hint', { id: hintId }, opts.hint); describedBy.push(hintId); }
+  describedBy.push(errId);
+  input.setAttribute('aria-describedby', describedBy.join(' '));
+  const label = h('label.field-label', { for: id }, opts.label,
+    opts.optional ? h('span.field-tag', () => t('form.optional')) : null);
+  const el = h('div.field' + (opts.cls ? '.' + opts.cls : ''), label, input, hint, err);
+  const f = { el, input, err, focus: input };
+  if (opts.reg && opts.name) opts.reg.set(opts.name, f);
+  return f;
+}
+
+/** A fieldset group (radio/checkbox sets, name pairs) with a legend, hint and error slot. */
+function group(opts) {
+  const id = uid('g');
+  const err = h('p.field-error', { id: id + '-err', hidden: true });
+  const hint = opts.hint ? h('p.field-hint', { id: id + '-hint' }, opts.hint) : null;
+  const body = h('div.group-body' + (opts.bodyCls ? '.' + opts.bodyCls : ''), opts.children);
+  const el = h('fieldset.group' + (opts.cls ? '.' + opts.cls : ''), {
+    'aria-describedby': (hint ? id + '-hint ' : '') + id + '-err',
+  }, h('legend.group-legend', opts.legend), hint, err, body);
+  const f = { el, err, body, focus: null };
+  if (opts.reg && opts.name) opts.reg.set(opts.name, f);
+  return f;
+}
+
+function textInput(attrs) { return h('input.input', { type: 'text', ...attrs }); }
+
+function selectInput(options, attrs) {
+  const sel = h('select.input.select', attrs || {});
+  for (const o of options) sel.appendChild(h('option', { value: o.value }, o.text));
+  return sel;
+}
+
+function setFieldError(f, textFn) {
+  bindText(f.err, textFn);
+  f.err.hidden = false;
+  if (f.input) f.input.setAttribute('aria-invalid', 'true');
+  else if (f.el) f.el.classList.add('group-invalid');
+}
+
+function clearFieldErrors(reg) {
+  for (const f of reg.values()) {
+    f.err.hidden = true;
+    f.err.textContent = '';
+    if (f.input) f.input.removeAttribute('aria-invalid');
+    if (f.el) f.el.classList.remove('group-invalid');
+  }
+}
+
+/** Find the registered field for a dotted path like "contacts[0].value", "sectors[2]", "name.ja". */
+function resolveField(reg, path) {
+  let p = String(path || '');
+  while (p) {
+    if (reg.has(p)) return reg.get(p);
+    const next = p.replace(/(\[\d+\]|\.[^.[\]]+)$/, '');
+    if (next === p) break;
+    p = next;
+  }
+  return null;
+}
+
+/**
+ * Show a 422's errors[] next to the matching fields; anything unmatched goes in the banner.
+ * Returns true when the error was a validation error.
+ */
+function showProblem(err, reg, bannerSlot) {
+  clear(bannerSlot);
+  clearFieldErrors(reg);
+  if (!(err instanceof ApiError)) {
+    bannerSlot.appendChild(banner('error', () => t('problem.unknown'), h('p.banner-detail', String(err && err.message || err))));
+    return false;
+  }
+  if (err.status === 401) return false; // handled globally (back to login)
+  const unmatched = [];
+  let first = null;
+  for (const e of err.errors) {
+    const f = resolveField(reg, e.field);
+    if (!f) { unmatched.push(e); continue; }
+    const reason = e.reason;
+    // Several errors may land on one field: keep them all.
+    const prev = f.err.hidden ? null : f.errFns;
+    const fns = (prev || []).concat([() => reasonText(reason)]);
+    f.errFns = fns;
+    setFieldError(f, () => fns.map((fn) => fn()).join(' '));
+    if (!first) first = f;
+  }
+  if (err.errors.length && !unmatched.length) {
+    bannerSlot.appendChild(banner('error', () => t('form.has_errors')));
+  } else {
+    bannerSlot.appendChild(problemBanner(err, unmatched));
+  }
+  const target = first ? (first.focus || first.el.querySelector('input, select, textarea')) : null;
+  if (target) target.focus(); else bannerSlot.scrollIntoView({ block: 'nearest' });
+  return err.status === 422;
+}
+
+function setBusy(button, busy, busyKey, idleKey) {
+  button.disabled = busy;
+  button.setAttribute('aria-busy', busy ? 'true' : 'false');
+  bindText(button, () => t(busy ? busyKey : idleKey));
+}
+
+function pageHead(titleKey, leadFn, actions) {
+  setTitle(() => t(titleKey));
+  return h('div.page-head',
+    h('div.page-head-text',
+      h('h1.page-title', { tabindex: '-1' }, () => t(titleKey)),
+      leadFn ? h('p.lead', leadFn) : null),
+    actions ? h('div.page-actions', actions) : null);
+}
+
+function loadingEl() { return h('p.loading', { role: 'status' }, () => t('loading')); }
+
+// ---------------------------------------------------------------- login / logout
+
+function showLogin(messageKey, kind) {
+  state.me = null;
+  state.orgCache.clear();
+  setCsrf(null);
+  try { localStorage.removeItem(SESSION_HINT); } catch { /* ignore */ }
+  showSignedOut();
+  viewLogin(messageKey, kind || 'info');
+}
+
+function viewLogin(messageKey, messageKind) {
+  clear(shell.main);
+  shell.main.classList.add('main-login');
+  setTitle(() => t('login.title'));
+  const loginIn = textInput({ name: 'login', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+  const pwIn = h('input.input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const msg = h('div.login-msg', { 'aria-live': 'polite' });
+  if (messageKey) msg.appendChild(banner(messageKind, () => t(messageKey)));
+  const submit = h('button.btn.btn-primary.btn-block', { type: 'submit' }, () => t('login.submit'));
+
+  const form = h('form.login-form', { novalidate: true, on: { submit: onSubmit } },
+    msg,
+    field({ label: () => t('login.login'), input: loginIn }).el,
+    field({ label: () => t('login.password'), input: pwIn }).el,
+    submit);
+
+  const card = h('section.login-card', { 'aria-labelledby': 'login-h' },
+    h('div.login-brand', h('img.login-mark', { src: '/favicon.svg', alt: '', width: 40, height: 40 }), h('span.login-product', 'isac')),
+    h('h1.login-title#login-h', { tabindex: '-1' }, () => t('login.title')),
+    h('p.login-lead', () => t('login.lead')),
+    form,
+    h('p.login-notice', h('span.notice-icon', { 'aria-hidden': 'true' }, '!'), tx(() => t('login.notice'))));
+  shell.main.appendChild(h('div.login-wrap', card));
+
+  async function onSubmit(ev) {
+    ev.preventDefault();
+    clear(msg);
+    const login = loginIn.value.trim();
+    const password = pwIn.value;
+    if (!login || !password) {
+      msg.appendChild(banner('error', () => t('login.error.missing')));
+      (login ? pwIn : loginIn).focus();
+      return;
+    }
+    setBusy(submit, true, 'login.submitting', 'login.submit');
+    try {
+      const res = await api('POST', '/session', { login, password }, { login: true });
+      setCsrf(res && res.csrf_token);
+      try { localStorage.setItem(SESSION_HINT, '1'); } catch { /* ignore */ }
+      await loadMe();
+      shell.main.classList.remove('main-login');
+      showSignedIn();
+      if (!location.hash || location.hash === '#' || location.hash === '#/') location.hash = '#/home';
+      route(true);
+    } catch (err) {
+      setBusy(submit, false, 'login.submitting', 'login.submit');
+      pwIn.value = '';
+      if (err instanceof ApiError && err.status === 401) {
+        msg.appendChild(banner('error', () => t('login.error.invalid')));
+      } else if (err instanceof ApiError && err.status === 429) {
+        const secs = parseInt(err.retryAfter, 10);
+        const minutes = Number.isFinite(secs) && secs > 0 ? Math.ceil(secs / 60) : 0;
+        msg.appendChild(banner('error', () => (minutes ? t('login.error.throttled', { minutes }) : t('login.error.throttled_soon'))));
+      } else {
+        msg.appendChild(err instanceof ApiError ? problemBanner(err) : banner('error', () => t('problem.unknown')));
+      }
+      pwIn.focus();
+    }
+  }
+}
+
+async function loadMe() {
+  const me = await api('GET', '/me');
+  state.me = me;
+  if (me.csrf_token) setCsrf(me.csrf_token);
+  if (me.org && me.org.id) state.orgCache.set(me.org.id, me.org);
+  if (!hasStoredChoice() && me.user && me.user.locale && setLang(me.user.locale, false)) applyLang();
+  return me;
+}
+
+async function logout() {
+  shell.logout.disabled = true;
+  try {
+    await api('DELETE', '/session');
+  } catch (err) {
+    // Whatever the server says, forget the session on this side.
+  } finally {
+    shell.logout.disabled = false;
+  }
+  state.sectors = null; state.tiers = null;
+  if (location.hash !== '#/home') history.replaceState(null, '', '#/home');
+  showLogin('login.logged_out', 'success');
+}
+
+// ---------------------------------------------------------------- router
+
+const ROUTES = {
+  '/home': { view: viewHome },
+  '/orgs': { view: viewOrgs, can: canListOrgs },
+  '/orgs/new': { view: viewOrgNew, can: isAdmin },
+  '/users': { view: viewUsers, can: canListUsers },
+  '/users/new': { view: viewUserNew, can: canCreateUsers },
+  '/password': { view: viewPassword },
+};
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/home';
+  const [path, qs] = raw.split('?');
+  return { path: path || '/home', params: new URLSearchParams(qs || '') };
+}
+
+function route(focus) {
+  if (!state.me) return;
+  const { path, params } = parseHash();
+  const r = ROUTES[path];
+  clear(shell.main);
+  shell.main.classList.remove('main-login');
+  markNav(path);
+  const page = h('div.page');
+  shell.main.appendChild(page);
+  if (!r) {
+    viewMessage(page, 'page.not_found', 'page.not_found_text');
+  } else if (r.can && !r.can()) {
+    viewMessage(page, 'page.forbidden', 'page.forbidden_text');
+  } else {
+    Promise.resolve(r.view(page, params)).catch((err) => {
+      if (err instanceof ApiError && err.status === 401) return;
+      page.appendChild(err instanceof ApiError ? problemBanner(err) : banner('error', () => t('problem.unknown')));
+    });
+  }
+  if (focus) focusMain();
+}
+
+function viewMessage(page, titleKey, textKey) {
+  append(page, [
+    pageHead(titleKey, () => t(textKey)),
+    h('p', h('a.btn.btn-secondary', { href: '#/home' }, () => t('page.back_home'))),
+  ]);
+}
+
+// ---------------------------------------------------------------- home
+
+function viewHome(page) {
+  const me = state.me;
+  const u = me.user || {};
+  const org = me.org || {};
+  const sectors = me.sectors || [];
+  const tier = me.tier;
+
+  append(page, pageHead('home.title', () => t('home.welcome', { name: u.display_name || u.login })));
+  takeFlash(page);
+
+  const account = h('section.card', { 'aria-labelledby': 'home-account' },
+    h('h2.card-title#home-account', () => t('home.account')),
+    h('dl.props',
+      h('div.prop', h('dt', () => t('field.display_name')), h('dd', u.display_name || '—')),
+      h('div.prop', h('dt', () => t('field.login')), h('dd', h('code.login', u.login || ''))),
+      h('div.prop', h('dt', () => t('field.roles')), h('dd', h('ul.chips', (u.roles || []).map((r) =>
+        h('li.chip.chip-role', { 'data-role': r }, () => roleName(r)))))),
+      h('div.prop', h('dt', () => t('field.locale')), h('dd', localeName(u.locale)))));
+
+  const orgCard = h('section.card', { 'aria-labelledby': 'home-org' },
+    h('h2.card-title#home-org', () => t('home.org')),
+    h('p.org-name', () => pick(org.name)),
+    h('p.org-other', { lang: () => (lang() === 'ja' ? 'en' : 'ja') }, () => pickOther(org.name)),
+    h('dl.props',
+      h('div.prop', h('dt', () => t('field.kind')), h('dd', () => kindName(org.kind))),
+      h('div.prop', h('dt', () => t('field.tier')), h('dd', () => (tier && tier.name ? pick(tier.name) : tierName(org.tier)))),
+      org.disabled ? h('div.prop', h('dt', () => t('field.status')), h('dd', h('span.status.status-off', () => t('status.disabled')))) : null));
+
+  const sectorCard = h('section.card', { 'aria-labelledby': 'home-sectors' },
+    h('h2.card-title#home-sectors', () => t('home.sectors')),
+    sectors.length
+      ? h('ul.chips.chips-sectors', sectors.map((s) => h('li.chip.chip-sector', { 'data-sector': s.code }, () => pick(s.name) || s.code)))
+      : h('p.muted', () => t('home.no_sectors')));
+
+  page.appendChild(h('div.cards', account, orgCard, sectorCard));
+}
+
+// ---------------------------------------------------------------- organisations
+
+async function viewOrgs(page) {
+  const actions = isAdmin() ? h('a.btn.btn-primary', { href: '#/orgs/new' }, h('span.btn-icon', { 'aria-hidden': 'true' }, '+'), tx(() => t('orgs.new'))) : null;
+  append(page, pageHead('orgs.title', () => t('orgs.lead'), actions));
+  takeFlash(page);
+  const slot = h('div.banner-slot');
+  page.appendChild(slot);
+  const loading = loadingEl();
+  page.appendChild(loading);
+  await loadRefData();
+  loading.remove();
+
+  const kindSel = selectInput([{ value: '', text: () => t('filter.any') }, ...KINDS.map((k) => ({ value: k, text: () => kindName(k) }))], { name: 'kind' });
+  const sectorSel = selectInput([{ value: '', text: () => t('filter.any') }, ...state.sectors.map((s) => ({ value: s.code, text: () => pick(s.name) || s.code }))], { name: 'sector' });
+  const tierSel = selectInput([{ value: '', text: () => t('filter.any') }, ...tierCodes().map((c) => ({ value: c, text: () => tierName(c) }))], { name: 'tier' });
+  const qIn = textInput({ name: 'q', type: 'search', autocomplete: 'off' });
+  const disabledIn = h('input.checkbox', { type: 'checkbox', name: 'include_disabled' });
+
+  const filters = h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); reload(); }, reset: () => setTimeout(reload, 0) } },
+    field({ label: () => t('field.kind'), input: kindSel, cls: 'filter-field' }).el,
+    field({ label: () => t('field.sector'), input: sectorSel, cls: 'filter-field' }).el,
+    field({ label: () => t('field.tier'), input: tierSel, cls: 'filter-field' }).el,
+    field({ label: () => t('field.q'), input: qIn, cls: 'filter-field' }).el,
+    h('div.filter-check', h('label.check', disabledIn, tx(() => t('filter.include_disabled')))),
+    h('div.filter-actions',
+      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
+      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  page.appendChild(filterBox(filters));
+
+  const list = makeList({
+    caption: () => t('orgs.caption'),
+    empty: () => t('orgs.empty'),
+    columns: [
+      { label: () => t('field.name'), cls: 'col-name', cell: orgNameCell },
+      { label: () => t('field.kind'), cls: 'col-kind', cell: (o) => tx(() => kindName(o.kind)) },
+      { label: () => t('field.sectors'), cls: 'col-sectors', cell: (o) => tx(() => (o.sectors || []).map(sectorName).join(lang() === 'ja' ? '、' : ', ') || '—') },
+      { label: () => t('field.tier'), cls: 'col-nowrap', cell: (o) => tx(() => tierName(o.tier)) },
+      { label: () => t('field.status'), cls: 'col-nowrap', cell: statusCell },
+    ],
+    fetch: (cursor) => api('GET', '/orgs', undefined, {
+      query: { kind: kindSel.value, sector: sectorSel.value, tier: tierSel.value, q: qIn.value.trim(),
+        include_disabled: disabledIn.checked ? 'true' : '', cursor, limit: 50 },
+    }),
+    onItems: (items) => { for (const o of items) state.orgCache.set(o.id, o); },
+    slot,
+  });
+  page.appendChild(list.el);
+  function reload() { list.reset(); }
+  await list.reset();
+}
+
+/** Filters fold away on narrow screens (a <details> the user can open), open on wide ones. */
+function filterBox(form) {
+  const wide = window.matchMedia('(min-width: 761px)').matches;
+  return h('details.filter-box', { open: wide },
+    h('summary.filter-summary', () => t('filter.legend')), form);
+}
+
+function tierCodes() {
+  const codes = (state.tiers || []).map((x) => x.code);
+  return codes.length ? codes : TIERS;
+}
+
+function orgNameCell(o) {
+  return h('div.name-cell',
+    h('span.name-primary', () => pick(o.name)),
+    h('span.name-secondary', { lang: () => (lang() === 'ja' ? 'en' : 'ja') }, () => pickOther(o.name)));
+}
+
+function statusCell(x) {
+  return h('span.status' + (x.disabled ? '.status-off' : '.status-on'), () => t(x.disabled ? 'status.disabled' : 'status.active'));
+}
+
+/** A paginated table with a "more" button driven by next_cursor. */
+function makeList(opts) {
+  const tbody = h('tbody');
+  const head = h('thead', h('tr', opts.columns.map((c) => h('th', { scope: 'col', class: c.cls || '' }, c.label))));
+  const table = h('table.table', h('caption.visually-hidden', opts.caption), head, tbody);
+  const count = h('p.list-count', { 'aria-live': 'polite' });
+  const empty = h('p.empty', { hidden: true }, opts.empty);
+  const more = h('button.btn.btn-secondary', { type: 'button', hidden: true, on: { click: () => loadMore() } }, () => t('list.more'));
+  const el = h('div.list', count, h('div.table-wrap', table), empty, h('div.list-more', more));
+  let cursor = null;
+  let n = 0;
+  let gen = 0;
+
+  function updateCount() {
+    bindText(count, () => t(cursor ? 'list.count_more' : 'list.count', { n }));
+  }
+
+  async function loadPage(myGen) {
+    more.disabled = true;
+    try {
+      const data = await opts.fetch(cursor);
+      if (myGen !== gen) return;
+      const items = itemsOf(data);
+      if (opts.onItems) await opts.onItems(items);
+      for (const item of items) {
+        tbody.appendChild(h('tr', opts.columns.map((c) => h('td', { class: c.cls || '', 'data-label': c.label }, c.cell(item)))));
+      }
+      n += items.length;
+      cursor = (data && data.next_cursor) || null;
+      more.hidden = !cursor;
+      empty.hidden = n > 0;
+      table.hidden = n === 0;
+      updateCount();
+      if (opts.afterRender) opts.afterRender(tbody);
+    } catch (err) {
+      if (myGen !== gen) return;
+      if (!(err instanceof ApiError && err.status === 401)) {
+        clear(opts.slot);
+        opts.slot.appendChild(err instanceof ApiError ? problemBanner(err) : banner('error', () => t('problem.unknown')));
+      }
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  function loadMore() { return loadPage(gen); }
+
+  function reset() {
+    gen += 1;
+    cursor = null; n = 0;
+    clear(tbody);
+    clear(opts.slot);
+    more.hidden = true;
+    return loadPage(gen);
+  }
+
+  return { el, reset };
+}
+
+function viewOrgNew(page) {
+  page.classList.add('page-form');
+  append(page, pageHead('orgnew.title', () => t('orgnew.lead')));
+  const slot = h('div.banner-slot');
+  page.appendChild(slot);
+  const loading = loadingEl();
+  page.appendChild(loading);
+  return loadRefData().then(() => {
+    loading.remove();
+    buildOrgForm(page, slot);
+  });
+}
+
+function buildOrgForm(page, slot) {
+  const reg = new Map();
+  const nameJa = textInput({ name: 'name_ja', maxlength: 200, lang: 'ja', autocomplete: 'organization' });
+  const nameEn = textInput({ name: 'name_en', maxlength: 200, lang: 'en', autocomplete: 'off' });
+  const fJa = field({ label: () => t('orgnew.name_ja'), input: nameJa, reg, name: 'name.ja' });
+  const fEn = field({ label: () => t('orgnew.name_en'), input: nameEn, reg, name: 'name.en' });
+  const names = group({ legend: () => t('orgnew.names'), hint: () => t('orgnew.name_hint'), reg, name: 'name', children: [fJa.el, fEn.el], bodyCls: 'two-col' });
+
+  const kindSel = selectInput([{ value: '', text: () => t('select.choose') }, ...KINDS.map((k) => ({ value: k, text: () => kindName(k) }))], { name: 'kind' });
+  const fKind = field({ label: () => t('field.kind'), input: kindSel, reg, name: 'kind' });
+
+  const tierSel = selectInput([{ value: '', text: () => t('select.choose') }, ...tierCodes().map((c) => ({ value: c, text: () => tierName(c) }))], { name: 'tier' });
+  tierSel.value = 'general';
+  const fTier = field({ label: () => t('field.tier'), input: tierSel, reg, name: 'tier' });
+
+  const sectorBoxes = state.sectors.filter((s) => !s.disabled).map((s) => {
+    const id = uid('sec');
+    const cb = h('input.checkbox', { type: 'checkbox', id, name: 'sectors', value: s.code });
+    // Long names take a whole row on narrow screens (see style.css).
+    const long = () => ((pick(s.name) || '').length > (lang() === 'ja' ? 10 : 20) ? 'true' : false);
+    return { cb, el: h('div.check-item', { 'data-long': long }, cb, h('label', { for: id }, () => pick(s.name) || s.code)) };
+  });
+  const sectors = group({ legend: () => t('field.sectors'), hint: () => t('orgnew.sectors_hint'), reg, name: 'sectors', children: sectorBoxes.map((x) => x.el), bodyCls: 'check-grid' });
+  sectors.focus = sectorBoxes.length ? sectorBoxes[0].cb : null;
+
+  // Contacts: rows of type / value / label.
+  const rows = [];
+  const rowsEl = h('div.contact-rows');
+  const noContacts = h('p.muted.contacts-none', () => t('contacts.none'));
+  const addBtn = h('button.btn.btn-secondary.btn-small', { type: 'button', on: { click: () => { const r = addRow(); r.type.focus(); } } },
+    h('span.btn-icon', { 'aria-hidden': 'true' }, '+'), tx(() => t('contacts.add')));
+  const contacts = group({ legend: () => t('field.contacts'), hint: () => t('orgnew.contacts_hint'), reg, name: 'contacts', children: [noContacts, rowsEl, h('div.contacts-add', addBtn)] });
+
+  function renumber() {
+    rows.forEach((r, i) => { r.index = i; relocalize(r.el); });
+    noContacts.hidden = rows.length > 0;
+    addBtn.disabled = rows.length >= MAX_CONTACTS;
+  }
+
+  function addRow() {
+    const r = { index: rows.length };
+    r.type = selectInput(CONTACT_TYPES.map((c) => ({ value: c, text: () => t('contact.' + c) })), {});
+    r.value = textInput({ autocomplete: 'off' });
+    r.label = textInput({ autocomplete: 'off' });
+    r.fType = field({ label: () => t('contacts.type'), input: r.type, cls: 'contact-type' });
+    r.fValue = field({ label: () => t('contacts.value'), input: r.value, cls: 'contact-value' });
+    r.fLabel = field({ label: () => t('contacts.label'), input: r.label, optional: true, cls: 'contact-label' });
+    r.remove = h('button.btn.btn-quiet.btn-small.contact-remove', {
+      type: 'button', 'aria-label': () => t('contacts.remove_n', { n: r.index + 1 }),
+      on: { click: () => { const i = rows.indexOf(r); rows.splice(i, 1); r.el.remove(); renumber(); (rows[i] || rows[i - 1] || { type: addBtn }).type.focus(); } },
+    }, () => t('contacts.remove'));
+    r.rowErr = h('p.field-error', { hidden: true });
+    r.el = h('div.contact-row', { role: 'group', 'aria-label': () => t('contacts.row', { n: r.index + 1 }) },
+      h('div.contact-fields', r.fType.el, r.fValue.el, r.fLabel.el, h('div.contact-actions', r.remove)), r.rowErr);
+    rows.push(r);
+    rowsEl.appendChild(r.el);
+    renumber();
+    return r;
+  }
+  renumber();
+
+  const submit = h('button.btn.btn-primary', { type: 'submit' }, () => t('form.create'));
+  const form = h('form.form', { novalidate: true, on: { submit: onSubmit } },
+    names.el,
+    h('div.two-col', fKind.el, fTier.el),
+    sectors.el,
+    contacts.el,
+    h('div.form-actions', submit, h('a.btn.btn-quiet', { href: '#/orgs' }, () => t('form.cancel'))));
+  page.appendChild(form);
+
+  function registerRows() {
+    for (const key of [...reg.keys()]) if (key.startsWith('contacts[')) reg.delete(key);
+    rows.forEach((r, i) => {
+      reg.set(`contacts[${i}].type`, r.fType);
+      reg.set(`contacts[${i}].value`, r.fValue);
+      reg.set(`contacts[${i}].label`, r.fLabel);
+      reg.set(`contacts[${i}]`, { el: r.el, err: r.rowErr, focus: r.value });
+    });
+  }
+
+  async function onSubmit(ev) {
+    ev.preventDefault();
+    registerRows();
+    clearFieldErrors(reg);
+    clear(slot);
+    const name = {};
+    if (nameJa.value.trim()) name.ja = nameJa.value.trim();
+    if (nameEn.value.trim()) name.en = nameEn.value.trim();
+    const body = {
+      name,
+      sectors: sectorBoxes.filter((x) => x.cb.checked).map((x) => x.cb.value),
+      contacts: rows.map((r) => {
+        const c = { type: r.type.value, value: r.value.value.trim() };
+        if (r.label.value.trim()) c.label = r.label.value.trim();
+        return c;
+      }),
+    };
+    if (kindSel.value) body.kind = kindSel.value;
+    if (tierSel.value) body.tier = tierSel.value;
+    setBusy(submit, true, 'form.saving', 'form.create');
+    try {
+      const org = await api('POST', '/orgs', body);
+      state.orgCache.set(org.id, org);
+      const nm = org.name || name;
+      state.flash = { kind: 'success', text: () => t('orgnew.created', { name: pick(nm) }) };
+      location.hash = '#/orgs';
+    } catch (err) {
+      setBusy(submit, false, 'form.saving', 'form.create');
+      showProblem(err, reg, slot);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- users
+
+async function viewUsers(page) {
+  const orgOnly = !hasRole('admin') && !hasRole('auditor');
+  const actions = canCreateUsers() ? h('a.btn.btn-primary', { href: '#/users/new' }, h('span.btn-icon', { 'aria-hidden': 'true' }, '+'), tx(() => t('users.new'))) : null;
+  append(page, pageHead('users.title', () => t(orgOnly ? 'users.lead_org' : 'users.lead'), actions));
+  takeFlash(page);
+  const slot = h('div.banner-slot');
+  page.appendChild(slot);
+
+  const roleSel = selectInput([{ value: '', text: () => t('filter.any') }, ...ROLES.map((r) => ({ value: r, text: () => roleName(r) }))], { name: 'role' });
+  const qIn = textInput({ name: 'q', type: 'search', autocomplete: 'off' });
+  const disabledIn = h('input.checkbox', { type: 'checkbox', name: 'include_disabled' });
+  const filters = h('form.filters.filters-short', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); list.reset(); }, reset: () => setTimeout(() => list.reset(), 0) } },
+    field({ label: () => t('field.roles'), input: roleSel, cls: 'filter-field' }).el,
+    field({ label: () => t('field.q'), input: qIn, cls: 'filter-field' }).el,
+    h('div.filter-check', h('label.check', disabledIn, tx(() => t('filter.include_disabled_users')))),
+    h('div.filter-actions',
+      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
+      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  page.appendChild(filterBox(filters));
+
+  const list = makeList({
+    caption: () => t('users.caption'),
+    empty: () => t('users.empty'),
+    columns: [
+      { label: () => t('field.display_name'), cls: 'col-name', cell: (u) => h('div.name-cell', h('span.name-primary', u.display_name || u.login), h('code.name-secondary', u.login)) },
+      { label: () => t('field.org'), cell: (u) => tx(() => orgName(u.org_id)) },
+      { label: () => t('field.roles'), cell: (u) => h('ul.chips.chips-compact', (u.roles || []).map((r) => h('li.chip.chip-role', { 'data-role': r }, () => roleName(r)))) },
+      { label: () => t('field.locale'), cls: 'col-nowrap', cell: (u) => localeName(u.locale) },
+      { label: () => t('field.status'), cls: 'col-nowrap', cell: statusCell },
+    ],
+    fetch: (cursor) => api('GET', '/users', undefined, {
+      query: { role: roleSel.value, q: qIn.value.trim(), include_disabled: disabledIn.checked ? 'true' : '', cursor, limit: 50 },
+    }),
+    onItems: (items) => fetchOrgs(items.map((u) => u.org_id)),
+    slot,
+  });
+  page.appendChild(list.el);
+  await list.reset();
+}
+
+/** Make sure the orgs with these ids are in the cache (names for the users table). */
+async function fetchOrgs(ids) {
+  const missing = [...new Set(ids)].filter((id) => id && !state.orgCache.has(id));
+  const queue = missing.slice();
+  async function worker() {
+    while (queue.length) {
+      const id = queue.shift();
+      try {
+        const o = await api('GET', '/orgs/' + encodeURIComponent(id));
+        state.orgCache.set(id, o);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) throw err;
+        state.orgCache.set(id, { id, name: { ja: id, en: id } });
+      }
+    }
+  }
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+function viewUserNew(page) {
+  page.classList.add('page-form');
+  append(page, pageHead('usernew.title', () => t('usernew.lead')));
+  const slot = h('div.banner-slot');
+  page.appendChild(slot);
+  const reg = new Map();
+  const admin = isAdmin();
+
+  const loginIn = textInput({ name: 'login', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', maxlength: 64 });
+  const nameIn = textInput({ name: 'display_name', autocomplete: 'off' });
+  const fLogin = field({ label: () => t('field.login'), input: loginIn, hint: () => t('usernew.login_hint'), reg, name: 'login' });
+  const fName = field({ label: () => t('field.display_name'), input: nameIn, reg, name: 'display_name' });
+
+  // Organisation: admins choose any (search narrows the list); org admins create in their own org.
+  let orgSel = null;
+  let fOrg;
+  if (admin) {
+    orgSel = h('select.input.select', { name: 'org_id' });
+    const searchIn = textInput({ type: 'search', autocomplete: 'off' });
+    const searchId = uid('orgq');
+    searchIn.id = searchId;
+    const searchBtn = h('button.btn.btn-secondary', { type: 'button', on: { click: () => loadOrgOptions(searchIn.value.trim()) } }, () => t('usernew.org_search_button'));
+    searchIn.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); loadOrgOptions(searchIn.value.trim()); } });
+    fOrg = field({ label: () => t('field.org'), input: orgSel, reg, name: 'org_id' });
+    fOrg.el.insertBefore(h('div.org-search',
+      h('label.visually-hidden', { for: searchId }, () => t('usernew.org_search')),
+      searchIn, searchBtn), fOrg.input);
+    bindAttr(searchIn, 'placeholder', () => t('usernew.org_search'));
+    loadOrgOptions('');
+  } else {
+    const own = state.me.org;
+    const ro = h('p.readonly-value', { id: uid('org') }, () => pick(own.name));
+    fOrg = { el: h('div.field', h('span.field-label', () => t('field.org')), ro, h('p.field-error', { hidden: true })), err: null, focus: null };
+    fOrg.err = fOrg.el.querySelector('.field-error');
+    reg.set('org_id', fOrg);
+  }
+
+  async function loadOrgOptions(q) {
+    const keep = orgSel.value;
+    clear(orgSel);
+    orgSel.appendChild(h('option', { value: '' }, () => t('loading')));
+    try {
+      const data = await api('GET', '/orgs', undefined, { query: { q, limit: 200 } });
+      const items = itemsOf(data);
+      clear(orgSel);
+      orgSel.appendChild(h('option', { value: '' }, () => (items.length ? t('select.choose') : t('usernew.org_none'))));
+      for (const o of items) {
+        state.orgCache.set(o.id, o);
+        orgSel.appendChild(h('option', { value: o.id }, () => pick(o.name)));
+      }
+      if (keep && items.some((o) => o.id === keep)) orgSel.value = keep;
+    } catch (err) {
+      clear(orgSel);
+      orgSel.appendChild(h('option', { value: '' }, () => t('select.choose')));
+      showProblem(err, reg, slot);
+    }
+  }
+
+  const allowed = admin ? ROLES : ROLES.filter((r) => r !== 'admin' && r !== 'auditor');
+  const roleBoxes = allowed.map((r) => {
+    const id = uid('role');
+    const cb = h('input.checkbox', { type: 'checkbox', id, name: 'roles', value: r });
+    if (r === 'member') cb.checked = true;
+    return { cb, el: h('div.check-item', cb, h('label', { for: id }, () => roleName(r))) };
+  });
+  const gRoles = group({ legend: () => t('field.roles'), hint: () => t('usernew.roles_hint'), reg, name: 'roles', children: roleBoxes.map((x) => x.el), bodyCls: 'check-grid' });
+  gRoles.focus = roleBoxes[0].cb;
+
+  const localeSel = selectInput(LANGS.map((l) => ({ value: l, text: () => t('locale.' + l) })), { name: 'locale' });
+  localeSel.value = lang();
+  const fLocale = field({ label: () => t('field.locale'), input: localeSel, reg, name: 'locale' });
+  const emailIn = textInput({ type: 'email', name: 'email', autocomplete: 'off' });
+  const fEmail = field({ label: () => t('field.email'), input: emailIn, optional: true, reg, name: 'email' });
+  const pwIn = h('input.input', { type: 'password', name: 'password', autocomplete: 'new-password' });
+  const fPw = field({ label: () => t('field.password'), input: pwIn, hint: () => t('usernew.password_hint'), reg, name: 'password' });
+
+  const submit = h('button.btn.btn-primary', { type: 'submit' }, () => t('form.create'));
+  const form = h('form.form', { novalidate: true, on: { submit: onSubmit } },
+    h('div.two-col', fLogin.el, fName.el),
+    fOrg.el,
+    gRoles.el,
+    h('div.two-col', fLocale.el, fEmail.el),
+    h('div.two-col', fPw.el),
+    h('div.form-actions', submit, h('a.btn.btn-quiet', { href: '#/users' }, () => t('form.cancel'))));
+  page.appendChild(form);
+
+  async function onSubmit(ev) {
+    ev.preventDefault();
+    clearFieldErrors(reg);
+    clear(slot);
+    const body = {
+      login: loginIn.value.trim(),
+      display_name: nameIn.value.trim(),
+      org_id: admin ? orgSel.value : state.me.org.id,
+      roles: roleBoxes.filter((x) => x.cb.checked).map((x) => x.cb.value),
+      locale: localeSel.value,
+      password: pwIn.value,
+    };
+    if (emailIn.value.trim()) body.email = emailIn.value.trim();
+    if (!body.org_id) delete body.org_id;
+    setBusy(submit, true, 'form.saving', 'form.create');
+    try {
+      const user = await api('POST', '/users', body);
+      const nm = user.display_name || user.login;
+      state.flash = { kind: 'success', text: () => t('usernew.created', { name: nm }) };
+      location.hash = '#/users';
+    } catch (err) {
+      setBusy(submit, false, 'form.saving', 'form.create');
+      pwIn.value = '';
+      // 409 here means the login is taken: say so next to the login field.
+      if (err instanceof ApiError && err.status === 409 && !err.errors.length) {
+        err.errors.push({ field: 'login', reason: 'already taken' });
+      }
+      showProblem(err, reg, slot);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- password
+
+function viewPassword(page) {
+  page.classList.add('page-form', 'page-form-narrow');
+  append(page, pageHead('password.title', () => t('password.lead')));
+  const slot = h('div.banner-slot', { 'aria-live': 'polite' });
+  page.appendChild(slot);
+  const reg = new Map();
+  const cur = h('input.input', { type: 'password', name: 'current_password', autocomplete: 'current-password' });
+  const nw = h('input.input', { type: 'password', name: 'new_password', autocomplete: 'new-password' });
+  const cf = h('input.input', { type: 'password', name: 'confirm_password', autocomplete: 'new-password' });
+  const fCur = field({ label: () => t('password.current'), input: cur, reg, name: 'current_password' });
+  const fNew = field({ label: () => t('password.new'), input: nw, hint: () => t('usernew.password_hint'), reg, name: 'new_password' });
+  const fConf = field({ label: () => t('password.confirm'), input: cf, reg, name: 'confirm_password' });
+  // The account name helps password managers pick the right entry.
+  const userHidden = h('input.visually-hidden', { type: 'text', name: 'username', autocomplete: 'username', value: state.me.user.login, tabindex: '-1', 'aria-hidden': 'true', readonly: true });
+  const submit = h('button.btn.btn-primary', { type: 'submit' }, () => t('password.submit'));
+  const form = h('form.form.form-narrow', { novalidate: true, on: { submit: onSubmit } },
+    userHidden, fCur.el, fNew.el, fConf.el,
+    h('div.form-actions', submit));
+  page.appendChild(form);
+
+  async function onSubmit(ev) {
+    ev.preventDefault();
+    clearFieldErrors(reg);
+    clear(slot);
+    if (nw.value !== cf.value) {
+      setFieldError(fConf, () => t('password.mismatch'));
+      slot.appendChild(banner('error', () => t('form.has_errors')));
+      cf.focus();
+      return;
+    }
+    setBusy(submit, true, 'form.saving', 'password.submit');
+    try {
+      await api('POST', '/me/password', { current_password: cur.value, new_password: nw.value });
+      cur.value = ''; nw.value = ''; cf.value = '';
+      slot.appendChild(banner('success', () => t('password.changed')));
+    } catch (err) {
+      showProblem(err, reg, slot);
+    } finally {
+      setBusy(submit, false, 'form.saving', 'password.submit');
+    }
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  document.documentElement.lang = lang();
+  buildShell();
+  onUnauthenticated(() => {
+    if (state.me) showLogin('login.ended', 'info');
+  });
+  window.addEventListener('hashchange', () => { if (state.me) route(true); });
+
+  fetch('/healthz', { cache: 'no-store' }).then((r) => (r.ok ? r.json() : null)).then((d) => {
+    if (d && d.version) shell.versionEl.textContent = d.version;
+  }).catch(() => {});
+
+  let hint = null;
+  try { hint = localStorage.getItem(SESSION_HINT); } catch { /* ignore */ }
+  if (!hint) { showLogin(); return; }
+  shell.main.appendChild(loadingEl());
+  try {
+    await loadMe();
+    showSignedIn();
+    route(false);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) { showLogin(); return; }
+    clear(shell.main);
+    shell.main.appendChild(h('div.page', err instanceof ApiError ? problemBanner(err) : banner('error', () => t('problem.unknown'))));
+  }
+}
+
+start();
