@@ -172,11 +172,50 @@ void api__bad_param(struct api_call *c, const char *name, const char *reason)
     api__problem(c);
 }
 
+const char *api__query_id(struct api_call *c, const char *name, bool *bad)
+{
+    const char *v = api__query(c, name, 64, bad);
+    if (v && !util_is_uuid(v)) {
+        api__bad_param(c, name, "not an id");
+        *bad = true;
+        return NULL;
+    }
+    return v;
+}
+
+const char *api__query_code(struct api_call *c, const char *name, enum api_vocab_kind kind,
+                            bool *bad)
+{
+    const char *v = api__query(c, name, LIMIT_SECTOR_CODE, bad);
+    if (v == NULL)
+        return NULL;
+    struct api_vocab voc;
+    struct err e;
+    err_init(&e);
+    struct api_call tmp = *c; /* vocabulary errors must not mark this call failed */
+    tmp.e = e;
+    bool known = api__vocab_load(&tmp, kind, &voc) == 0 && model_vocab_has(&voc.v, v);
+    api__vocab_release(&voc);
+    if (!known) {
+        api__bad_param(c, name, kind == API_VOCAB_TIERS ? "unknown tier code"
+                                : kind == API_VOCAB_SECTORS ? "unknown sector code"
+                                                            : "unknown regime code");
+        *bad = true;
+        return NULL;
+    }
+    return v;
+}
+
 const char *api__query(struct api_call *c, const char *name, size_t max, bool *bad)
 {
     const char *v = http_req_query(c->req, name);
     if (v == NULL || *bad)
         return NULL;
+    if (http_req_query_has_nul(c->req, name)) {
+        api__bad_param(c, name, "must not contain NUL");
+        *bad = true;
+        return NULL;
+    }
     if (!util_utf8_valid(v, strlen(v))) {
         api__bad_param(c, name, "not valid UTF-8");
         *bad = true;
@@ -206,6 +245,12 @@ bool api__page(struct api_call *c, struct api_page *p)
 {
     memset(p, 0, sizeof(*p));
     p->limit = LIMIT_PAGE_DEFAULT;
+    static const char *const names[] = {"limit", "cursor"};
+    for (int i = 0; i < 2; i++)
+        if (http_req_query_has_nul(c->req, names[i])) {
+            api__bad_param(c, names[i], "must not contain NUL");
+            return false;
+        }
     const char *l = http_req_query(c->req, "limit");
     long long n;
     if (l) {

@@ -47,14 +47,6 @@ bool api__page(struct api_call *c, struct api_page *p);
 /* {"items": items, "next_cursor": ...}; items had limit+1 fetched; takes items. */
 void api__respond_page(struct api_call *c, json_t *items, const struct api_page *p);
 
-/*
- * A query parameter: NULL when absent; on invalid UTF-8 or over max chars
- * responds 400 and sets *bad.
- */
-const char *api__query(struct api_call *c, const char *name, size_t max, bool *bad);
-/* "true"/"false" query flag; responds 400 and sets *bad otherwise. */
-bool api__query_bool(struct api_call *c, const char *name, bool *bad);
-
 /* Known codes of a data-driven vocabulary, for validation. */
 enum api_vocab_kind { API_VOCAB_SECTORS, API_VOCAB_TIERS, API_VOCAB_REGIMES };
 struct api_vocab {
@@ -65,6 +57,19 @@ struct api_vocab {
 /* On failure sets c->e (the caller responds). */
 int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_vocab *out);
 void api__vocab_release(struct api_vocab *v);
+
+/*
+ * A query parameter: NULL when absent; on invalid UTF-8 or over max chars
+ * responds 400 and sets *bad.
+ */
+const char *api__query(struct api_call *c, const char *name, size_t max, bool *bad);
+/* A query parameter that must be an id (UUID) / a known code; as api__query. */
+const char *api__query_id(struct api_call *c, const char *name, bool *bad);
+const char *api__query_code(struct api_call *c, const char *name, enum api_vocab_kind kind,
+                            bool *bad);
+/* "true"/"false" query flag; responds 400 and sets *bad otherwise. */
+bool api__query_bool(struct api_call *c, const char *name, bool *bad);
+
 
 /* 201 with Location /api/v1/<collection>/<id>; takes obj. */
 void api__respond_created(struct api_call *c, const char *collection, const char *id,

@@ -273,8 +273,8 @@ void api__org_list(struct api_call *c)
     bool bad = false;
     struct store_org_filter f = {
         .kind = api__query(c, "kind", 32, &bad),
-        .sector = api__query(c, "sector", LIMIT_SECTOR_CODE, &bad),
-        .tier = api__query(c, "tier", 32, &bad),
+        .sector = api__query_code(c, "sector", API_VOCAB_SECTORS, &bad),
+        .tier = api__query_code(c, "tier", API_VOCAB_TIERS, &bad),
         .q = api__query(c, "q", LIMIT_QUERY_CHARS, &bad),
         .include_disabled = api__query_bool(c, "include_disabled", &bad),
     };
@@ -429,7 +429,7 @@ void api__user_list(struct api_call *c)
         return;
     bool bad = false;
     struct store_user_filter f = {
-        .org_id = api__query(c, "org_id", 64, &bad),
+        .org_id = api__query_id(c, "org_id", &bad),
         .role = api__query(c, "role", 32, &bad),
         .q = api__query(c, "q", LIMIT_QUERY_CHARS, &bad),
         .include_disabled = api__query_bool(c, "include_disabled", &bad),
@@ -598,7 +598,7 @@ void api__token_list(struct api_call *c)
     if (!api__page(c, &p))
         return;
     bool bad = false;
-    struct store_token_filter f = {.user_id = api__query(c, "user_id", 64, &bad)};
+    struct store_token_filter f = {.user_id = api__query_id(c, "user_id", &bad)};
     if (bad)
         return;
     auth_token_scope(&c->id, &f);

@@ -400,10 +400,10 @@ static bool report_filter(struct api_call *c, struct store_report_filter *f)
     f->min_severity = -1;
     f->kind = api__query(c, "kind", 32, &bad);
     f->event_type = api__query(c, "event_type", 32, &bad);
-    f->sector = api__query(c, "sector", LIMIT_SECTOR_CODE, &bad);
+    f->sector = api__query_code(c, "sector", API_VOCAB_SECTORS, &bad);
     f->status = api__query(c, "status", 32, &bad);
     f->stage = api__query(c, "stage", 32, &bad);
-    f->org_id = api__query(c, "org_id", 64, &bad);
+    f->org_id = api__query_id(c, "org_id", &bad);
     f->q = api__query(c, "q", LIMIT_QUERY_CHARS, &bad);
     const char *sev = api__query(c, "min_severity", 4, &bad);
     const char *since = api__query(c, "since", 40, &bad);
@@ -716,7 +716,7 @@ void api__nearmiss_list(struct api_call *c)
 {
     bool bad = false;
     const char *month = api__query(c, "month", 7, &bad);
-    const char *org = api__query(c, "org_id", 64, &bad);
+    const char *org = api__query_id(c, "org_id", &bad);
     bool history = api__query_bool(c, "history", &bad);
     if (bad)
         return;
@@ -743,7 +743,7 @@ void api__nearmiss_totals(struct api_call *c)
     }
     bool bad = false;
     const char *from = api__query(c, "from", 7, &bad), *to = api__query(c, "to", 7, &bad);
-    const char *sector = api__query(c, "sector", LIMIT_SECTOR_CODE, &bad);
+    const char *sector = api__query_code(c, "sector", API_VOCAB_SECTORS, &bad);
     const char *et = api__query(c, "event_type", 32, &bad);
     if (bad)
         return;

@@ -122,6 +122,8 @@ int cfg_load(struct cfg *c, const char *path, struct err *e)
             int ch;
             while ((ch = fgetc(f)) != EOF && ch != '\n')
                 ;
+            if (*trim(line) == '#')
+                continue; /* a long comment is still a comment */
             char where[64];
             snprintf(where, sizeof(where), "line %d", lineno);
             rc = err_field(e, where, "too long: at most %zu bytes", sizeof(line) - 2);

@@ -101,6 +101,16 @@ const char *http_req_query(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool http_req_query_has_nul(const struct http_req *r, const char *name)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+                                      &n) != MHD_YES || v == NULL)
+        return false;
+    return memchr(v, '\0', n) != NULL;
+}
+
 const char *http_req_cookie(const struct http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
@@ -508,15 +518,16 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
         {MHD_OPTION_END, 0, NULL},
     };
     srv->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, NULL, NULL, on_request, srv,
+        /* the logger goes first so that even option errors are logged as JSON */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
         /* Headers live in this per-connection pool; ours is checked at LIMIT_HEADER_BYTES,
          * this is the hard backstop. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(4 * LIMIT_HEADER_BYTES),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_ARRAY, srv->tls_cert ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+        on_completed, srv, MHD_OPTION_ARRAY, srv->tls_cert ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (srv->d == NULL) {
         free(srv->tls_cert);
         free(srv->tls_key);

@@ -50,6 +50,8 @@ const char *http_req_path(const struct http_req *r);
 const char *http_req_header(const struct http_req *r, const char *name);
 /* Decoded query argument or NULL. */
 const char *http_req_query(const struct http_req *r, const char *name);
+/* True if the decoded query argument contains a NUL byte (%00): C strings would cut it. */
+bool http_req_query_has_nul(const struct http_req *r, const char *name);
 const char *http_req_cookie(const struct http_req *r, const char *name);
 /* The body (NUL-terminated; len excludes the NUL). */
 const char *http_req_body(const struct http_req *r, size_t *len);

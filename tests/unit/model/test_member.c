@@ -124,13 +124,13 @@ static void test_org_create_ok(void **state)
     (void)state;
     static const struct good_case cases[] = {
         /* everything, with contacts of each type; a blank label is dropped */
-        {"{\"name\":{\"ja\":\"東京電力\",\"en\":\"Tokyo Electric\"},\"kind\":\"operator\","
+        {"{\"name\":{\"ja\":\"東京電力\",\"en\":\"Tokyo Electric\"},\"kind\":\"coordinator\","
          "\"sectors\":[\"electricity\",\"gas\"],\"tier\":\"class1\",\"contacts\":["
          "{\"type\":\"email\",\"value\":\"soc@example.jp\",\"label\":\"SOC\"},"
          "{\"type\":\"phone\",\"value\":\"+81 (3) 1234-5678\",\"label\":\"  \"},"
          "{\"type\":\"webhook\",\"value\":\"https://hooks.example.jp/isac\"},"
          "{\"type\":\"url\",\"value\":\"http://example.jp/\"}]}",
-         "{\"name\":{\"ja\":\"東京電力\",\"en\":\"Tokyo Electric\"},\"kind\":\"operator\","
+         "{\"name\":{\"ja\":\"東京電力\",\"en\":\"Tokyo Electric\"},\"kind\":\"coordinator\","
          "\"sectors\":[\"electricity\",\"gas\"],\"tier\":\"class1\",\"contacts\":["
          "{\"type\":\"email\",\"value\":\"soc@example.jp\",\"label\":\"SOC\"},"
          "{\"type\":\"phone\",\"value\":\"+81 (3) 1234-5678\"},"
@@ -149,9 +149,9 @@ static void test_org_create_ok(void **state)
          "\"sectors\":[],\"contacts\":[]}",
          "{\"name\":{\"ja\":\"Vendor\",\"en\":\"Vendor\"},\"kind\":\"vendor\","
          "\"sectors\":[],\"tier\":\"class2\",\"contacts\":[]}"},
-        {"{\"name\":{\"ja\":\"ハブ\",\"en\":\"\"},\"kind\":\"sector_hub\",\"tier\":\"class2\"}",
+        {"{\"name\":{\"ja\":\"ハブ\",\"en\":\"\"},\"kind\":\"sector_hub\",\"tier\":\"class2\",\"sectors\":[\"gas\"]}",
          "{\"name\":{\"ja\":\"ハブ\",\"en\":\"ハブ\"},\"kind\":\"sector_hub\","
-         "\"sectors\":[],\"tier\":\"class2\",\"contacts\":[]}"},
+         "\"sectors\":[\"gas\"],\"tier\":\"class2\",\"contacts\":[]}"},
         {"{\"name\":{\"en\":\"NCC\"},\"kind\":\"coordinator\",\"tier\":\"class1\"}",
          "{\"name\":{\"ja\":\"NCC\",\"en\":\"NCC\"},\"kind\":\"coordinator\","
          "\"sectors\":[],\"tier\":\"class1\",\"contacts\":[]}"},
@@ -159,7 +159,7 @@ static void test_org_create_ok(void **state)
     run_good(ORG, MODEL_CREATE, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-#define ORG_OK "\"name\":{\"en\":\"X\"},\"kind\":\"operator\",\"tier\":\"class1\""
+#define ORG_OK "\"name\":{\"en\":\"X\"},\"kind\":\"coordinator\",\"tier\":\"class1\""
 
 static void test_org_create_errors(void **state)
 {
@@ -170,20 +170,24 @@ static void test_org_create_errors(void **state)
         {"{}", "name,kind,tier"},
         {"{" ORG_OK ",\"colour\":\"blue\"}", "colour"},
         {"{" ORG_OK ",\"id\":\"" UUID "\",\"disabled\":false}", "id,disabled"},
+        /* operators and sector hubs belong to a sector */
+        {"{\"name\":{\"en\":\"X\"},\"kind\":\"operator\",\"tier\":\"general\"}", "sectors"},
+        {"{\"name\":{\"en\":\"X\"},\"kind\":\"sector_hub\",\"tier\":\"general\","
+         "\"sectors\":[]}", "sectors"},
         /* name */
-        {"{\"name\":\"Tokyo\",\"kind\":\"operator\",\"tier\":\"class1\"}", "name"},
-        {"{\"name\":null,\"kind\":\"operator\",\"tier\":\"class1\"}", "name"},
-        {"{\"name\":{},\"kind\":\"operator\",\"tier\":\"class1\"}", "name"},
-        {"{\"name\":{\"ja\":\"\",\"en\":\"   \"},\"kind\":\"operator\",\"tier\":\"class1\"}",
+        {"{\"name\":\"Tokyo\",\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name"},
+        {"{\"name\":null,\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name"},
+        {"{\"name\":{},\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name"},
+        {"{\"name\":{\"ja\":\"\",\"en\":\"   \"},\"kind\":\"coordinator\",\"tier\":\"class1\"}",
          "name"},
-        {"{\"name\":{\"ja\":5},\"kind\":\"operator\",\"tier\":\"class1\"}", "name.ja"},
-        {"{\"name\":{\"ja\":\"a\",\"en\":[\"b\"]},\"kind\":\"operator\",\"tier\":\"class1\"}",
+        {"{\"name\":{\"ja\":5},\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name.ja"},
+        {"{\"name\":{\"ja\":\"a\",\"en\":[\"b\"]},\"kind\":\"coordinator\",\"tier\":\"class1\"}",
          "name.en"},
-        {"{\"name\":{\"ja\":\"a\\u0001b\"},\"kind\":\"operator\",\"tier\":\"class1\"}", "name.ja"},
-        {"{\"name\":{\"en\":\"a\\nb\"},\"kind\":\"operator\",\"tier\":\"class1\"}", "name.en"},
-        {"{\"name\":{\"en\":\"a\\u007fb\"},\"kind\":\"operator\",\"tier\":\"class1\"}", "name.en"},
-        {"{\"name\":{\"ja\":\"a\\u0000b\"},\"kind\":\"operator\",\"tier\":\"class1\"}", "name.ja"},
-        {"{\"name\":{\"ja\":\"x\",\"fr\":\"y\"},\"kind\":\"operator\",\"tier\":\"class1\"}",
+        {"{\"name\":{\"ja\":\"a\\u0001b\"},\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name.ja"},
+        {"{\"name\":{\"en\":\"a\\nb\"},\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name.en"},
+        {"{\"name\":{\"en\":\"a\\u007fb\"},\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name.en"},
+        {"{\"name\":{\"ja\":\"a\\u0000b\"},\"kind\":\"coordinator\",\"tier\":\"class1\"}", "name.ja"},
+        {"{\"name\":{\"ja\":\"x\",\"fr\":\"y\"},\"kind\":\"coordinator\",\"tier\":\"class1\"}",
          "name.fr"},
         /* kind */
         {"{\"name\":{\"en\":\"X\"},\"kind\":\"pirate\",\"tier\":\"class1\"}", "kind"},
@@ -197,8 +201,8 @@ static void test_org_create_errors(void **state)
         {"{" ORG_OK ",\"sectors\":[5,\"ict\",{}]}", "sectors[0],sectors[2]"},
         {"{" ORG_OK ",\"sectors\":[\"ICT\"]}", "sectors[0]"},
         /* tier */
-        {"{\"name\":{\"en\":\"X\"},\"kind\":\"operator\",\"tier\":\"platinum\"}", "tier"},
-        {"{\"name\":{\"en\":\"X\"},\"kind\":\"operator\",\"tier\":1}", "tier"},
+        {"{\"name\":{\"en\":\"X\"},\"kind\":\"coordinator\",\"tier\":\"platinum\"}", "tier"},
+        {"{\"name\":{\"en\":\"X\"},\"kind\":\"coordinator\",\"tier\":1}", "tier"},
         /* contacts */
         {"{" ORG_OK ",\"contacts\":{}}", "contacts"},
         {"{" ORG_OK ",\"contacts\":[5]}", "contacts[0]"},
@@ -252,7 +256,7 @@ static void test_org_limits(void **state)
     json_t *in, *out;
 
     snprintf(text, sizeof(text),
-             "{\"name\":{\"ja\":\"%s\"},\"kind\":\"operator\",\"tier\":\"class1\","
+             "{\"name\":{\"ja\":\"%s\"},\"kind\":\"coordinator\",\"tier\":\"class1\","
              "\"contacts\":[{\"type\":\"email\",\"value\":\"a@b.jp\",\"label\":\"%s\"}]}",
              ja200, label_ok);
     in = unit_json(text);
@@ -264,7 +268,7 @@ static void test_org_limits(void **state)
     json_decref(in);
 
     snprintf(text, sizeof(text),
-             "{\"name\":{\"ja\":\"%s\"},\"kind\":\"operator\",\"tier\":\"class1\","
+             "{\"name\":{\"ja\":\"%s\"},\"kind\":\"coordinator\",\"tier\":\"class1\","
              "\"contacts\":[{\"type\":\"email\",\"value\":\"a@b.jp\",\"label\":\"%s\"}]}",
              ja201, label_bad);
     in = unit_json(text);
