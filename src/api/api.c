@@ -82,6 +82,7 @@ static const struct route routes[] = {
 int api_init(struct api *a, struct store *st, const struct cfg *cfg, struct err *e)
 {
     memset(a, 0, sizeof(*a));
+    pthread_mutex_init(&a->vocab.mu, NULL);
     a->st = st;
     a->cfg = cfg;
     snprintf(a->web_root, sizeof(a->web_root), "%s/web", cfg->share_dir);
@@ -110,6 +111,11 @@ void api_release(struct api *a)
 {
     free(a->openapi);
     a->openapi = NULL;
+    for (int i = 0; i < 3; i++) {
+        json_decref(a->vocab.list[i]);
+        a->vocab.list[i] = NULL;
+    }
+    pthread_mutex_destroy(&a->vocab.mu);
 }
 
 /* ---- helpers for handlers ---- */
@@ -302,12 +308,25 @@ void api__respond_page(struct api_call *c, json_t *items, const struct api_page 
 int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_vocab *out)
 {
     memset(out, 0, sizeof(*out));
-    struct store *st = c->api->st;
-    int rc = kind == API_VOCAB_SECTORS ? store_sector_list(st, false, &out->list, &c->e)
-             : kind == API_VOCAB_TIERS ? store_tier_list(st, &out->list, &c->e)
-                                       : store_regime_list(st, false, &out->list, &c->e);
-    if (rc)
-        return rc;
+    struct api_vocab_cache *vc = &c->api->vocab;
+    int64_t now = util_mono_ms();
+    pthread_mutex_lock(&vc->mu);
+    if (vc->list[kind] && now - vc->loaded_ms[kind] < API_VOCAB_TTL_MS)
+        out->list = json_incref(vc->list[kind]);
+    pthread_mutex_unlock(&vc->mu);
+    if (out->list == NULL) {
+        struct store *st = c->api->st;
+        int rc = kind == API_VOCAB_SECTORS ? store_sector_list(st, false, &out->list, &c->e)
+                 : kind == API_VOCAB_TIERS ? store_tier_list(st, &out->list, &c->e)
+                                           : store_regime_list(st, false, &out->list, &c->e);
+        if (rc)
+            return rc;
+        pthread_mutex_lock(&vc->mu);
+        json_decref(vc->list[kind]);
+        vc->list[kind] = json_incref(out->list);
+        vc->loaded_ms[kind] = now;
+        pthread_mutex_unlock(&vc->mu);
+    }
     size_t n = json_array_size(out->list);
     out->codes = xcalloc(n ? n : 1, sizeof(char *));
     for (size_t i = 0; i < n; i++)
@@ -315,6 +334,13 @@ int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_voc
     out->v.codes = out->codes;
     out->v.n = n;
     return 0;
+}
+
+void api__vocab_invalidate(struct api *a, enum api_vocab_kind kind)
+{
+    pthread_mutex_lock(&a->vocab.mu);
+    a->vocab.loaded_ms[kind] = INT64_MIN / 2;
+    pthread_mutex_unlock(&a->vocab.mu);
 }
 
 void api__vocab_release(struct api_vocab *v)

@@ -9,12 +9,29 @@
 #ifndef ISAC_API_H
 #define ISAC_API_H
 
+#include <pthread.h>
+
+#include <jansson.h>
+
 #include "base/cfg.h"
 #include "http/http.h"
 #include "store/store.h"
 
+/*
+ * Reference data (sectors, tiers, regimes) changes rarely but every write
+ * validates against it: keep each list for API_VOCAB_TTL_MS, dropped at
+ * once when this process writes it.
+ */
+#define API_VOCAB_TTL_MS 2000
+struct api_vocab_cache {
+    pthread_mutex_t mu;
+    json_t *list[3];         /* by enum api_vocab_kind; read-only once cached */
+    int64_t loaded_ms[3];
+};
+
 struct api {
     struct store *st;        /* borrowed */
+    struct api_vocab_cache vocab;
     const struct cfg *cfg;   /* borrowed */
     char *openapi;           /* the OpenAPI document, read at start */
     size_t openapi_len;

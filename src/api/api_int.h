@@ -57,6 +57,8 @@ struct api_vocab {
 /* On failure sets c->e (the caller responds). */
 int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_vocab *out);
 void api__vocab_release(struct api_vocab *v);
+/* Forget the cached list after a write to it. */
+void api__vocab_invalidate(struct api *a, enum api_vocab_kind kind);
 
 /*
  * A query parameter: NULL when absent; on invalid UTF-8 or over max chars

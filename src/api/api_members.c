@@ -199,6 +199,7 @@ void api__sector_create(struct api_call *c)
         api__problem(c);
         return;
     }
+    api__vocab_invalidate(c->api, API_VOCAB_SECTORS);
     json_t *out = NULL;
     store_sector_get(c->api->st, jstr(s, "code"), &out, &c->e);
     json_decref(b);
@@ -227,6 +228,7 @@ void api__sector_update(struct api_call *c)
     if (model_sector_check(b, MODEL_PATCH, &patch, &c->e) == 0) {
         json_t *m = model_merge(cur, patch);
         if (store_sector_update(c->api->st, m, &c->e) == 0) {
+            api__vocab_invalidate(c->api, API_VOCAB_SECTORS);
             json_decref(cur);
             cur = NULL;
             store_sector_get(c->api->st, c->params[0], &cur, &c->e);

@@ -149,6 +149,44 @@ static void respond_report(struct api_call *c, const char *id, int status, bool 
     http_respond_json(c->req, status, r);
 }
 
+/*
+ * The answer to a create, built from what was just committed rather than
+ * read back: the store acknowledged the write durably, and the reader's
+ * cold page cache would make the read the dearest part of the request.
+ * The shape is exactly what GET /reports/{id} returns for it.
+ */
+static void respond_created_report(struct api_call *c, const json_t *row, int64_t now)
+{
+    char ts[UTIL_TIME_LEN + 1];
+    util_time_fmt(now, ts);
+    bool submitted = json_is_true(json_object_get(row, "submitted"));
+    json_t *r = json_deep_copy(json_object_get(row, "content"));
+    json_object_set(r, "id", json_object_get(row, "id"));
+    json_object_set(r, "org_id", json_object_get(row, "org_id"));
+    json_object_set_new(r, "org_name", json_pack("{s:s,s:s}", "ja", c->id.p.org_name_ja, "en",
+                                                 c->id.p.org_name_en));
+    json_object_set(r, "created_by", json_object_get(row, "created_by"));
+    json_object_set(r, "stage", json_object_get(row, "stage"));
+    json_object_set(r, "revision", json_object_get(row, "revision"));
+    json_object_set_new(r, "created_at", json_string(ts));
+    json_object_set_new(r, "updated_at", json_string(ts));
+    json_object_set_new(r, "submitted_at", submitted ? json_string(ts) : json_null());
+    json_object_set(r, "due_at", json_object_get(row, "due_at"));
+    json_object_set(r, "due_stage", json_object_get(row, "due_stage"));
+    json_object_set_new(r, "revisions",
+                        json_pack("[{s:i,s:O,s:s,s:{s:s,s:s,s:s},s:n,s:[]}]", "n", 1, "stage",
+                                  json_object_get(row, "stage"), "at", ts, "by", "id",
+                                  c->id.p.user_id, "login", c->id.p.login, "display_name",
+                                  c->id.p.display_name, "reason", "changes"));
+    auth_report_redact(&c->id, r);
+    present_due(r, now);
+    const char *id = jstr(r, "id");
+    char loc[128];
+    snprintf(loc, sizeof(loc), "%s", id);
+    log_info("report %s (%s) filed by '%s'", loc, jstr(r, "stage"), c->id.p.login);
+    api__respond_created(c, "reports", loc, r);
+}
+
 /* If key was used already, respond with what it made and return true. */
 static bool replayed(struct api_call *c, const char *key)
 {
@@ -162,6 +200,51 @@ static bool replayed(struct api_call *c, const char *key)
 }
 
 /* ---- reports ---- */
+
+/* A create waiting for its group commit (see api__report_create). */
+struct create_ctx {
+    struct api *api;
+    struct auth_identity id;
+    json_t *row, *rev;
+    char *key;
+    int64_t now;
+    struct err e;             /* filled by the store on failure */
+};
+
+static void create_ctx_free(struct create_ctx *x)
+{
+    json_decref(x->row);
+    json_decref(x->rev);
+    free(x->key);
+    free(x);
+}
+
+/* On the store's writer thread: only wake the request. */
+static void on_created(void *req) { http_resume(req); }
+
+/* On a worker thread once the write is done: answer. */
+static void create_continue(struct http_req *req, void *ud)
+{
+    struct create_ctx *x = ud;
+    struct api_call c;
+    memset(&c, 0, sizeof(c));
+    c.api = x->api;
+    c.req = req;
+    c.id = x->id;
+    c.authed = true;
+    c.e = x->e;
+    if (c.e.code == ERR_CONFLICT && x->key) {
+        /* The same key raced us: answer what the winner made. */
+        err_init(&c.e);
+        if (!replayed(&c, x->key))
+            api__fail(&c, ERR_CONFLICT, "idempotency key in use");
+    } else if (c.e.code) {
+        api__problem(&c);
+    } else {
+        respond_created_report(&c, x->row, x->now);
+    }
+    create_ctx_free(x);
+}
 
 void api__report_create(struct api_call *c)
 {
@@ -209,26 +292,35 @@ void api__report_create(struct api_call *c)
     json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:b}", "id", id, "org_id", c->id.p.org_id,
                             "created_by", c->id.p.user_id, "stage", stage, "revision", 1,
                             "content", content, "submitted", !is_draft);
-    json_t *rev = json_pack("{s:i,s:s,s:s,s:n,s:o}", "n", 1, "stage", stage, "user_id",
-                            c->id.p.user_id, "reason", "changes",
-                            model_report_diff(json_null(), json_object_get(row, "content")));
-    if (set_due(c, row, now) == 0)
-        store_report_create(c->api->st, row, rev, c->id.p.user_id, key, &c->e);
-    json_decref(row);
-    json_decref(rev);
-    if (c->e.code == ERR_CONFLICT && key) {
-        /* The same key raced us: answer what the winner made. */
-        err_init(&c->e);
-        if (replayed(c, key))
-            return;
-        err_set(&c->e, ERR_CONFLICT, "idempotency key in use");
-    }
-    if (c->e.code) {
+    /* The first revision's content is the report itself: no "changes" to list. */
+    json_t *rev = json_pack("{s:i,s:s,s:s,s:n,s:[]}", "n", 1, "stage", stage, "user_id",
+                            c->id.p.user_id, "reason", "changes");
+    if (set_due(c, row, now)) {
+        json_decref(row);
+        json_decref(rev);
         api__problem(c);
         return;
     }
-    log_info("report %s (%s) filed by '%s'", id, stage, c->id.p.login);
-    respond_report(c, id, 201, false);
+    /*
+     * The write joins the next group commit; meanwhile this worker thread
+     * serves other connections (http_defer) and the answer is sent once the
+     * report is durable. Deferred first: the commit may beat us back.
+     */
+    struct create_ctx *x = xcalloc(1, sizeof(*x));
+    x->api = c->api;
+    x->id = c->id;
+    x->row = row;
+    x->rev = rev;
+    x->key = key ? xstrdup(key) : NULL;
+    x->now = now;
+    err_init(&x->e);
+    http_defer(c->req, create_continue, x);
+    if (store_report_create_async(c->api->st, row, rev, x->id.p.user_id, x->key, &x->e,
+                                  on_created, c->req) != 0) {
+        c->e = x->e;
+        create_ctx_free(x);
+        api__problem(c);
+    }
 }
 
 void api__report_get(struct api_call *c)
@@ -530,8 +622,10 @@ void api__regime_create(struct api_call *c)
     if (b == NULL)
         return;
     if (model_regime_check(b, MODEL_CREATE, &r, &c->e) == 0 &&
-        store_regime_create(c->api->st, r, &c->e) == 0)
+        store_regime_create(c->api->st, r, &c->e) == 0) {
+        api__vocab_invalidate(c->api, API_VOCAB_REGIMES);
         store_regime_get(c->api->st, jstr(r, "code"), &out, &c->e);
+    }
     if (c->e.code == ERR_CONFLICT)
         snprintf(c->e.detail, sizeof(c->e.detail), "a regime with this code exists");
     json_decref(b);
@@ -591,6 +685,7 @@ void api__regime_update(struct api_call *c)
     if (model_regime_check(b, MODEL_PATCH, &patch, &c->e) == 0) {
         json_t *m = model_merge(cur, patch);
         if (store_regime_update(c->api->st, m, &c->e) == 0) {
+            api__vocab_invalidate(c->api, API_VOCAB_REGIMES);
             recompute_due(c, c->params[0]);
             store_regime_get(c->api->st, c->params[0], &out, &c->e);
         }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,12 @@ struct http_req {
     const char *problem;
     int64_t t0; /* microseconds, monotonic */
     struct hdr *headers;
+
+    /* Deferred answers (http_defer): the state moves under defer_mu. */
+    pthread_mutex_t defer_mu;
+    enum { DEFER_NONE, DEFER_PENDING, DEFER_SUSPENDED, DEFER_READY } defer;
+    http_resume_fn *resume_fn;
+    void *resume_ud;
 };
 
 /* Headers every response carries. The CSP allows only our own scripts and
@@ -135,6 +142,47 @@ void http_add_header(struct http_req *r, const char *name, const char *value)
     h->value = xstrdup(value);
     h->next = r->headers;
     r->headers = h;
+}
+
+/* ---- deferred answers ---- */
+
+void http_defer(struct http_req *r, http_resume_fn *fn, void *ud)
+{
+    pthread_mutex_lock(&r->defer_mu);
+    r->defer = DEFER_PENDING;
+    r->resume_fn = fn;
+    r->resume_ud = ud;
+    pthread_mutex_unlock(&r->defer_mu);
+}
+
+void http_resume(struct http_req *r)
+{
+    pthread_mutex_lock(&r->defer_mu);
+    bool suspended = r->defer == DEFER_SUSPENDED;
+    r->defer = DEFER_READY;
+    if (suspended)
+        MHD_resume_connection(r->conn);
+    pthread_mutex_unlock(&r->defer_mu);
+}
+
+/* After the handler: suspend a deferred request unless its answer is already ready. */
+static bool park(struct http_req *r)
+{
+    pthread_mutex_lock(&r->defer_mu);
+    bool parked = r->defer == DEFER_PENDING;
+    if (parked) {
+        r->defer = DEFER_SUSPENDED;
+        MHD_suspend_connection(r->conn);
+    }
+    pthread_mutex_unlock(&r->defer_mu);
+    return parked;
+}
+
+/* Run the continuation of a deferred request whose answer is ready. */
+static void run_resumed(struct http_req *r)
+{
+    r->defer = DEFER_NONE; /* only this thread touches it now: the waker is done */
+    r->resume_fn(r, r->resume_ud);
 }
 
 /* ---- responses ---- */
@@ -314,6 +362,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         r->method = method;
         r->url = url;
         r->t0 = util_mono_us();
+        pthread_mutex_init(&r->defer_mu, NULL);
         buf_init(&r->body, LIMIT_BODY_BYTES);
         atomic_fetch_add(&srv->inflight, 1);
         const union MHD_ConnectionInfo *ci =
@@ -355,6 +404,13 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    pthread_mutex_lock(&r->defer_mu);
+    bool resumed = r->defer == DEFER_READY;
+    pthread_mutex_unlock(&r->defer_mu);
+    if (resumed) {
+        run_resumed(r);
+        goto out_check;
+    }
     if (r->responded)
         return MHD_YES;
     if (r->body_too_big) {
@@ -362,6 +418,12 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     srv->handler(r, srv->ud);
+    if (r->defer != DEFER_NONE && !r->responded) {
+        if (park(r))
+            return MHD_YES;
+        run_resumed(r); /* the answer came before the handler returned */
+    }
+out_check:
     if (!r->responded) {
         log_error("BUG: no response to %s %s", r->method, r->url);
         reject(r, ERR_INTERNAL, "no response");
@@ -398,6 +460,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(h);
     }
     free(r->user);
+    pthread_mutex_destroy(&r->defer_mu);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);
@@ -490,7 +553,8 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
     srv->handler = handler;
     srv->ud = ud;
     atomic_init(&srv->inflight, 0);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (cfg->tls_cert[0] || cfg->tls_key[0]) {

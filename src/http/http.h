@@ -60,6 +60,21 @@ bool http_req_tls(const struct http_req *r);
 /* Name the authenticated user for the access log (copied). */
 void http_req_set_user(struct http_req *r, const char *login);
 
+/* ---- deferred answers ---- */
+
+typedef void http_resume_fn(struct http_req *r, void *ud);
+
+/*
+ * Answer later: called by a handler instead of responding. When the
+ * handler returns, the request is suspended and its worker thread serves
+ * other connections. Some thread later calls http_resume(r) exactly once;
+ * then fn(r, ud) runs on a worker thread and must respond. http_resume()
+ * may come before the handler has even returned.
+ */
+void http_defer(struct http_req *r, http_resume_fn *fn, void *ud);
+/* Wake a deferred request; safe from any thread. */
+void http_resume(struct http_req *r);
+
 /* ---- responses: exactly one per request ---- */
 
 /* Add a header to the response that will be sent (copied). */

@@ -97,7 +97,7 @@ static const char *const migrations[] = {
     " created_by TEXT NOT NULL REFERENCES users(id), stage TEXT NOT NULL,"
     " revision INTEGER NOT NULL, kind TEXT NOT NULL, event_type TEXT NOT NULL,"
     " severity INTEGER NOT NULL, status TEXT NOT NULL, basis TEXT, regime TEXT,"
-    " share_with_hub INTEGER NOT NULL, title TEXT NOT NULL, content TEXT NOT NULL,"
+    " share_with_hub INTEGER NOT NULL, title TEXT NOT NULL,"
     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, submitted_at INTEGER,"
     " due_at INTEGER, due_stage TEXT);"
     "CREATE INDEX reports_org ON reports(org_id, id);"
@@ -112,8 +112,8 @@ static const char *const migrations[] = {
     " at INTEGER NOT NULL, reason TEXT, changes TEXT NOT NULL, content TEXT NOT NULL,"
     " PRIMARY KEY(report_id, n)) WITHOUT ROWID;"
     "CREATE TABLE report_observables(report_id TEXT NOT NULL REFERENCES reports(id),"
-    " type TEXT NOT NULL, value TEXT NOT NULL, role TEXT NOT NULL);"
-    "CREATE INDEX report_observables_report ON report_observables(report_id);"
+    " type TEXT NOT NULL, value TEXT NOT NULL, role TEXT NOT NULL,"
+    " PRIMARY KEY(report_id, type, value)) WITHOUT ROWID;"
     "CREATE INDEX report_observables_value ON report_observables(type, value);"
     "CREATE TABLE idempotency(scope TEXT NOT NULL, key TEXT NOT NULL, report_id TEXT NOT NULL,"
     " at INTEGER NOT NULL, PRIMARY KEY(scope, key)) WITHOUT ROWID;"
@@ -174,7 +174,10 @@ static int conn_open(struct sq_store *s, bool create, struct sq_conn **out, stru
     char *msg = NULL;
     rc = sqlite3_exec(c->db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                      " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                      /* Readers map pages instead of copying them: after every commit a
+                       * reader's page cache starts cold, and pread would copy it again. */
+                      " PRAGMA mmap_size=0;",
                       NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         log_error("sqlite: pragmas: %s", msg ? msg : "");
@@ -318,36 +321,94 @@ int sq__step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct
  */
 #define SQ_BATCH_MAX 512
 
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT job";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO job";
+static const char SQL_RELEASE[] = "RELEASE job";
+
+/* Run a cached statement that returns no rows. */
+static int exec_cached(struct sq_conn *c, const char *sql, struct err *e)
+{
+    sqlite3_stmt *q = sq__stmt(c, sql, e);
+    if (q == NULL)
+        return e->code;
+    int rc = sqlite3_step(q);
+    sq__done(q);
+    if (rc != SQLITE_DONE)
+        return sq__fail(c->db, rc, e, sql);
+    return 0;
+}
+
 static void run_batch(struct sq_store *s, struct sq_job *batch)
 {
     struct sq_conn *c = s->wconn;
-    struct err be;
+    struct err be, ignore;
     err_init(&be);
     pthread_mutex_lock(&s->write_mu);
-    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        sq__fail(c->db, rc, &be, "begin");
+    exec_cached(c, SQL_BEGIN, &be);
     for (struct sq_job *j = batch; j; j = j->next) {
         if (be.code) {
             *j->e = be;
             continue;
         }
-        sqlite3_exec(c->db, "SAVEPOINT job", NULL, NULL, NULL);
+        err_init(&ignore);
+        exec_cached(c, SQL_SAVEPOINT, &ignore);
         if (j->fn(c, j->arg, j->e) != 0 || j->e->code)
-            sqlite3_exec(c->db, "ROLLBACK TO job", NULL, NULL, NULL);
-        sqlite3_exec(c->db, "RELEASE job", NULL, NULL, NULL);
+            exec_cached(c, SQL_ROLLBACK_TO, &ignore);
+        exec_cached(c, SQL_RELEASE, &ignore);
     }
-    if (!be.code) {
-        rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-            sq__fail(c->db, rc, &be, "commit");
-            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-            for (struct sq_job *j = batch; j; j = j->next)
-                if (!j->e->code)
-                    *j->e = be;
-        }
+    if (!be.code && exec_cached(c, SQL_COMMIT, &be) != 0) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        for (struct sq_job *j = batch; j; j = j->next)
+            if (!j->e->code)
+                *j->e = be;
     }
     pthread_mutex_unlock(&s->write_mu);
+}
+
+/*
+ * Checkpoints run on their own thread and connection, so the writer never
+ * stops committing to copy pages from the WAL into the database: the
+ * writer's connection has automatic checkpoints off and its WAL hook wakes
+ * this thread when the WAL has grown past SQ_CHECKPOINT_FRAMES.
+ */
+#define SQ_CHECKPOINT_FRAMES 16000
+
+static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    struct sq_store *s = arg;
+    if (frames >= SQ_CHECKPOINT_FRAMES) {
+        pthread_mutex_lock(&s->q_mu);
+        s->checkpoint_due = true;
+        pthread_cond_signal(&s->ckpt_cv);
+        pthread_mutex_unlock(&s->q_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->q_mu);
+    while (!s->stopping) {
+        while (!s->checkpoint_due && !s->stopping)
+            pthread_cond_wait(&s->ckpt_cv, &s->q_mu);
+        if (s->stopping)
+            break;
+        s->checkpoint_due = false;
+        pthread_mutex_unlock(&s->q_mu);
+        int logged = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged,
+                                           &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(s->cconn->db));
+        pthread_mutex_lock(&s->q_mu);
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -373,12 +434,17 @@ static void *writer_main(void *arg)
 
         run_batch(s, batch);
 
-        pthread_mutex_lock(&s->q_mu);
+        /* Wake each submitter alone: a broadcast would wake every waiter per batch. */
         for (struct sq_job *j = batch, *nx; j; j = nx) {
-            nx = j->next; /* j may vanish once done is seen */
-            j->done = true;
+            nx = j->next; /* j lives on its submitter's stack: gone once posted */
+            if (j->done_fn) {
+                j->done_fn(j->done_ud);
+                free(j);
+            } else {
+                sem_post(&j->done);
+            }
         }
-        pthread_cond_broadcast(&s->done_cv);
+        pthread_mutex_lock(&s->q_mu);
     }
     pthread_mutex_unlock(&s->q_mu);
     return NULL;
@@ -388,9 +454,11 @@ static void *writer_main(void *arg)
 int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e)
 {
     struct sq_job job = {.fn = fn, .arg = arg, .e = e};
+    sem_init(&job.done, 0, 0);
     pthread_mutex_lock(&s->q_mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->q_mu);
+        sem_destroy(&job.done);
         return err_set(e, ERR_STORE, "the store is closing");
     }
     if (s->q_tail)
@@ -399,20 +467,62 @@ int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e)
         s->q_head = &job;
     s->q_tail = &job;
     pthread_cond_signal(&s->q_cv);
-    while (!job.done)
-        pthread_cond_wait(&s->done_cv, &s->q_mu);
     pthread_mutex_unlock(&s->q_mu);
+    while (sem_wait(&job.done) != 0)
+        ; /* EINTR */
+    sem_destroy(&job.done);
     return e->code;
+}
+
+int sq__write_async(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e,
+                    void (*done)(void *ud), void *ud)
+{
+    struct sq_job *job = xcalloc(1, sizeof(*job));
+    job->fn = fn;
+    job->arg = arg;
+    job->e = e;
+    job->done_fn = done;
+    job->done_ud = ud;
+    pthread_mutex_lock(&s->q_mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->q_mu);
+        free(job);
+        return err_set(e, ERR_STORE, "the store is closing");
+    }
+    if (s->q_tail)
+        s->q_tail->next = job;
+    else
+        s->q_head = job;
+    s->q_tail = job;
+    pthread_cond_signal(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    return 0;
 }
 
 static int writer_start(struct sq_store *s, struct err *e)
 {
     if (conn_open(s, false, &s->wconn, e))
         return e->code;
+    if (conn_open(s, false, &s->cconn, e)) {
+        conn_close(s->wconn);
+        return e->code;
+    }
+    sqlite3_wal_autocheckpoint(s->wconn->db, 0);
+    sqlite3_wal_hook(s->wconn->db, on_wal, s);
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         conn_close(s->wconn);
-        s->wconn = NULL;
+        conn_close(s->cconn);
         return err_set(e, ERR_STORE, "cannot start the writer thread");
+    }
+    if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
+        pthread_mutex_lock(&s->q_mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->q_cv);
+        pthread_mutex_unlock(&s->q_mu);
+        pthread_join(s->writer, NULL);
+        conn_close(s->wconn);
+        conn_close(s->cconn);
+        return err_set(e, ERR_STORE, "cannot start the checkpoint thread");
     }
     s->writer_running = true;
     return 0;
@@ -425,8 +535,13 @@ static void writer_stop(struct sq_store *s)
     pthread_mutex_lock(&s->q_mu);
     s->stopping = true; /* the writer drains the queue, then exits */
     pthread_cond_signal(&s->q_cv);
+    pthread_cond_signal(&s->ckpt_cv);
     pthread_mutex_unlock(&s->q_mu);
     pthread_join(s->writer, NULL);
+    pthread_join(s->checkpointer, NULL);
+    /* Fold the WAL back into the database so a stopped store is one file. */
+    sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    conn_close(s->cconn);
     conn_close(s->wconn);
     s->writer_running = false;
 }
@@ -515,7 +630,7 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->q_mu, NULL);
     pthread_cond_init(&s->q_cv, NULL);
-    pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
     struct sq_conn *c;
     if (conn_open(s, create, &c, e)) {
         sq_close(&s->base);
@@ -549,7 +664,7 @@ static void sq_close(struct store *st)
     pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->q_mu);
     pthread_cond_destroy(&s->q_cv);
-    pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->ckpt_cv);
     free(s);
 }
 
@@ -1212,12 +1327,13 @@ static int sq_token_touch(struct store *st, const char *id, int64_t now, struct 
 
 static const char SQL_AUTH_TOKEN[] =
     "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, t.id, '',"
-    " t.expires_at, COALESCE(t.last_used_at, 0), t.revoked_at IS NOT NULL, o.kind"
+    " t.expires_at, COALESCE(t.last_used_at, 0), t.revoked_at IS NOT NULL, o.kind,"
+    " o.name_ja, o.name_en, u.display_name"
     " FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = u.org_id"
     " WHERE t.hash = ?1";
 static const char SQL_AUTH_SESSION[] =
     "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, '', s.csrf,"
-    " s.expires_at, 0, 0, o.kind"
+    " s.expires_at, 0, 0, o.kind, o.name_ja, o.name_en, u.display_name"
     " FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
     " WHERE s.hash = ?1";
 static const char SQL_SESSION_INSERT[] =
@@ -1249,6 +1365,9 @@ static int auth_lookup(struct store *st, const char *sql, const uint8_t *hash,
             p->last_used_at = sqlite3_column_int64(q, 10);
             p->revoked = sqlite3_column_int(q, 11);
             util_strlcpy(p->org_kind, sq__col(q, 12), sizeof(p->org_kind));
+            util_strlcpy(p->org_name_ja, sq__col(q, 13), sizeof(p->org_name_ja));
+            util_strlcpy(p->org_name_en, sq__col(q, 14), sizeof(p->org_name_en));
+            util_strlcpy(p->display_name, sq__col(q, 15), sizeof(p->display_name));
         } else if (rc == SQLITE_DONE) {
             err_set(e, ERR_UNAUTH, "unknown credentials");
         } else {
@@ -1453,6 +1572,7 @@ const struct store_ops store__sqlite_ops = {
     .login_fail_count = sq_login_fail_count,
     .login_fail_clear = sq_login_fail_clear,
     .report_create = sq__report_create,
+    .report_create_async = sq__report_create_async,
     .report_revise = sq__report_revise,
     .report_get = sq__report_get,
     .report_list = sq__report_list,

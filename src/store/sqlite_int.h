@@ -8,6 +8,7 @@
 #define ISAC_SQLITE_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -37,7 +38,9 @@ struct sq_job {
     sq_write_fn *fn;
     void *arg;
     struct err *e;      /* the submitter's */
-    bool done;
+    sem_t done;         /* posted once the job's batch is committed (or failed) */
+    void (*done_fn)(void *ud); /* instead of done: called on the writer thread, job freed */
+    void *done_ud;
     struct sq_job *next;
 };
 
@@ -53,11 +56,16 @@ struct sq_store {
     pthread_t writer;
     bool writer_running;
     struct sq_conn *wconn;    /* the writer thread's connection */
-    pthread_mutex_t q_mu;     /* guards the queue, stopping and every job's done */
+    pthread_mutex_t q_mu;     /* guards the queue and stopping */
     pthread_cond_t q_cv;      /* the writer waits for work */
-    pthread_cond_t done_cv;   /* submitters wait for their job */
     struct sq_job *q_head, *q_tail;
     bool stopping;
+
+    /* Checkpoints on their own thread (see checkpointer_main). */
+    pthread_t checkpointer;
+    struct sq_conn *cconn;    /* the checkpointer's connection */
+    pthread_cond_t ckpt_cv;   /* with q_mu: wakes the checkpointer */
+    bool checkpoint_due;
 };
 
 static inline struct sq_store *sq(struct store *st)
@@ -93,6 +101,13 @@ int sq__step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct
                    const char *what);
 /* Run fn(c, arg, e) as one atomic, durable write on the writer thread. */
 int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e);
+/*
+ * The same without waiting: returns 0 once queued, then done(ud) is called
+ * on the writer thread after the commit (e filled on failure); arg and e
+ * must live until then. Fails (ERR_STORE, done never called) if closing.
+ */
+int sq__write_async(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e,
+                    void (*done)(void *ud), void *ud);
 /* Collect the rows of a bound SELECT into a JSON array / expect one row. */
 int sq__collect(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e);
 int sq__one(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, struct err *e,
@@ -105,6 +120,9 @@ json_t *sq__name_obj(sqlite3_stmt *st, int i);
 /* sqlite_report.c: the report, regime and near-miss operations of store_ops. */
 int sq__report_create(struct store *st, const json_t *report, const json_t *revision,
                       const char *idem_scope, const char *idem_key, struct err *e);
+int sq__report_create_async(struct store *st, const json_t *report, const json_t *revision,
+                            const char *idem_scope, const char *idem_key, struct err *e,
+                            store_done_fn *done, void *ud);
 int sq__report_revise(struct store *st, const json_t *report, int expected_rev,
                       const json_t *revision, const char *idem_scope, const char *idem_key,
                       struct err *e);

@@ -2,9 +2,10 @@
  * sqlite_report.c - reports, revisions, regimes and near-miss counts in
  * the SQLite backend (tables of migration 2 in sqlite.c).
  *
- * A report is one row holding its current content (JSON) plus the columns
- * that lists filter on; every revision is a row of report_revisions with
- * the content as it stood and what changed, so nothing is overwritten.
+ * A report is one row with the columns that lists filter on; its content
+ * (JSON) lives in report_revisions, one row per revision with the content
+ * as it stood and what changed, so nothing is overwritten and the current
+ * content is the revision numbered reports.revision (written once).
  * Visibility is the WHERE clause ACCESS below, bound from the
  * store_report_access that auth/ built: reads never fetch-then-filter.
  */
@@ -37,8 +38,13 @@ static void bind_access(sqlite3_stmt *q, const struct store_report_access *acc)
 
 /* ---- rows ---- */
 
+/* The current content is the newest revision's. */
+#define REPORT_FROM                                                                               \
+    " FROM reports r JOIN orgs o ON o.id = r.org_id"                                              \
+    " JOIN report_revisions v ON v.report_id = r.id AND v.n = r.revision"
+
 #define REPORT_COLS                                                                               \
-    "r.id, r.org_id, o.name_ja, o.name_en, r.created_by, r.stage, r.revision, r.content, "        \
+    "r.id, r.org_id, o.name_ja, o.name_en, r.created_by, r.stage, r.revision, v.content, "        \
     TS("r.created_at") ", " TS("r.updated_at") ", "                                               \
     "CASE WHEN r.submitted_at IS NULL THEN NULL ELSE " TS("r.submitted_at") " END, "              \
     "r.due_at, r.due_stage"
@@ -91,8 +97,7 @@ static json_t *revision_row(sqlite3_stmt *st)
 /* ---- reads ---- */
 
 static const char SQL_REPORT_GET[] =
-    "SELECT " REPORT_COLS " FROM reports r JOIN orgs o ON o.id = r.org_id"
-    " WHERE r.id = ?1 AND" ACCESS;
+    "SELECT " REPORT_COLS REPORT_FROM " WHERE r.id = ?1 AND" ACCESS;
 static const char SQL_REVISIONS[] =
     "SELECT v.n, v.stage, " TS("v.at") ", v.user_id, u.login, u.display_name, v.reason,"
     " v.changes FROM report_revisions v JOIN users u ON u.id = v.user_id"
@@ -108,12 +113,10 @@ static const char SQL_REVISIONS[] =
     " AND (?10 = 0 OR r.created_at >= ?10) AND (?11 = 0 OR r.created_at < ?11)"
 
 static const char SQL_REPORT_LIST[] =
-    "SELECT " REPORT_COLS " FROM reports r JOIN orgs o ON o.id = r.org_id"
-    " WHERE (?1 IS NULL OR r.id < ?1)" REPORT_FILTER " AND" ACCESS
+    "SELECT " REPORT_COLS REPORT_FROM " WHERE (?1 IS NULL OR r.id < ?1)" REPORT_FILTER " AND" ACCESS
     " ORDER BY r.id DESC LIMIT ?13";
 static const char SQL_REPORT_DUE[] =
-    "SELECT " REPORT_COLS " FROM reports r JOIN orgs o ON o.id = r.org_id"
-    " WHERE r.due_at IS NOT NULL AND r.due_at < ?12"
+    "SELECT " REPORT_COLS REPORT_FROM " WHERE r.due_at IS NOT NULL AND r.due_at < ?12"
     REPORT_FILTER " AND" ACCESS " ORDER BY r.due_at, r.id LIMIT ?13";
 
 int sq__report_get(struct store *st, const struct store_report_access *acc, const char *id,
@@ -204,8 +207,8 @@ static json_t *due_row(sqlite3_stmt *st)
 }
 
 static const char SQL_BY_REGIME[] =
-    "SELECT id, regime, stage, content, submitted_at, created_at FROM reports"
-    " WHERE regime = ?1";
+    "SELECT r.id, r.regime, r.stage, v.content, r.submitted_at, r.created_at FROM reports r"
+    " JOIN report_revisions v ON v.report_id = r.id AND v.n = r.revision WHERE r.regime = ?1";
 
 int sq__report_by_regime(struct store *st, const char *regime, json_t **out, struct err *e)
 {
@@ -224,14 +227,14 @@ int sq__report_by_regime(struct store *st, const char *regime, json_t **out, str
 
 static const char SQL_REPORT_INSERT[] =
     "INSERT INTO reports(id, org_id, created_by, stage, revision, kind, event_type, severity,"
-    " status, basis, regime, share_with_hub, title, content, created_at, updated_at,"
+    " status, basis, regime, share_with_hub, title, created_at, updated_at,"
     " submitted_at, due_at, due_stage)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15,"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?15,"
     " CASE WHEN ?16 THEN ?15 ELSE NULL END, ?17, ?18)";
 static const char SQL_REPORT_UPDATE[] =
     "UPDATE reports SET stage = ?4, revision = ?5, kind = ?6, event_type = ?7, severity = ?8,"
     " status = ?9, basis = ?10, regime = ?11, share_with_hub = ?12, title = ?13,"
-    " content = ?14, updated_at = ?15,"
+    " updated_at = ?15,"
     " submitted_at = CASE WHEN ?16 THEN COALESCE(submitted_at, ?15) ELSE submitted_at END,"
     " due_at = ?17, due_stage = ?18 WHERE id = ?1 AND revision = ?19";
 static const char SQL_RS_DEL[] = "DELETE FROM report_sectors WHERE report_id = ?1";
@@ -251,9 +254,30 @@ struct report_job {
     int expected_rev;       /* 0 for a create */
     const char *idem_scope;
     const char *idem_key;
+    /* Serialised on the submitting thread, so the one writer thread only binds. */
+    char *ctext;            /* the content */
+    char *changes;          /* the revision's changes */
 };
 
-static void bind_report(sqlite3_stmt *q, const json_t *r, const char *content, int64_t now)
+static void report_job_init(struct report_job *j, const json_t *report, const json_t *revision,
+                            int expected_rev, const char *scope, const char *key)
+{
+    j->report = report;
+    j->revision = revision;
+    j->expected_rev = expected_rev;
+    j->idem_scope = scope;
+    j->idem_key = key;
+    j->ctext = json_dumps(json_object_get(report, "content"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    j->changes = json_dumps(json_object_get(revision, "changes"), JSON_COMPACT);
+}
+
+static void report_job_release(struct report_job *j)
+{
+    free(j->ctext);
+    free(j->changes);
+}
+
+static void bind_report(sqlite3_stmt *q, const json_t *r, int64_t now)
 {
     const json_t *c = json_object_get(r, "content");
     json_t *overall = json_object_get(json_object_get(c, "severity"), "overall");
@@ -271,7 +295,6 @@ static void bind_report(sqlite3_stmt *q, const json_t *r, const char *content, i
     sq__bind_text(q, 11, sq__jstr(c, "regime"));
     sqlite3_bind_int(q, 12, json_is_true(json_object_get(c, "share_with_hub")));
     sq__bind_text(q, 13, sq__jstr(c, "title"));
-    sq__bind_text(q, 14, content);
     sqlite3_bind_int64(q, 15, now);
     sqlite3_bind_int(q, 16, json_is_true(json_object_get(r, "submitted")));
     if (json_is_integer(due))
@@ -288,11 +311,10 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
     const json_t *content = json_object_get(r, "content");
     const char *id = sq__jstr(r, "id");
     int64_t now = util_now_ms() / 1000;
-    char *ctext = json_dumps(content, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    char *changes = json_dumps(json_object_get(rev, "changes"), JSON_COMPACT);
+    const char *ctext = j->ctext, *changes = j->changes;
     sqlite3_stmt *q = sq__stmt(c, j->expected_rev ? SQL_REPORT_UPDATE : SQL_REPORT_INSERT, e);
     if (q) {
-        bind_report(q, r, ctext, now);
+        bind_report(q, r, now);
         if (j->expected_rev)
             sqlite3_bind_int(q, 19, j->expected_rev);
         if (sq__step_write(c, q, true, e, "report") == ERR_NOTFOUND && j->expected_rev) {
@@ -346,24 +368,58 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
         sqlite3_bind_int64(q, 4, now);
         sq__step_write(c, q, true, e, "idempotency key");
     }
-    free(ctext);
-    free(changes);
     return e->code;
 }
 
 int sq__report_create(struct store *st, const json_t *report, const json_t *revision,
                       const char *idem_scope, const char *idem_key, struct err *e)
 {
-    struct report_job j = {report, revision, 0, idem_scope, idem_key};
-    return sq__write(sq(st), report_job_run, &j, e);
+    struct report_job j;
+    report_job_init(&j, report, revision, 0, idem_scope, idem_key);
+    int rc = sq__write(sq(st), report_job_run, &j, e);
+    report_job_release(&j);
+    return rc;
+}
+
+struct report_async {
+    struct report_job job;
+    store_done_fn *done;
+    void *ud;
+};
+
+static void report_async_done(void *p)
+{
+    struct report_async *a = p;
+    report_job_release(&a->job);
+    a->done(a->ud);
+    free(a);
+}
+
+int sq__report_create_async(struct store *st, const json_t *report, const json_t *revision,
+                            const char *idem_scope, const char *idem_key, struct err *e,
+                            store_done_fn *done, void *ud)
+{
+    struct report_async *a = xcalloc(1, sizeof(*a));
+    report_job_init(&a->job, report, revision, 0, idem_scope, idem_key);
+    a->done = done;
+    a->ud = ud;
+    if (sq__write_async(sq(st), report_job_run, &a->job, e, report_async_done, a)) {
+        report_job_release(&a->job);
+        free(a);
+        return e->code;
+    }
+    return 0;
 }
 
 int sq__report_revise(struct store *st, const json_t *report, int expected_rev,
                       const json_t *revision, const char *idem_scope, const char *idem_key,
                       struct err *e)
 {
-    struct report_job j = {report, revision, expected_rev, idem_scope, idem_key};
-    return sq__write(sq(st), report_job_run, &j, e);
+    struct report_job j;
+    report_job_init(&j, report, revision, expected_rev, idem_scope, idem_key);
+    int rc = sq__write(sq(st), report_job_run, &j, e);
+    report_job_release(&j);
+    return rc;
 }
 
 static const char SQL_SET_DUE[] = "UPDATE reports SET due_at = ?2, due_stage = ?3 WHERE id = ?1";

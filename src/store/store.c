@@ -166,6 +166,12 @@ int store_report_create(struct store *st, const json_t *r, const json_t *rev, co
 {
     return st->ops->report_create(st, r, rev, scope, key, e);
 }
+int store_report_create_async(struct store *st, const json_t *r, const json_t *rev,
+                              const char *scope, const char *key, struct err *e,
+                              store_done_fn *done, void *ud)
+{
+    return st->ops->report_create_async(st, r, rev, scope, key, e, done, ud);
+}
 int store_report_revise(struct store *st, const json_t *r, int expected, const json_t *rev,
                         const char *scope, const char *key, struct err *e)
 {

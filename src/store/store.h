@@ -138,7 +138,10 @@ struct store_principal {
     char user_id[40];
     char org_id[40];
     char org_kind[16];       /* MODEL org kinds: "coordinator", "sector_hub", ... */
+    char org_name_ja[808];   /* 200 characters of up to 4 bytes */
+    char org_name_en[808];
     char login[72];
+    char display_name[808];
     char locale[8];
     unsigned roles;          /* MODEL_ROLE_* bits */
     bool user_disabled;
@@ -201,6 +204,18 @@ struct store_report_filter {
  */
 int store_report_create(struct store *st, const json_t *report, const json_t *revision,
                         const char *idem_scope, const char *idem_key, struct err *e);
+/* Called on the store's writer thread when an asynchronous write is done. */
+typedef void store_done_fn(void *ud);
+/*
+ * store_report_create without waiting: returns 0 once queued; done(ud) is
+ * then called exactly once, after the commit made the report durable or
+ * the write failed (*e filled). report, revision, idem_* and e must stay
+ * valid until then; done must not block. Returns an error (and never calls
+ * done) when the write cannot be queued.
+ */
+int store_report_create_async(struct store *st, const json_t *report, const json_t *revision,
+                              const char *idem_scope, const char *idem_key, struct err *e,
+                              store_done_fn *done, void *ud);
 /*
  * Append a revision: the report's stored revision must still be
  * expected_rev (ERR_CONFLICT otherwise: someone else revised it first).

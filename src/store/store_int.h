@@ -65,6 +65,9 @@ struct store_ops {
     int (*login_fail_clear)(struct store *st, const char *key, struct err *e);
     int (*report_create)(struct store *st, const json_t *report, const json_t *revision,
                          const char *idem_scope, const char *idem_key, struct err *e);
+    int (*report_create_async)(struct store *st, const json_t *report, const json_t *revision,
+                               const char *idem_scope, const char *idem_key, struct err *e,
+                               store_done_fn *done, void *ud);
     int (*report_revise)(struct store *st, const json_t *report, int expected_rev,
                          const json_t *revision, const char *idem_scope, const char *idem_key,
                          struct err *e);
