@@ -613,11 +613,31 @@ static int migrate(struct sq_store *s, struct sq_conn *c, struct err *e)
 
 static void sq_close(struct store *st);
 
+/* mkdir -p: parents 0755, the data dir itself 0700 (it holds every secret hash). */
+static int mkdir_p(const char *dir)
+{
+    char path[1024];
+    if (strlen(dir) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    util_strlcpy(path, dir, sizeof(path));
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int sq_open(struct store **out, const char *dir, bool create, struct err *e)
 {
     if (sqlite3_threadsafe() == 0)
         return err_set(e, ERR_STORE, "SQLite was built without thread support");
-    if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+    if (create && mkdir_p(dir) != 0)
         return err_set(e, ERR_IO, "cannot create data dir '%s': %s", dir, strerror(errno));
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
