@@ -42,6 +42,13 @@ struct api {
 int api_init(struct api *a, struct store *st, const struct cfg *cfg, struct err *e);
 void api_release(struct api *a);
 
+/*
+ * Set "due_at" and "due_stage" of a report row ({"stage","content",...})
+ * from its regime: the next stage to report and when. fallback anchors a
+ * report that knows neither detected_at nor occurred_at.
+ */
+int api_report_due(struct store *st, json_t *row, int64_t fallback, struct err *e);
+
 /* The http_handler_fn; ud is a struct api *. */
 void api_handle(struct http_req *req, void *ud);
 

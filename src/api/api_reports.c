@@ -86,35 +86,27 @@ static json_t *visible_report(struct api_call *c, const char *id, bool with_revi
     return r;
 }
 
-/* Compute and set due_at/due_stage of a report row from its regime. */
-static int set_due(struct api_call *c, json_t *row, int64_t fallback)
+int api_report_due(struct store *st, json_t *row, int64_t fallback, struct err *e)
 {
     const json_t *content = json_object_get(row, "content");
     const char *regime_code = jstr(content, "regime");
     json_t *regime = NULL;
     struct model_due due = {0};
     if (regime_code) {
-        if (store_regime_get(c->api->st, regime_code, &regime, &c->e))
-            return c->e.code;
+        if (store_regime_get(st, regime_code, &regime, e))
+            return e->code;
         model_deadline_next(regime, content, jstr(row, "stage"), fallback, &due);
     }
-    if (due.has) {
-        /* "promptly" has no fixed time: it is due at the anchor, i.e. now-ish. */
-        json_object_set_new(row, "due_at", json_integer(due.promptly ? fallback : due.due));
-        json_object_set_new(row, "due_stage", json_string(due.stage));
-        if (due.promptly) {
-            int64_t t;
-            int off;
-            const char *det = jstr(content, "detected_at");
-            if (det && util_time_parse(det, &t, &off))
-                json_object_set_new(row, "due_at", json_integer(t));
-        }
-    } else {
-        json_object_set_new(row, "due_at", json_null());
-        json_object_set_new(row, "due_stage", json_null());
-    }
+    /* due.stage points into regime: use it before letting go of regime */
+    json_object_set_new(row, "due_at", due.has ? json_integer(due.due) : json_null());
+    json_object_set_new(row, "due_stage", due.has ? json_string(due.stage) : json_null());
     json_decref(regime);
     return 0;
+}
+
+static int set_due(struct api_call *c, json_t *row, int64_t fallback)
+{
+    return api_report_due(c->api->st, row, fallback, &c->e);
 }
 
 static int report_ctx(struct api_call *c, struct api_vocab *sv, struct api_vocab *rv,

@@ -3,7 +3,8 @@
  * a coordinator, a sector hub, a ministry, a class-1 vendor and three
  * operators in different sectors, one user each. Names are fictional.
  * Passwords are random per data dir and written to DIR/demo-logins.txt
- * (mode 0600), which `make run` prints.
+ * (mode 0600), which `make run` prints. The operators have filed first
+ * reports of the DOMAIN.md §10 scenarios, in Japanese and English.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,8 +13,10 @@
 
 #include <sodium.h>
 
+#include "api/api.h"
 #include "base/util.h"
 #include "cli.h"
+#include "model/report.h"
 
 struct demo_org {
     const char *ja, *en, *kind, *tier, *sectors[4], *contact;
@@ -44,8 +47,104 @@ static const struct demo_org demo[] = {
      {"org_admin", "member", NULL}, "en"},
 };
 
+/* Demo reports: which demo login files it, and its content (API shape). */
+static const struct {
+    const char *login;
+    const char *content;
+} demo_reports[] = {
+    {"denryoku",
+     "{\"event_type\":\"malware\",\"title\":\"事務所PCがランサムウェアで使用不能 / Office PCs locked "
+     "by ransomware\",\"sectors\":[\"electricity\"],\"layer\":\"malfunction\","
+     "\"causes\":[{\"code\":\"intentional\",\"detail\":\"SMBv1で拡散するワーム / worm spreading over "
+     "SMBv1\"},{\"code\":\"accidental\",\"detail\":\"3月のセキュリティ更新が未適用 / the March "
+     "patch was not applied\"}],\"severity\":{\"continuity\":2,\"safety\":0,\"trust\":null},"
+     "\"service\":\"事務系システム / back-office systems\",\"occurred_at\":\"2026-11-13T18:10:00+09:00\","
+     "\"detected_at\":\"2026-11-13T18:30:00+09:00\",\"basis\":\"law\",\"regime\":\"jp_electricity\","
+     "\"share_with_hub\":true,\"description\":\"金曜夕方、事務所の複数のPCに身代金要求画面が表示され、"
+     "ファイルが暗号化された。制御系は分離されており影響なし。\\nOn Friday evening several office PCs "
+     "showed a ransom note and their files were encrypted. Control systems are separated and "
+     "unaffected.\",\"observables\":[{\"type\":\"sha256\",\"value\":"
+     "\"ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa\",\"role\":\"attacker\"},"
+     "{\"type\":\"cve\",\"value\":\"CVE-2017-0144\",\"role\":\"other\"},{\"type\":"
+     "\"attack_technique\",\"value\":\"T1486\",\"role\":\"other\"},{\"type\":\"malware\","
+     "\"value\":\"WannaCry\",\"role\":\"attacker\"}]}"},
+    {"railway",
+     "{\"event_type\":\"availability\",\"title\":\"券売・改札システムが暗号化され運賃収受不能 / "
+     "Ticketing system encrypted, riders let through free\",\"sectors\":[\"railway\"],"
+     "\"layer\":\"malfunction\",\"causes\":[{\"code\":\"intentional\",\"detail\":\"ランサムウェア / "
+     "ransomware\"}],\"severity\":{\"continuity\":1,\"safety\":0,\"trust\":2},\"status\":"
+     "\"monitoring\",\"basis\":\"serious\",\"service\":\"乗車券販売 / ticket sales\","
+     "\"detected_at\":\"2026-11-15T07:05:00+09:00\",\"followup\":\"改札を開放して運行を継続。"
+     "システムはバックアップから復旧中。/ Gates opened and service kept running; the system is being "
+     "restored from backups.\"}"},
+    {"bank",
+     "{\"event_type\":\"availability\",\"title\":\"インターネットバンキングへのDDoS攻撃 / DDoS on "
+     "internet banking\",\"sectors\":[\"finance\"],\"layer\":\"outage\",\"causes\":[{\"code\":"
+     "\"intentional\",\"detail\":\"DDoS\"}],\"severity\":{\"continuity\":2,\"safety\":0,"
+     "\"trust\":1},\"basis\":\"serious\",\"detected_at\":\"2026-11-18T09:12:00+09:00\","
+     "\"recovered_at\":\"2026-11-18T10:40:00+09:00\",\"observables\":[{\"type\":\"ipv4\",\"value\":"
+     "\"203.0.113.10\",\"role\":\"attacker\"},{\"type\":\"ipv4\",\"value\":\"203.0.113.11\","
+     "\"role\":\"attacker\"},{\"type\":\"cidr\",\"value\":\"198.51.100.0/24\",\"role\":"
+     "\"attacker\"}]}"},
+    {"denryoku",
+     "{\"event_type\":\"near_miss\",\"title\":\"不審な添付ファイル付き標的型メールを開封前に検知 / "
+     "Targeted mail with a malicious attachment caught before opening\",\"sectors\":"
+     "[\"electricity\"],\"causes\":[{\"code\":\"intentional\",\"detail\":\"標的型メール / "
+     "targeted mail\"}],\"severity\":{\"continuity\":0,\"safety\":0,\"trust\":0},\"basis\":"
+     "\"voluntary\",\"detected_at\":\"2026-11-19T11:20:00+09:00\",\"observables\":[{\"type\":"
+     "\"domain\",\"value\":\"invoice-update.example\",\"role\":\"attacker\"},{\"type\":\"md5\","
+     "\"value\":\"84c82835a5d21bbcf75a61706d8ab549\",\"role\":\"attacker\"},{\"type\":\"file\","
+     "\"value\":\"請求書_11月.xlsm\",\"role\":\"attacker\"}]}"},
+};
+
+/* Known codes of a vocabulary, from the store (freed with json_decref(*list)). */
+static void demo_vocab(json_t *list, const char **codes, size_t max, struct model_vocab *v)
+{
+    v->n = 0;
+    for (size_t i = 0; i < json_array_size(list) && i < max; i++)
+        codes[v->n++] = json_string_value(json_object_get(json_array_get(list, i), "code"));
+    v->codes = codes;
+}
+
+static int demo_report(struct store *st, const char *org_id, const char *user_id,
+                       const char *text, struct err *e)
+{
+    json_t *sl = NULL, *rl = NULL, *in = json_loads(text, 0, NULL), *content = NULL;
+    const char *sc[64], *rc[64];
+    struct model_vocab sv, rv;
+    int64_t now = util_now_ms() / 1000;
+    if (in == NULL)
+        return err_set(e, ERR_INTERNAL, "demo report is not JSON");
+    if (store_sector_list(st, false, &sl, e) == 0 && store_regime_list(st, false, &rl, e) == 0) {
+        demo_vocab(sl, sc, 64, &sv);
+        demo_vocab(rl, rc, 64, &rv);
+        struct model_report_ctx ctx = {&sv, &rv, now};
+        if (model_report_check(in, MODEL_CREATE, &ctx, &content, e) == 0 &&
+            model_report_finish(content, e) == 0) {
+            char id[UTIL_UUID_LEN + 1];
+            util_uuid7(id);
+            json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:O,s:b}", "id", id, "org_id", org_id,
+                                    "created_by", user_id, "stage", "first", "revision", 1,
+                                    "content", content, "submitted", 1);
+            json_t *rev = json_pack("{s:i,s:s,s:s,s:n,s:[]}", "n", 1, "stage", "first",
+                                    "user_id", user_id, "reason", "changes");
+            if (api_report_due(st, row, now, e) == 0)
+                store_report_create(st, row, rev, NULL, NULL, e);
+            json_decref(row);
+            json_decref(rev);
+        }
+    }
+    json_decref(content);
+    json_decref(in);
+    json_decref(sl);
+    json_decref(rl);
+    return e->code;
+}
+
 int cli_demo(struct store *st, const char *dir, struct err *e)
 {
+    char org_ids[sizeof(demo) / sizeof(demo[0])][UTIL_UUID_LEN + 1];
+    char user_ids[sizeof(demo) / sizeof(demo[0])][UTIL_UUID_LEN + 1];
     char path[1200];
     snprintf(path, sizeof(path), "%s/demo-logins.txt", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -63,7 +162,7 @@ int cli_demo(struct store *st, const char *dir, struct err *e)
         json_t *org = json_pack("{s:{s:s,s:s},s:s,s:s,s:o,s:[{s:s,s:s}]}", "name", "ja", d->ja,
                                 "en", d->en, "kind", d->kind, "tier", d->tier, "sectors",
                                 sectors, "contacts", "type", "email", "value", d->contact);
-        char org_id[UTIL_UUID_LEN + 1], user_id[UTIL_UUID_LEN + 1];
+        char *org_id = org_ids[i], *user_id = user_ids[i];
         int rc = cli_org_create(st, org, org_id, e);
         json_decref(org);
         if (rc) {
@@ -86,5 +185,11 @@ int cli_demo(struct store *st, const char *dir, struct err *e)
         fprintf(f, "  %-12s %-18s %s\n", d->login, pw, d->en);
     }
     fclose(f);
+    for (size_t r = 0; !e->code && r < sizeof(demo_reports) / sizeof(demo_reports[0]); r++)
+        for (size_t i = 0; i < sizeof(demo) / sizeof(demo[0]); i++)
+            if (!strcmp(demo[i].login, demo_reports[r].login)) {
+                demo_report(st, org_ids[i], user_ids[i], demo_reports[r].content, e);
+                break;
+            }
     return e->code;
 }

@@ -197,8 +197,10 @@ void model_deadline_next(const json_t *regime, const json_t *content, const char
         out->has = true;
         out->stage = stage;
         out->offset_min = off;
-        if (json_is_null(w) || !model_duration_add(anchor, off, json_string_value(w), &out->due))
+        if (json_is_null(w) || !model_duration_add(anchor, off, json_string_value(w), &out->due)) {
             out->promptly = true;
+            out->due = anchor; /* "promptly" is due from the anchor on */
+        }
         return;
     }
 }

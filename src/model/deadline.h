@@ -36,7 +36,7 @@ struct model_due {
     bool has;            /* a step is still to be reported */
     const char *stage;   /* that step's stage (points into the regime) */
     bool promptly;       /* no fixed time: "promptly" */
-    int64_t due;         /* seconds since the epoch, when !promptly */
+    int64_t due;         /* seconds since the epoch (the anchor itself when promptly) */
     int offset_min;      /* the anchor's offset, for display */
 };
 
