@@ -289,6 +289,61 @@ bool api__page(struct api_call *c, struct api_page *p)
     return true;
 }
 
+bool api__cursor_raw(struct api_call *c, char *raw, size_t n)
+{
+    raw[0] = '\0';
+    if (http_req_query_has_nul(c->req, "cursor")) {
+        api__bad_param(c, "cursor", "must not contain NUL");
+        return false;
+    }
+    const char *cur = http_req_query(c->req, "cursor");
+    if (cur == NULL || *cur == '\0')
+        return true;
+    size_t len = 0;
+    if (strlen(cur) > 4 * n / 3 ||
+        sodium_base642bin((unsigned char *)raw, n - 1, cur, strlen(cur), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+        api__bad_param(c, "cursor", "not a cursor from a previous page");
+        return false;
+    }
+    raw[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if (raw[i] < 0x21 || raw[i] > 0x7e) {
+            api__bad_param(c, "cursor", "not a cursor from a previous page");
+            return false;
+        }
+    return true;
+}
+
+json_t *api__cursor_json(const char *raw)
+{
+    char enc[256];
+    sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)raw, strlen(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return json_string(enc);
+}
+
+bool api__limit(struct api_call *c, int dflt, int max, int *out)
+{
+    *out = dflt;
+    if (http_req_query_has_nul(c->req, "limit")) {
+        api__bad_param(c, "limit", "must not contain NUL");
+        return false;
+    }
+    const char *l = http_req_query(c->req, "limit");
+    long long n;
+    if (l == NULL)
+        return true;
+    if (!util_parse_int(l, 1, max, &n)) {
+        char why[64];
+        snprintf(why, sizeof(why), "must be an integer from 1 to %d", max);
+        api__bad_param(c, "limit", why);
+        return false;
+    }
+    *out = (int)n;
+    return true;
+}
+
 void api__respond_page(struct api_call *c, json_t *items, const struct api_page *p)
 {
     json_t *next = json_null();

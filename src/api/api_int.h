@@ -44,6 +44,15 @@ struct api_page {
     bool has_after;
 };
 bool api__page(struct api_call *c, struct api_page *p);
+/*
+ * Opaque cursors that are not a plain id: raw text in, base64url out.
+ * api__cursor_raw() decodes ?cursor into raw (NUL-terminated, printable
+ * ASCII only); false after responding 400; *raw = "" when absent.
+ */
+bool api__cursor_raw(struct api_call *c, char *raw, size_t n);
+json_t *api__cursor_json(const char *raw);
+/* ?limit within [1, max], default dflt; false after responding 400. */
+bool api__limit(struct api_call *c, int dflt, int max, int *out);
 /* {"items": items, "next_cursor": ...}; items had limit+1 fetched; takes items. */
 void api__respond_page(struct api_call *c, json_t *items, const struct api_page *p);
 

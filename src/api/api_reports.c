@@ -39,10 +39,10 @@ static const char *idem_key(struct api_call *c, bool *bad)
     for (size_t i = 0; ok && i < n; i++)
         ok = k[i] > 0x20 && k[i] < 0x7f;
     if (!ok) {
-        err_set(&c->e, ERR_BADREQ, "invalid Idempotency-Key header");
         err_field(&c->e, "Idempotency-Key", "1 to %d visible ASCII characters",
                   LIMIT_IDEMPOTENCY_KEY);
         c->e.code = ERR_BADREQ;
+        snprintf(c->e.detail, sizeof(c->e.detail), "invalid Idempotency-Key header");
         api__problem(c);
         *bad = true;
         return NULL;
@@ -403,7 +403,10 @@ void api__report_revise(struct api_call *c)
         err_field(&c->e, "reason", "must be a string of at most %d characters",
                   LIMIT_REPORT_DETAIL);
     bool reopen = asked && !strcmp(asked, "reopen");
-    if (reopen && (!reason || !*reason))
+    bool blank_reason = true;
+    for (const char *p = reason; p && *p; p++)
+        blank_reason = blank_reason && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');
+    if (reopen && blank_reason)
         err_field(&c->e, "reason", "reopening a final report needs a reason");
     json_t *changes_in = json_object_get(b, "changes");
     if (changes_in && !json_is_object(changes_in))
@@ -452,11 +455,17 @@ void api__report_revise(struct api_call *c)
                         "revision", n + 1, "content", merged, "submitted", submitted);
         rev = json_pack("{s:i,s:s,s:s,s:o,s:O}", "n", n + 1, "stage", reopen ? "reopen" : stage,
                         "user_id", c->id.p.user_id, "reason",
-                        reason && *reason ? json_string(reason) : json_null(), "changes", diff);
+                        !blank_reason ? json_string(reason) : json_null(), "changes", diff);
         int64_t t;
         int off;
+        /* A draft is anchored at its creation, a submitted report at its first submission. */
         const char *sub = jstr(cur, "submitted_at");
-        int64_t fallback = sub && util_time_parse(sub, &t, &off) ? t : util_now_ms() / 1000;
+        const char *created = jstr(cur, "created_at");
+        int64_t fallback = sub && util_time_parse(sub, &t, &off)           ? t
+                           : created && util_time_parse(created, &t, &off) ? t
+                                                                            : util_now_ms() / 1000;
+        if (!sub && submitted)
+            fallback = util_now_ms() / 1000; /* submitted now */
         if (set_due(c, row, fallback) == 0)
             store_report_revise(c->api->st, row, n, rev, c->id.p.user_id, key, &c->e);
     }
@@ -469,6 +478,14 @@ void api__report_revise(struct api_call *c)
     char id[40];
     util_strlcpy(id, jstr(cur, "id"), sizeof(id));
     json_decref(cur);
+    if (c->e.code == ERR_CONFLICT && key) {
+        /* A retry with the same key raced us and won: answer what it made. */
+        struct err saved = c->e;
+        err_init(&c->e);
+        if (replayed(c, key))
+            return;
+        c->e = saved;
+    }
     if (c->e.code) {
         api__problem(c);
         return;
@@ -562,20 +579,48 @@ void api__report_due(struct api_call *c)
         return;
     }
     f.due_before = util_now_ms() / 1000 + hours * 3600;
+    /* Ordered by deadline, so the cursor is the last (due_at, id) seen. */
+    int limit;
+    char raw[96], after_id[64] = "";
+    if (!api__limit(c, LIMIT_PAGE_MAX, LIMIT_PAGE_MAX, &limit) || !api__cursor_raw(c, raw, sizeof(raw)))
+        return;
+    if (raw[0]) {
+        long long at;
+        char *dot = strchr(raw, '.');
+        if (dot)
+            *dot = '\0';
+        if (!dot || !util_parse_int(raw, 0, (long long)1 << 40, &at) || !util_is_uuid(dot + 1)) {
+            api__bad_param(c, "cursor", "not a cursor from a previous page");
+            return;
+        }
+        f.due_after_at = at;
+        util_strlcpy(after_id, dot + 1, sizeof(after_id));
+        f.due_after_id = after_id;
+    }
     struct store_report_access acc;
     auth_report_access(&c->id, &acc);
-    struct store_page sp = {NULL, LIMIT_PAGE_MAX};
+    struct store_page sp = {NULL, limit + 1};
     json_t *items;
     if (store_report_list(c->api->st, &acc, &f, &sp, &items, &c->e)) {
         api__problem(c);
         return;
     }
+    json_t *next = json_null();
+    if (json_array_size(items) > (size_t)limit) {
+        json_array_remove(items, (size_t)limit);
+        json_t *last = json_array_get(items, (size_t)limit - 1);
+        char cur[96];
+        snprintf(cur, sizeof(cur), "%lld.%s",
+                 (long long)json_integer_value(json_object_get(last, "due_at")),
+                 jstr(last, "id"));
+        next = api__cursor_json(cur);
+    }
     size_t i;
     json_t *r;
     json_array_foreach(items, i, r) auth_report_redact(&c->id, r);
     present_all(items);
-    /* Overdue first, then by time left: the store already orders by due time. */
-    http_respond_json(c->req, 200, json_pack("{s:o,s:n}", "items", items, "next_cursor"));
+    /* Overdue first, then by time left: the store orders by deadline. */
+    http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
 }
 
 /* ---- regimes ---- */
@@ -789,7 +834,8 @@ void api__nearmiss_put(struct api_call *c)
     if (!c->e.code &&
         store_nearmiss_put(c->api->st, c->id.p.org_id, c->id.p.user_id, month, entries, &c->e) ==
             0)
-        store_nearmiss_list(c->api->st, c->id.p.org_id, month, false, &items, &c->e);
+        store_nearmiss_list(c->api->st, c->id.p.org_id, month, false, 0, LIMIT_NEARMISS_PAGE,
+                            &items, &c->e);
     json_decref(entries);
     json_decref(b);
     if (c->e.code) {
@@ -814,12 +860,32 @@ void api__nearmiss_list(struct api_call *c)
     const char *scope = auth_nearmiss_scope(&c->id);
     if (scope && org && strcmp(scope, org))
         scope = ""; /* another organisation's counts: none visible */
+    int limit;
+    char raw[32];
+    long long after = 0;
+    if (!api__limit(c, LIMIT_NEARMISS_PAGE, LIMIT_NEARMISS_PAGE, &limit) ||
+        !api__cursor_raw(c, raw, sizeof(raw)))
+        return;
+    if (raw[0] && !util_parse_int(raw, 1, (long long)1 << 62, &after)) {
+        api__bad_param(c, "cursor", "not a cursor from a previous page");
+        return;
+    }
     json_t *items;
-    if (store_nearmiss_list(c->api->st, scope ? scope : org, month, history, &items, &c->e)) {
+    if (store_nearmiss_list(c->api->st, scope ? scope : org, month, history, after, limit + 1,
+                            &items, &c->e)) {
         api__problem(c);
         return;
     }
-    http_respond_json(c->req, 200, json_pack("{s:o,s:n}", "items", items, "next_cursor"));
+    json_t *next = json_null();
+    if (json_array_size(items) > (size_t)limit) {
+        json_array_remove(items, (size_t)limit);
+        char cur[32];
+        snprintf(cur, sizeof(cur), "%lld",
+                 (long long)json_integer_value(
+                     json_object_get(json_array_get(items, (size_t)limit - 1), "id")));
+        next = api__cursor_json(cur);
+    }
+    http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
 }
 
 void api__nearmiss_totals(struct api_call *c)

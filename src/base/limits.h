@@ -41,6 +41,7 @@
 #define LIMIT_REPORT_BODY_BYTES  (512 * 1024)
 #define LIMIT_IDEMPOTENCY_KEY    128
 #define LIMIT_NEARMISS_COUNT     1000000
+#define LIMIT_NEARMISS_PAGE      1000   /* near-miss entries per page */
 
 #define LIMIT_PAGE_DEFAULT      50
 #define LIMIT_PAGE_MAX          200

@@ -131,7 +131,7 @@ int model_regime_check(const json_t *in, enum model_mode mode, json_t **out, str
     model__check_unknown(in, "", create ? c_allowed : p_allowed, e);
     /* Sectors and regimes share the shape of code and name. */
     json_t *base = NULL, *sub = json_object();
-    if (json_object_get(in, "code"))
+    if (create && json_object_get(in, "code"))
         json_object_set(sub, "code", json_object_get(in, "code"));
     if (json_object_get(in, "name"))
         json_object_set(sub, "name", json_object_get(in, "name"));

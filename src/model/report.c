@@ -146,15 +146,21 @@ bool model_observable_norm(const char *type, const char *value, char **out, cons
         for (const char *p = value; *p; p++)
             if (isspace((unsigned char)*p))
                 return *reason = "a URL may not contain spaces", false;
-        /* Scheme and host are case-insensitive: lower them, keep the rest. */
+        /* Scheme and host are case-insensitive: lower them, keep the rest (user info too). */
         char *u = xstrdup(value);
-        char *host = u + (colon - value) + 3;
-        char *end = host + strcspn(host, "/?#");
+        char *auth = u + (colon - value) + 3;
+        char *end = auth + strcspn(auth, "/?#");
+        char *host = auth;
+        for (char *p = auth; p < end; p++)
+            if (*p == '@')
+                host = p + 1;
         if (end == host) {
             free(u);
             return *reason = "the URL has no host", false;
         }
-        for (char *p = u; p < end; p++)
+        for (char *p = u; p < auth; p++)
+            *p = (char)tolower((unsigned char)*p);
+        for (char *p = host; p < end; p++)
             *p = (char)tolower((unsigned char)*p);
         *out = u;
     } else if (!strcmp(type, "email")) {
@@ -239,9 +245,9 @@ static void set_or_null(json_t *o, const char *k, const char *v)
     json_object_set_new(o, k, v ? json_string(v) : json_null());
 }
 
-/* A code field: string from list, or null. */
+/* A code field: string from list, or null when nullable. */
 static void code_field(const json_t *in, json_t *o, const char *k, const char *const *list,
-                       size_t n, bool required, const char *what, struct err *e)
+                       size_t n, bool required, bool nullable, const char *what, struct err *e)
 {
     json_t *v = json_object_get(in, k);
     if (v == NULL) {
@@ -249,7 +255,7 @@ static void code_field(const json_t *in, json_t *o, const char *k, const char *c
             err_field(e, k, "required");
         return;
     }
-    if (json_is_null(v) && !required) {
+    if (json_is_null(v) && nullable) {
         json_object_set_new(o, k, json_null());
         return;
     }
@@ -308,6 +314,13 @@ static void severity_field(const json_t *in, json_t *o, bool create, struct err 
     if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
         err_field(e, "severity", "must be an object with continuity, safety and trust");
         json_decref(sev);
+        return;
+    }
+    if (v != NULL && json_is_null(v)) {
+        /* null: none of the viewpoints is assessed (any more) */
+        for (size_t i = 0; i < MODEL_NELEM(viewpoints); i++)
+            json_object_set_new(sev, viewpoints[i], json_null());
+        json_object_set_new(o, "severity", sev);
         return;
     }
     static const char *const allowed[] = {"continuity", "safety", "trust", "overall", NULL};
@@ -525,13 +538,13 @@ int model_report_check(const json_t *in, enum model_mode mode,
     model__check_unknown(in, "", model_report_fields, e);
     json_t *o = json_object();
 
-    code_field(in, o, "event_type", event_types, MODEL_NELEM(event_types), create,
+    code_field(in, o, "event_type", event_types, MODEL_NELEM(event_types), create, false,
                "unknown event type: one of near_miss, confidentiality, integrity, availability, "
                "malware, code_execution, intrusion, other", e);
-    code_field(in, o, "kind", kinds, MODEL_NELEM(kinds), false, "must be incident or near_miss",
-               e);
+    code_field(in, o, "kind", kinds, MODEL_NELEM(kinds), false, create,
+               "must be incident or near_miss", e);
     causes_field(in, o, e);
-    code_field(in, o, "layer", layers, MODEL_NELEM(layers), false,
+    code_field(in, o, "layer", layers, MODEL_NELEM(layers), false, true,
                "must be near_miss, malfunction or outage", e);
     severity_field(in, o, create, e);
     sectors_field(in, o, create, ctx, e);
@@ -548,14 +561,14 @@ int model_report_check(const json_t *in, enum model_mode mode,
     time_field(in, o, "occurred_at", ctx->now, e);
     time_field(in, o, "detected_at", ctx->now, e);
     time_field(in, o, "recovered_at", ctx->now, e);
-    code_field(in, o, "basis", bases, MODEL_NELEM(bases), false,
+    code_field(in, o, "basis", bases, MODEL_NELEM(bases), false, true,
                "must be law, serious or voluntary", e);
     json_t *rg = json_object_get(in, "regime");
     if (rg && !json_is_null(rg) && !model_vocab_has(ctx->regimes, json_string_value(rg)))
         err_field(e, "regime", "unknown regime code");
     else if (rg)
         json_object_set(o, "regime", rg);
-    code_field(in, o, "status", statuses, MODEL_NELEM(statuses), false,
+    code_field(in, o, "status", statuses, MODEL_NELEM(statuses), false, false,
                "must be open, monitoring or closed", e);
     text_or_null(in, o, "followup", LIMIT_REPORT_DETAIL, true, e);
     contact_field(in, o, e);
@@ -589,10 +602,6 @@ int model_report_check(const json_t *in, enum model_mode mode,
                                 json_string(et && !strcmp(et, "near_miss") ? "near_miss"
                                                                            : "incident"));
         }
-    } else {
-        json_t *k = json_object_get(o, "kind");
-        if (k && json_is_null(k))
-            err_field(e, "kind", "must be incident or near_miss");
     }
     if (e->code) {
         json_decref(o);

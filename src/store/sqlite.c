@@ -340,28 +340,57 @@ static int exec_cached(struct sq_conn *c, const char *sql, struct err *e)
     return 0;
 }
 
+/* True if the connection is inside a transaction (not back in autocommit). */
+static bool in_tx(struct sq_conn *c) { return !sqlite3_get_autocommit(c->db); }
+
+/*
+ * One transaction for the batch. A job that fails rolls back to its own
+ * savepoint. A job that ends the whole transaction (a RAISE(ROLLBACK), a
+ * full disk, an I/O error) takes the earlier jobs' writes with it: it
+ * fails, and the batch starts over without it, so each acknowledged job is
+ * durable and each failed one left nothing behind.
+ */
 static void run_batch(struct sq_store *s, struct sq_job *batch)
 {
     struct sq_conn *c = s->wconn;
     struct err be, ignore;
-    err_init(&be);
     pthread_mutex_lock(&s->write_mu);
+again:
+    err_init(&be);
     exec_cached(c, SQL_BEGIN, &be);
     for (struct sq_job *j = batch; j; j = j->next) {
+        if (j->failed)
+            continue;
         if (be.code) {
             *j->e = be;
+            j->failed = true;
             continue;
         }
         err_init(&ignore);
         exec_cached(c, SQL_SAVEPOINT, &ignore);
-        if (j->fn(c, j->arg, j->e) != 0 || j->e->code)
-            exec_cached(c, SQL_ROLLBACK_TO, &ignore);
-        exec_cached(c, SQL_RELEASE, &ignore);
+        int rc = j->fn(c, j->arg, j->e);
+        if (rc == 0 && j->e->code == 0 && in_tx(c) &&
+            exec_cached(c, SQL_RELEASE, &ignore) == 0)
+            continue;
+        j->failed = true;
+        if (!j->e->code)
+            err_set(j->e, ERR_STORE, "storage error");
+        if (in_tx(c) && exec_cached(c, SQL_ROLLBACK_TO, &ignore) == 0 &&
+            exec_cached(c, SQL_RELEASE, &ignore) == 0 && in_tx(c))
+            continue;
+        /* The transaction is gone, and with it what the jobs before j wrote: redo them. */
+        if (in_tx(c))
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        for (struct sq_job *k = batch; k != j; k = k->next)
+            if (!k->failed)
+                err_init(k->e);
+        goto again;
     }
     if (!be.code && exec_cached(c, SQL_COMMIT, &be) != 0) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        if (in_tx(c))
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         for (struct sq_job *j = batch; j; j = j->next)
-            if (!j->e->code)
+            if (!j->failed)
                 *j->e = be;
     }
     pthread_mutex_unlock(&s->write_mu);
@@ -622,6 +651,9 @@ static int mkdir_p(const char *dir)
         return -1;
     }
     util_strlcpy(path, dir, sizeof(path));
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0'; /* "data/" names the data dir, which gets 0700 */
     for (char *p = path + 1; *p; p++) {
         if (*p != '/')
             continue;

@@ -40,6 +40,7 @@ struct sq_job {
     struct err *e;      /* the submitter's */
     sem_t done;         /* posted once the job's batch is committed (or failed) */
     void (*done_fn)(void *ud); /* instead of done: called on the writer thread, job freed */
+    bool failed;        /* run_batch: this job failed and is not run again */
     void *done_ud;
     struct sq_job *next;
 };
@@ -143,7 +144,7 @@ int sq__regime_update(struct store *st, const json_t *regime, struct err *e);
 int sq__nearmiss_put(struct store *st, const char *org_id, const char *user_id,
                      const char *month, const json_t *entries, struct err *e);
 int sq__nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
-                      json_t **out, struct err *e);
+                      int64_t after_id, int limit, json_t **out, struct err *e);
 int sq__nearmiss_totals(struct store *st, const char *from, const char *to, const char *sector,
                         const char *event_type, json_t **out, struct err *e);
 

@@ -117,6 +117,7 @@ static const char SQL_REPORT_LIST[] =
     " ORDER BY r.id DESC LIMIT ?13";
 static const char SQL_REPORT_DUE[] =
     "SELECT " REPORT_COLS REPORT_FROM " WHERE r.due_at IS NOT NULL AND r.due_at < ?12"
+    " AND (?15 IS NULL OR r.due_at > ?14 OR (r.due_at = ?14 AND r.id > ?15))"
     REPORT_FILTER " AND" ACCESS " ORDER BY r.due_at, r.id LIMIT ?13";
 
 int sq__report_get(struct store *st, const struct store_report_access *acc, const char *id,
@@ -166,6 +167,8 @@ int sq__report_list(struct store *st, const struct store_report_access *acc,
         sqlite3_bind_int64(q, 11, f->until);
         sqlite3_bind_int64(q, 12, f->due_before);
         sqlite3_bind_int(q, 13, p->limit);
+        sqlite3_bind_int64(q, 14, f->due_after_at);
+        sq__bind_text(q, 15, f->due_after_id);
         bind_access(q, acc);
         sq__collect(c, q, report_summary_row, out, e);
     }
@@ -599,10 +602,10 @@ static json_t *nm_row(sqlite3_stmt *st)
 static const char SQL_NM_LIST[] =
     "SELECT id, org_id, sector, month, event_type, count, note, user_id, " TS("at") ", current"
     " FROM nearmiss WHERE (?1 IS NULL OR org_id = ?1) AND (?2 IS NULL OR month = ?2)"
-    " AND (?3 OR current = 1) ORDER BY month DESC, sector, event_type, id DESC LIMIT 5000";
+    " AND (?3 OR current = 1) AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5";
 
 int sq__nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
-                      json_t **out, struct err *e)
+                      int64_t after_id, int limit, json_t **out, struct err *e)
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
@@ -611,6 +614,8 @@ int sq__nearmiss_list(struct store *st, const char *org_id, const char *month, b
         sq__bind_text(q, 1, org_id);
         sq__bind_text(q, 2, month);
         sqlite3_bind_int(q, 3, history);
+        sqlite3_bind_int64(q, 4, after_id);
+        sqlite3_bind_int(q, 5, limit);
         sq__collect(c, q, nm_row, out, e);
     }
     sq__conn_put(s, c);

@@ -224,9 +224,9 @@ int store_nearmiss_put(struct store *st, const char *org_id, const char *user_id
     return st->ops->nearmiss_put(st, org_id, user_id, month, entries, e);
 }
 int store_nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
-                        json_t **out, struct err *e)
+                        int64_t after_id, int limit, json_t **out, struct err *e)
 {
-    return st->ops->nearmiss_list(st, org_id, month, history, out, e);
+    return st->ops->nearmiss_list(st, org_id, month, history, after_id, limit, out, e);
 }
 int store_nearmiss_totals(struct store *st, const char *from, const char *to, const char *sector,
                           const char *event_type, json_t **out, struct err *e)

@@ -192,7 +192,10 @@ struct store_report_filter {
     const char *q;          /* substring of the title */
     int min_severity;       /* -1: any; else overall >= this */
     int64_t since, until;   /* created_at window, seconds; 0 = open */
-    int64_t due_before;     /* only reports with a deadline before this; 0 = no filter */
+    int64_t due_before;     /* only reports with a deadline before this; 0 = no filter,
+                             * and then the order is by deadline, not newest first */
+    int64_t due_after_at;   /* with due_before: continue after (due_after_at, due_after_id) */
+    const char *due_after_id;
 };
 
 /*
@@ -260,9 +263,13 @@ int store_regime_update(struct store *st, const json_t *regime, struct err *e);
  */
 int store_nearmiss_put(struct store *st, const char *org_id, const char *user_id,
                        const char *month, const json_t *entries, struct err *e);
-/* Entries of org_id (NULL = all) in month (NULL = all); history includes replaced ones. */
+/*
+ * Entries of org_id (NULL = all) in month (NULL = all), newest first, at
+ * most limit with id < after_id (0: from the newest); history includes
+ * replaced ones.
+ */
 int store_nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
-                        json_t **out, struct err *e);
+                        int64_t after_id, int limit, json_t **out, struct err *e);
 /* Current totals [{sector, month, event_type, count, orgs}] in [from, to] months. */
 int store_nearmiss_totals(struct store *st, const char *from, const char *to,
                           const char *sector, const char *event_type, json_t **out,

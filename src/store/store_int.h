@@ -88,7 +88,7 @@ struct store_ops {
     int (*nearmiss_put)(struct store *st, const char *org_id, const char *user_id,
                         const char *month, const json_t *entries, struct err *e);
     int (*nearmiss_list)(struct store *st, const char *org_id, const char *month, bool history,
-                         json_t **out, struct err *e);
+                         int64_t after_id, int limit, json_t **out, struct err *e);
     int (*nearmiss_totals)(struct store *st, const char *from, const char *to,
                            const char *sector, const char *event_type, json_t **out,
                            struct err *e);

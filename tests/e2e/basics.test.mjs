@@ -49,6 +49,15 @@ const CONTRACT = {
   '/api/v1/users/{id}': ['get', 'patch', 'delete'],
   '/api/v1/tokens': ['get', 'post'],
   '/api/v1/tokens/{id}': ['get', 'patch', 'delete'],
+  // issue 3: reports, regimes, monthly near-miss counts
+  '/api/v1/reports': ['get', 'post'],
+  '/api/v1/reports/due': ['get'],
+  '/api/v1/reports/{id}': ['get'],
+  '/api/v1/reports/{id}/revisions': ['post'],
+  '/api/v1/regimes': ['get', 'post'],
+  '/api/v1/regimes/{code}': ['get', 'patch'],
+  '/api/v1/near-miss-counts': ['get', 'post'],
+  '/api/v1/near-miss-counts/totals': ['get'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -103,7 +112,9 @@ test('unknown paths: 404 (problem+json under /api)', async () => {
 
 test('no, bogus or malformed credentials → 401 unauthenticated on every protected endpoint', async () => {
   const paths = ['/api/v1/me', '/api/v1/sectors', '/api/v1/sectors/electricity', '/api/v1/tiers', '/api/v1/orgs',
-    '/api/v1/users', '/api/v1/tokens', `/api/v1/orgs/${srv.coordOrgId}`, `/api/v1/users/${srv.adminUserId}`];
+    '/api/v1/users', '/api/v1/tokens', `/api/v1/orgs/${srv.coordOrgId}`, `/api/v1/users/${srv.adminUserId}`,
+    '/api/v1/reports', '/api/v1/reports/due', '/api/v1/reports/01936a8e-4f5e-7c2a-9b1d-2f3e4a5b6c7d', '/api/v1/regimes',
+    '/api/v1/regimes/jp_electricity', '/api/v1/near-miss-counts', '/api/v1/near-miss-counts/totals'];
   for (const p of paths) {
     assertProblem(await srv.api('GET', p), 401, 'unauthenticated');
     assertProblem(await srv.api('GET', p, { token: 'isac_notatoken0000000000000000' }), 401, 'unauthenticated');
@@ -116,6 +127,12 @@ test('no, bogus or malformed credentials → 401 unauthenticated on every protec
   assertProblem(await srv.api('POST', '/api/v1/orgs', { body: { name: { en: 'x' }, kind: 'vendor', tier: 'general' } }),
     401, 'unauthenticated');
   assert.equal((await srv.listAll('/api/v1/orgs?include_disabled=true')).length, before);
+  const reports = (await srv.listAll('/api/v1/reports')).length;
+  assertProblem(await srv.api('POST', '/api/v1/reports', { body: { event_type: 'malware', title: 'x', sectors: ['gas'] } }),
+    401, 'unauthenticated');
+  assertProblem(await srv.api('POST', '/api/v1/near-miss-counts', { body: { month: '2026-01', entries: [{ event_type: 'near_miss', count: 1 }] } }),
+    401, 'unauthenticated');
+  assert.equal((await srv.listAll('/api/v1/reports')).length, reports);
 });
 
 test('GET /api/v1/openapi.json serves api/openapi.json, a valid-looking OpenAPI 3.1 document', async () => {
@@ -135,9 +152,20 @@ test('GET /api/v1/openapi.json serves api/openapi.json, a valid-looking OpenAPI 
   assert.deepEqual(Object.keys(doc.paths).sort(), Object.keys(CONTRACT).sort(), 'no paths beyond the contract');
   for (const n of ['Sector', 'Tier', 'Org', 'User', 'Token', 'TokenCreated', 'Problem', 'FieldError', 'Me', 'Session',
     'SectorList', 'TierList', 'OrgList', 'UserList', 'TokenList', 'OrgCreate', 'OrgPatch', 'UserCreate', 'UserPatch',
-    'TokenCreate', 'TokenPatch', 'SectorCreate', 'SectorPatch', 'PasswordChange', 'SessionCreate']) {
+    'TokenCreate', 'TokenPatch', 'SectorCreate', 'SectorPatch', 'PasswordChange', 'SessionCreate',
+    'Report', 'ReportSummary', 'ReportCreate', 'ReportChanges', 'RevisionCreate', 'Revision', 'Change', 'Observable',
+    'ObservableInput', 'Severity', 'SeverityInput', 'Cause', 'CauseInput', 'Due', 'ReportList', 'DueList', 'Regime',
+    'RegimeStep', 'RegimeCreate', 'RegimePatch', 'RegimeList', 'NearMissEntry', 'NearMissEntryInput', 'NearMissSubmit',
+    'NearMissList', 'NearMissTotal', 'NearMissTotalList']) {
     assert.ok(doc.components.schemas[n], `components.schemas.${n}`);
     schemaErrors(n, null); // compiles
+  }
+  // Retry safety of the report writes is documented: the header in, the replay marker out.
+  for (const tpl of ['/api/v1/reports', '/api/v1/reports/{id}/revisions']) {
+    const o = doc.paths[tpl].post;
+    const params = (o.parameters || []).map((p) => (p.$ref ? doc.components.parameters[p.$ref.split('/').pop()] : p));
+    assert.ok(params.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'), `POST ${tpl}: Idempotency-Key header`);
+    assert.ok(o.responses['201'].headers['Idempotent-Replayed'], `POST ${tpl} 201: Idempotent-Replayed header`);
   }
   const ss = doc.components.securitySchemes;
   assert.deepEqual(ss.sessionCookie, { ...ss.sessionCookie, type: 'apiKey', in: 'cookie', name: 'isac_session' });
@@ -171,8 +199,15 @@ test('every documented path and method answers (not 404/405) with an admin token
   const user = await srv.createUser({ org_id: org.id });
   const tok = await srv.createToken();
   const session = await srv.mustLogin(ADMIN_LOGIN, ADMIN_PASSWORD);
+  // A submitted report of an operator, which the admin (coordinator org) may read but not revise.
+  const op = await srv.createOrg({ kind: 'operator', sectors: ['electricity'] });
+  const reporter = await srv.userWithToken({ org_id: op.id, roles: ['member'] });
+  const rep = await srv.api('POST', '/api/v1/reports', { token: reporter.token, body: { event_type: 'malware', title: 'Every path', sectors: ['electricity'] } });
+  assert.equal(rep.status, 201, rep.text);
   const fill = (tpl, m) => tpl
+    .replace('regimes/{code}', 'regimes/jp_telecom')
     .replace('{code}', 'electricity')
+    .replace(/reports\/\{id\}/, `reports/${rep.json.id}`)
     .replace(/orgs\/\{id\}/, `orgs/${m === 'delete' ? org.id : srv.coordOrgId}`)
     .replace(/users\/\{id\}/, `users/${m === 'delete' ? user.id : srv.adminUserId}`)
     .replace(/tokens\/\{id\}/, `tokens/${tok.id}`);

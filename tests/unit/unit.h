@@ -77,6 +77,37 @@ static inline json_t *unit_json_at(const char *text, const char *file, int line)
     return j;
 }
 
+/*
+ * unit_json() of text written with ' for ", so tables of fixtures stay
+ * readable: unit_jsonq("{'title':'x'}"). Fixtures needing a ' use unit_json().
+ */
+#define unit_jsonq(text) unit_jsonq_at((text), __FILE__, __LINE__)
+static inline json_t *unit_jsonq_at(const char *text, const char *file, int line)
+{
+    char *t = strdup(text);
+    assert_non_null(t);
+    for (char *p = t; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json_t *j = unit_json_at(t, file, line);
+    free(t);
+    return j;
+}
+
+/* assert_json_eq() with ' for " in the expected text. */
+#define assert_jsonq_eq(val, text) unit_jsonq_eq_at((val), (text), __FILE__, __LINE__)
+static inline void unit_json_eq_at(const json_t *val, const char *text, const char *file, int line);
+static inline void unit_jsonq_eq_at(const json_t *val, const char *text, const char *file, int line)
+{
+    char *t = strdup(text);
+    assert_non_null(t);
+    for (char *p = t; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    unit_json_eq_at(val, t, file, line);
+    free(t);
+}
+
 /* Compare a JSON value with JSON text, printing both on mismatch. */
 #define assert_json_eq(val, text) unit_json_eq_at((val), (text), __FILE__, __LINE__)
 static inline void unit_json_eq_at(const json_t *val, const char *text, const char *file, int line)
@@ -108,5 +139,6 @@ static inline const char *unit_jstr(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
 }
+
 
 #endif

@@ -422,6 +422,12 @@ static void test_bearer(void **state)
     assert_string_equal(id.p.org_id, f->org_a);
     assert_string_equal(id.p.token_id, token_id);
     assert_int_equal(id.p.roles, MODEL_ROLE_MEMBER | MODEL_ROLE_ORG_ADMIN);
+    /* What a report needs of its author comes with the identity. */
+    assert_string_equal(id.p.org_kind, "operator");
+    assert_string_equal(id.p.org_name_ja, "Org A");
+    assert_string_equal(id.p.org_name_en, "Org A");
+    assert_string_equal(id.p.login, "bob");
+    assert_string_equal(id.p.display_name, "bob");
     /* The first use is recorded. */
     OK(store_token_get(f->st, token_id, &t, &e));
     assert_true(json_is_string(json_object_get(t, "last_used_at")));
@@ -486,6 +492,11 @@ static void test_session_expiry(void **state)
     auth_secret_hash(cookie, h);
     OK(store_session_create(f->st, h, f->alice, "csrf", now, now + 60, &e));
     OK(auth_session(f->st, cookie, &id, &e));
+    assert_true(id.via_session);
+    assert_string_equal(id.p.user_id, f->alice);
+    assert_string_equal(id.p.org_kind, "operator");
+    assert_string_equal(id.p.org_name_en, "Org A");
+    assert_string_equal(id.p.display_name, "alice");
     FAILS(ERR_UNAUTH, auth_session(f->st, "", &id, &e));
     cookie[AUTH_SECRET_LEN - 1] = '\0';
     FAILS(ERR_UNAUTH, auth_session(f->st, cookie, &id, &e));
@@ -826,6 +837,252 @@ static void test_decide_tokens(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* ---- reports ---- */
+
+/* Role sets of the report table, and organisation kinds. */
+enum rrole { RR_ADMIN, RR_AUDITOR, RR_ORGADM, RR_MEMBER, RR_ANALYST, RR_AUD_MEM, RR_ADMIN_AUD,
+             RR_NONE, NRROLES };
+static const struct {
+    const char *name;
+    unsigned roles;
+} rrole_def[NRROLES] = {
+    [RR_ADMIN] = {"admin", MODEL_ROLE_ADMIN},
+    [RR_AUDITOR] = {"auditor", MODEL_ROLE_AUDITOR},
+    [RR_ORGADM] = {"org_admin+member", MODEL_ROLE_ORG_ADMIN | MODEL_ROLE_MEMBER},
+    [RR_MEMBER] = {"member", MODEL_ROLE_MEMBER},
+    [RR_ANALYST] = {"analyst", MODEL_ROLE_ANALYST},
+    [RR_AUD_MEM] = {"auditor+member", MODEL_ROLE_AUDITOR | MODEL_ROLE_MEMBER},
+    [RR_ADMIN_AUD] = {"admin+auditor", MODEL_ROLE_ADMIN | MODEL_ROLE_AUDITOR},
+    [RR_NONE] = {"no role", 0},
+};
+enum rkind { K_OPERATOR, K_COORD, K_HUB, K_MINISTRY, K_VENDOR, NRKINDS };
+static const char *const rkind_name[NRKINDS] = {"operator", "coordinator", "sector_hub",
+                                                "ministry", "vendor"};
+
+static struct auth_identity rident(enum rrole r, enum rkind k, const char *org)
+{
+    struct auth_identity id;
+    memset(&id, 0, sizeof(id));
+    util_strlcpy(id.p.user_id, "u-x", sizeof(id.p.user_id));
+    util_strlcpy(id.p.org_id, org, sizeof(id.p.org_id));
+    util_strlcpy(id.p.org_kind, rkind_name[k], sizeof(id.p.org_kind));
+    id.p.roles = rrole_def[r].roles;
+    return id;
+}
+
+/*
+ * Every report decision of one identity as a word:
+ *   access: "-" none, "o" own org, "oa" + all submitted, "oh" + hub, "om" + ministry;
+ *   c/. file reports, r/. revise its own org's report, s/. submit near-miss counts,
+ *   near-miss list scope N- (nothing), N* (all orgs), No (own org),
+ *   T/. near-miss totals, W/. write regimes.
+ */
+static void report_decisions(const struct auth_identity *id, char *out, size_t n)
+{
+    struct store_report_access acc;
+    memset(&acc, 0x5a, sizeof(acc));
+    auth_report_access(id, &acc);
+    char a[8] = "?";
+    if (acc.none && acc.org_id == NULL && !acc.all && !acc.hub && !acc.ministry)
+        strcpy(a, "-");
+    else if (!acc.none && acc.org_id && !strcmp(acc.org_id, id->p.org_id) &&
+             acc.all + acc.hub + acc.ministry <= 1)
+        snprintf(a, sizeof(a), "o%s", acc.all ? "a" : acc.hub ? "h" : acc.ministry ? "m" : "");
+    json_t *own = json_pack("{s:s}", "org_id", id->p.org_id);
+    const char *scope = auth_nearmiss_scope(id);
+    snprintf(out, n, "%s %c%c%c %s %c%c", a, auth_can_create_report(id) ? 'c' : '.',
+             auth_can_revise_report(id, own) ? 'r' : '.',
+             auth_can_submit_nearmiss(id) ? 's' : '.',
+             scope == NULL                         ? "N*"
+             : *scope == '\0'                      ? "N-"
+             : !strcmp(scope, id->p.org_id)        ? "No"
+                                                   : "N?",
+             auth_can_read_nearmiss_totals(id) ? 'T' : '.', auth_can_write_regime(id) ? 'W' : '.');
+    json_decref(own);
+}
+
+static void test_decide_reports(void **state)
+{
+    (void)state;
+    /* [role][kind]: operator, coordinator, sector_hub, ministry, vendor */
+    static const char *const want[NRROLES][NRKINDS] = {
+        [RR_ADMIN] = {"o ... No .W", "oa ... N* TW", "oh ... No .W", "om ... No .W", "o ... No .W"},
+        [RR_AUDITOR] = {"- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- .."},
+        [RR_ORGADM] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+                       "o crs No .."},
+        [RR_MEMBER] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+                       "o crs No .."},
+        [RR_ANALYST] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+                        "o crs No .."},
+        [RR_AUD_MEM] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+                        "o crs No .."},
+        [RR_ADMIN_AUD] = {"o ... No .W", "oa ... N* TW", "oh ... No .W", "om ... No .W",
+                          "o ... No .W"},
+        [RR_NONE] = {"- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- .."},
+    };
+    int bad = 0;
+    for (int r = 0; r < NRROLES; r++)
+        for (int k = 0; k < NRKINDS; k++) {
+            struct auth_identity id = rident(r, k, "org-x");
+            char got[64];
+            report_decisions(&id, got, sizeof(got));
+            if (strcmp(got, want[r][k])) {
+                print_error("%s in a %s: want '%s', got '%s'\n", rrole_def[r].name,
+                            rkind_name[k], want[r][k], got);
+                bad++;
+            }
+            /* another organisation's report is never revised, whatever the role or kind */
+            json_t *other = json_pack("{s:s}", "org_id", "org-y");
+            if (auth_can_revise_report(&id, other)) {
+                print_error("%s in a %s may revise another org's report\n", rrole_def[r].name,
+                            rkind_name[k]);
+                bad++;
+            }
+            json_decref(other);
+            json_t *noorg = json_object();
+            if (auth_can_revise_report(&id, noorg))
+                bad++;
+            json_decref(noorg);
+        }
+    assert_int_equal(bad, 0);
+}
+
+/* A report as the store returns it, with a contact and revisions that changed it. */
+static json_t *redact_fixture(const char *org)
+{
+    json_t *r = unit_jsonq(
+        "{'id':'r1','title':'T','contact':{'name':'Sato','email':'sato@example.jp',"
+        "'phone':null},'description':'d','revisions':["
+        "{'n':1,'stage':'first','changes':[{'field':'title','before':null,'after':'T'},"
+        "{'field':'contact','before':null,'after':{'name':'Sato','email':'sato@example.jp',"
+        "'phone':null}},{'field':'share_with_hub','before':null,'after':true}]},"
+        "{'n':2,'stage':'update','changes':[{'field':'contact','before':{'name':'Sato'},"
+        "'after':{'name':'Suzuki'}}]},"
+        "{'n':3,'stage':'final','changes':[]}]}");
+    json_object_set_new(r, "org_id", json_string(org));
+    return r;
+}
+
+static void test_report_redact(void **state)
+{
+    (void)state;
+    static const struct {
+        enum rkind kind;
+        bool own;   /* the viewer is of the reporting organisation */
+        bool keeps; /* the contact stays */
+    } cases[] = {
+        {K_OPERATOR, true, true},   {K_COORD, true, true},     {K_HUB, true, true},
+        {K_MINISTRY, true, true},   {K_COORD, false, true},    {K_HUB, false, false},
+        {K_MINISTRY, false, false}, {K_OPERATOR, false, false}, {K_VENDOR, false, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        for (int r = 0; r < NRROLES; r++) {
+            struct auth_identity id = rident(r, cases[i].kind, "org-v");
+            json_t *rep = redact_fixture(cases[i].own ? "org-v" : "org-rep");
+            json_t *orig = json_deep_copy(rep);
+            auth_report_redact(&id, rep);
+            if (cases[i].keeps) {
+                if (!json_equal(rep, orig))
+                    print_error("%s %s viewer changed the report\n", rkind_name[cases[i].kind],
+                                cases[i].own ? "own" : "other");
+                assert_true(json_equal(rep, orig));
+            } else {
+                /* the contact and every change of it go; the rest stays as it was */
+                json_t *want = json_deep_copy(orig);
+                json_object_del(want, "contact");
+                json_t *revs = json_object_get(want, "revisions");
+                json_array_remove(json_object_get(json_array_get(revs, 0), "changes"), 1);
+                json_array_remove(json_object_get(json_array_get(revs, 1), "changes"), 0);
+                if (!json_equal(rep, want)) {
+                    char *g = json_dumps(rep, JSON_COMPACT);
+                    print_error("%s viewer: got %s\n", rkind_name[cases[i].kind], g);
+                    free(g);
+                }
+                assert_true(json_equal(rep, want));
+                json_decref(want);
+            }
+            json_decref(orig);
+            json_decref(rep);
+        }
+    /* Without revisions, or without a contact. */
+    struct auth_identity hub = rident(RR_MEMBER, K_HUB, "org-h");
+    json_t *rep = unit_jsonq("{'id':'r','org_id':'org-rep','title':'T','contact':null}");
+    auth_report_redact(&hub, rep);
+    assert_jsonq_eq(rep, "{'id':'r','org_id':'org-rep','title':'T'}");
+    json_decref(rep);
+    rep = unit_jsonq("{'id':'r','org_id':'org-rep','title':'T'}");
+    auth_report_redact(&hub, rep);
+    assert_jsonq_eq(rep, "{'id':'r','org_id':'org-rep','title':'T'}");
+    json_decref(rep);
+}
+
+/* The decisions end to end: access built by auth, applied by the store. */
+static void test_report_access_store(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    /* a reporter in electricity, and one organisation of each kind in electricity */
+    static const enum rkind kinds[] = {K_OPERATOR, K_COORD, K_HUB, K_MINISTRY};
+    char org[4][ID_LEN];
+    for (int i = 0; i < 4; i++) {
+        util_uuid7(org[i]);
+        json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[s],s:[],s:b}", "id", org[i], "name",
+                              "ja", rkind_name[kinds[i]], "en", rkind_name[kinds[i]], "kind",
+                              rkind_name[kinds[i]], "tier", "class1", "sectors", "electricity",
+                              "contacts", "disabled", 0);
+        OK(store_org_create(f->st, o, &e));
+        json_decref(o);
+    }
+    char reporter[ID_LEN];
+    new_user(f, org[0], "rep", "[\"member\"]", NULL, reporter);
+    static const char *const ids[] = {"01900000-0000-7000-8000-000000000001",
+                                      "01900000-0000-7000-8000-000000000002"};
+    for (int i = 0; i < 2; i++) {
+        json_t *c = unit_jsonq("{'kind':'incident','event_type':'malware','title':'T',"
+                               "'sectors':['electricity'],'status':'open','basis':'law',"
+                               "'share_with_hub':true,'severity':{},"
+                               "'contact':{'name':'Sato','email':null,'phone':null}}");
+        const char *stage = i ? "draft" : "first";
+        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:O,s:b}", "id", ids[i], "org_id", org[0],
+                                "created_by", reporter, "stage", stage, "revision", 1, "content",
+                                c, "submitted", !i);
+        json_t *rev = json_pack("{s:i,s:s,s:s,s:n,s:[]}", "n", 1, "stage", stage, "user_id",
+                                reporter, "reason", "changes");
+        OK(store_report_create(f->st, row, rev, NULL, NULL, &e));
+        json_decref(rev);
+        json_decref(row);
+        json_decref(c);
+    }
+    /* visible reports [kind index][role] */
+    for (int k = 0; k < 4; k++)
+        for (int r = 0; r < NRROLES; r++) {
+            struct auth_identity id = rident(r, kinds[k], org[k]);
+            struct store_report_access acc;
+            auth_report_access(&id, &acc);
+            struct store_report_filter flt = {.min_severity = -1};
+            struct store_page pg = {.limit = 50};
+            json_t *arr = NULL;
+            OK(store_report_list(f->st, &acc, &flt, &pg, &arr, &e));
+            bool content = rrole_def[r].roles & (MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST |
+                                                 MODEL_ROLE_ORG_ADMIN | MODEL_ROLE_ADMIN);
+            size_t want = !content ? 0 : k == 0 ? 2 : 1;
+            if (json_array_size(arr) != want)
+                print_error("%s in the %s: sees %zu, want %zu\n", rrole_def[r].name,
+                            rkind_name[kinds[k]], json_array_size(arr), want);
+            assert_int_equal(json_array_size(arr), want);
+            json_decref(arr);
+            if (!content)
+                continue;
+            /* the submitted one in full, redacted for this reader */
+            json_t *rep = NULL;
+            OK(store_report_get(f->st, &acc, ids[0], true, &rep, &e));
+            auth_report_redact(&id, rep);
+            bool keeps = kinds[k] == K_OPERATOR || kinds[k] == K_COORD;
+            assert_int_equal(json_object_get(rep, "contact") != NULL, keeps);
+            json_decref(rep);
+        }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -845,6 +1102,9 @@ int main(void)
         cmocka_unit_test(test_decide_orgs),
         cmocka_unit_test(test_decide_users),
         cmocka_unit_test(test_decide_tokens),
+        cmocka_unit_test(test_decide_reports),
+        cmocka_unit_test(test_report_redact),
+        T(test_report_access_store),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
