@@ -24,7 +24,7 @@ static void emit(json_t *o)
     /* insert milliseconds before the Z */
     snprintf(ts + 19, sizeof(ts) - 19, ".%03dZ", (int)(ms % 1000));
     json_object_set_new(o, "ts", json_string(ts));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     if (s) {
         size_t n = strlen(s);
         s[n] = '\n'; /* overwrite the NUL: we pass the length */
