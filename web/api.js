@@ -26,6 +26,8 @@ export class ApiError extends Error {
  * api('GET', '/me') → parsed JSON (null for 204).
  * opts.query: object of query parameters (empty values are left out).
  * opts.login: true for POST /session (a 401 there is a wrong password, not an expired session).
+ * opts.headers: extra request headers (e.g. Idempotency-Key).
+ * opts.meta: an object that receives {status, replayed} of a successful response.
  */
 export async function api(method, path, body, opts = {}) {
   let url = BASE + path;
@@ -37,7 +39,7 @@ export async function api(method, path, body, opts = {}) {
     const s = qs.toString();
     if (s) url += (url.includes('?') ? '&' : '?') + s;
   }
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store', redirect: 'error' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -58,7 +60,13 @@ export async function api(method, path, body, opts = {}) {
   if (/json/i.test(ctype)) {
     try { data = await res.json(); } catch { data = null; }
   }
-  if (res.ok) return data;
+  if (res.ok) {
+    if (opts.meta) {
+      opts.meta.status = res.status;
+      opts.meta.replayed = res.headers.get('Idempotent-Replayed') === 'true';
+    }
+    return data;
+  }
 
   const err = new ApiError(res.status, data, res.headers.get('Retry-After'));
   if (res.status === 401 && !opts.login && unauthenticatedHandler) unauthenticatedHandler(err);

@@ -1,8 +1,15 @@
 // isac web UI. Plain ES modules, no framework, no build step; runs under a strict CSP
 // (no inline script or style): every element is built with h() and styled by class.
-import { h, tx, append, clear, relocalize, bindText, bindAttr, uid } from './dom.js';
+import { h, tx, append, clear, relocalize, bindAttr, uid } from './dom.js';
 import { t, has, lang, setLang, hasStoredChoice, pick, pickOther, LANGS } from './i18n.js';
 import { api, ApiError, setCsrf, onUnauthenticated } from './api.js';
+import {
+  state, setTitle, updateTitle, hasRole, isAdmin, canListOrgs, canListUsers, canCreateUsers,
+  itemsOf, loadRefData, sectorName, tierName, kindName, roleName, localeName, orgName,
+  banner, problemBanner, takeFlash, field, group, textInput, selectInput, setFieldError,
+  clearFieldErrors, showProblem, setBusy, pageHead, loadingEl, filterBox, makeList,
+} from './ui.js';
+import { canReadReports, canFileReports, viewReports, viewReportNew, viewReport, viewReportRevise, viewDue, viewNearMiss } from './reports.js';
 
 const KINDS = ['operator', 'sector_hub', 'coordinator', 'ministry', 'agency', 'vendor'];
 const TIERS = ['class1', 'class2', 'general'];
@@ -12,15 +19,6 @@ const MAX_CONTACTS = 20;
 // Set while we believe a session cookie exists, so a fresh visit goes straight to the
 // login page instead of probing /me and provoking a 401.
 const SESSION_HINT = 'isac.session';
-
-const state = {
-  me: null,          // GET /api/v1/me
-  sectors: null,     // [Sector]
-  tiers: null,       // [Tier]
-  orgCache: new Map(),
-  flash: null,       // {kind, text: fn} shown once on the next page
-  version: '',
-};
 
 // ---------------------------------------------------------------- shell
 
@@ -89,15 +87,11 @@ function switchLang(l) {
   if (setLang(l, true)) applyLang();
 }
 
-let titleFn = () => '';
-function setTitle(fn) { titleFn = fn; updateTitle(); }
-function updateTitle() {
-  const p = titleFn();
-  document.title = p ? p + ' — isac' : 'isac';
-}
-
 const NAV = [
   { path: '/home', key: 'nav.home', can: () => true },
+  { path: '/reports', key: 'nav.reports', can: canReadReports },
+  { path: '/due', key: 'nav.due', can: canReadReports },
+  { path: '/near-miss', key: 'nav.near_miss', can: canReadReports },
   { path: '/orgs', key: 'nav.orgs', can: () => canListOrgs() },
   { path: '/users', key: 'nav.users', can: () => canListUsers() },
   { path: '/password', key: 'nav.password', can: () => true },
@@ -133,251 +127,6 @@ function showSignedOut() {
   clear(shell.navList);
 }
 
-// ---------------------------------------------------------------- roles
-
-function roles() { return (state.me && state.me.user && state.me.user.roles) || []; }
-function hasRole(r) { return roles().includes(r); }
-function isAdmin() { return hasRole('admin'); }
-function canListOrgs() { return hasRole('admin') || hasRole('auditor'); }
-function canListUsers() { return hasRole('admin') || hasRole('auditor') || hasRole('org_admin'); }
-function canCreateUsers() { return hasRole('admin') || hasRole('org_admin'); }
-
-// ---------------------------------------------------------------- reference data
-
-function itemsOf(data) {
-  if (Array.isArray(data)) return data;
-  return (data && Array.isArray(data.items)) ? data.items : [];
-}
-
-async function loadRefData() {
-  if (state.sectors && state.tiers) return;
-  const [sectors, tiers] = await Promise.all([api('GET', '/sectors'), api('GET', '/tiers')]);
-  state.sectors = itemsOf(sectors);
-  state.tiers = itemsOf(tiers);
-}
-
-function sectorName(code) {
-  const s = (state.sectors || []).find((x) => x.code === code)
-    || ((state.me && state.me.sectors) || []).find((x) => x.code === code);
-  return s ? pick(s.name) || code : code;
-}
-
-function tierName(code) {
-  const tr = (state.tiers || []).find((x) => x.code === code)
-    || (state.me && state.me.tier && state.me.tier.code === code ? state.me.tier : null);
-  if (tr && tr.name && pick(tr.name)) return pick(tr.name);
-  return has('tier.' + code) ? t('tier.' + code) : (code || '—');
-}
-
-function kindName(code) { return has('kind.' + code) ? t('kind.' + code) : code; }
-function roleName(code) { return has('role.' + code) ? t('role.' + code) : code; }
-function localeName(code) { return code === 'ja' ? '日本語' : code === 'en' ? 'English' : (code || '—'); }
-
-function orgName(id) {
-  if (state.me && state.me.org && state.me.org.id === id) return pick(state.me.org.name);
-  const o = state.orgCache.get(id);
-  return o ? pick(o.name) : '…';
-}
-
-// ---------------------------------------------------------------- banners and errors
-
-function banner(kind, textFn, extra) {
-  const el = h('div.banner.banner-' + kind, { role: kind === 'error' ? 'alert' : 'status' },
-    h('p.banner-title', textFn), extra || null);
-  return el;
-}
-
-function problemTitle(err) {
-  if (err.status === 0) return t('problem.network');
-  if (err.slug && has('problem.' + err.slug)) return t('problem.' + err.slug);
-  return err.problem.title || t('problem.unknown');
-}
-
-/** A banner for a problem+json error: localized title, the server's detail below it. */
-function problemBanner(err, unmatched) {
-  const detail = err.problem && typeof err.problem.detail === 'string' ? err.problem.detail : '';
-  const extra = [];
-  if (detail) extra.push(h('p.banner-detail', detail));
-  if (unmatched && unmatched.length) {
-    extra.push(h('ul.banner-list', unmatched.map((e) => h('li', h('code', String(e.field || '')), ' ', tx(() => reasonText(e.reason))))));
-  }
-  return banner('error', () => problemTitle(err), extra.length ? extra : null);
-}
-
-// The server's validation reasons are short English phrases; known ones are shown in the
-// user's language, anything else as the server wrote it.
-const REASONS = [
-  [/^required$/i, 'reason.required'],
-  [/must not be blank/i, 'reason.blank'],
-  [/give a name in japanese or english/i, 'reason.name_required'],
-  [/at least one role/i, 'reason.role_required'],
-  [/at least one sector|needs? (a|at least one) sector/i, 'reason.sector_required'],
-  [/too long:.*at most (\d+) bytes/i, 'reason.too_long_bytes', (m) => ({ n: m[1] })],
-  [/too long:.*at most (\d+)/i, 'reason.too_long', (m) => ({ n: m[1] })],
-  [/too short:.*at least (\d+)/i, 'reason.too_short', (m) => ({ n: m[1] })],
-  [/must be (\d+) to (\d+) characters/i, 'reason.length', (m) => ({ a: m[1], b: m[2] })],
-  [/may use only a-z/i, 'reason.login_chars'],
-  [/must be operator, sector_hub/i, 'reason.kind'],
-  [/must be ja or en/i, 'reason.locale'],
-  [/must be email, phone, webhook or url/i, 'reason.contact_type'],
-  [/unknown sector/i, 'reason.unknown_sector'],
-  [/unknown tier/i, 'reason.unknown_tier'],
-  [/unknown role/i, 'reason.unknown_role'],
-  [/not an e-?mail address/i, 'reason.email'],
-  [/not a phone number/i, 'reason.phone'],
-  [/not an http\(s\) url/i, 'reason.url'],
-  [/not an organi[sz]ation id/i, 'reason.org_id'],
-  [/control characters|must not contain nul/i, 'reason.control_chars'],
-  [/too many:.*at most (\d+)/i, 'reason.too_many', (m) => ({ n: m[1] })],
-  [/^too many/i, 'reason.too_many_plain'],
-  [/listed twice|duplicate/i, 'reason.duplicate'],
-  [/^unknown field$/i, 'reason.unknown_field'],
-  [/(wrong|incorrect|does not match).*password|password.*(wrong|incorrect)/i, 'reason.wrong_password'],
-  [/already (taken|in use|exists)/i, 'reason.taken'],
-];
-
-function reasonText(reason) {
-  const r = String(reason || '').trim();
-  for (const [re, key, params] of REASONS) {
-    const m = re.exec(r);
-    if (m) return t(key, params ? params(m) : undefined);
-  }
-  return r ? r.charAt(0).toUpperCase() + r.slice(1) : t('problem.unknown');
-}
-
-function takeFlash(container) {
-  if (!state.flash) return;
-  container.appendChild(banner(state.flash.kind, state.flash.text));
-  state.flash = null;
-}
-
-// ---------------------------------------------------------------- form helpers
-
-/**
- * A form field: label (tied to the input), optional hint, the control, an error slot.
- * Returns {el, input, err}. `reg`/`name` register it for server-side validation errors.
- */
-function field(opts) {
-  const id = opts.id || uid('f');
-  const input = opts.input;
-  input.id = id;
-  const hintId = id + '-hint';
-  const errId = id + '-err';
-  const err = h('p.field-error', { id: errId, hidden: true });
-  const describedBy = [];
-  let hint = null;
-  if (opts.hint) { hint = h('p.field-hint', { id: hintId }, opts.hint); describedBy.push(hintId); }
-  describedBy.push(errId);
-  input.setAttribute('aria-describedby', describedBy.join(' '));
-  const label = h('label.field-label', { for: id }, opts.label,
-    opts.optional ? h('span.field-tag', () => t('form.optional')) : null);
-  const el = h('div.field' + (opts.cls ? '.' + opts.cls : ''), label, input, hint, err);
-  const f = { el, input, err, focus: input };
-  if (opts.reg && opts.name) opts.reg.set(opts.name, f);
-  return f;
-}
-
-/** A fieldset group (radio/checkbox sets, name pairs) with a legend, hint and error slot. */
-function group(opts) {
-  const id = uid('g');
-  const err = h('p.field-error', { id: id + '-err', hidden: true });
-  const hint = opts.hint ? h('p.field-hint', { id: id + '-hint' }, opts.hint) : null;
-  const body = h('div.group-body' + (opts.bodyCls ? '.' + opts.bodyCls : ''), opts.children);
-  const el = h('fieldset.group' + (opts.cls ? '.' + opts.cls : ''), {
-    'aria-describedby': (hint ? id + '-hint ' : '') + id + '-err',
-  }, h('legend.group-legend', opts.legend), hint, err, body);
-  const f = { el, err, body, focus: null };
-  if (opts.reg && opts.name) opts.reg.set(opts.name, f);
-  return f;
-}
-
-function textInput(attrs) { return h('input.input', { type: 'text', ...attrs }); }
-
-function selectInput(options, attrs) {
-  const sel = h('select.input.select', attrs || {});
-  for (const o of options) sel.appendChild(h('option', { value: o.value }, o.text));
-  return sel;
-}
-
-function setFieldError(f, textFn) {
-  bindText(f.err, textFn);
-  f.err.hidden = false;
-  if (f.input) f.input.setAttribute('aria-invalid', 'true');
-  else if (f.el) f.el.classList.add('group-invalid');
-}
-
-function clearFieldErrors(reg) {
-  for (const f of reg.values()) {
-    f.err.hidden = true;
-    f.err.textContent = '';
-    if (f.input) f.input.removeAttribute('aria-invalid');
-    if (f.el) f.el.classList.remove('group-invalid');
-  }
-}
-
-/** Find the registered field for a dotted path like "contacts[0].value", "sectors[2]", "name.ja". */
-function resolveField(reg, path) {
-  let p = String(path || '');
-  while (p) {
-    if (reg.has(p)) return reg.get(p);
-    const next = p.replace(/(\[\d+\]|\.[^.[\]]+)$/, '');
-    if (next === p) break;
-    p = next;
-  }
-  return null;
-}
-
-/**
- * Show a 422's errors[] next to the matching fields; anything unmatched goes in the banner.
- * Returns true when the error was a validation error.
- */
-function showProblem(err, reg, bannerSlot) {
-  clear(bannerSlot);
-  clearFieldErrors(reg);
-  if (!(err instanceof ApiError)) {
-    bannerSlot.appendChild(banner('error', () => t('problem.unknown'), h('p.banner-detail', String(err && err.message || err))));
-    return false;
-  }
-  if (err.status === 401) return false; // handled globally (back to login)
-  const unmatched = [];
-  let first = null;
-  for (const e of err.errors) {
-    const f = resolveField(reg, e.field);
-    if (!f) { unmatched.push(e); continue; }
-    const reason = e.reason;
-    // Several errors may land on one field: keep them all.
-    const prev = f.err.hidden ? null : f.errFns;
-    const fns = (prev || []).concat([() => reasonText(reason)]);
-    f.errFns = fns;
-    setFieldError(f, () => fns.map((fn) => fn()).join(' '));
-    if (!first) first = f;
-  }
-  if (err.errors.length && !unmatched.length) {
-    bannerSlot.appendChild(banner('error', () => t('form.has_errors')));
-  } else {
-    bannerSlot.appendChild(problemBanner(err, unmatched));
-  }
-  const target = first ? (first.focus || first.el.querySelector('input, select, textarea')) : null;
-  if (target) target.focus(); else bannerSlot.scrollIntoView({ block: 'nearest' });
-  return err.status === 422;
-}
-
-function setBusy(button, busy, busyKey, idleKey) {
-  button.disabled = busy;
-  button.setAttribute('aria-busy', busy ? 'true' : 'false');
-  bindText(button, () => t(busy ? busyKey : idleKey));
-}
-
-function pageHead(titleKey, leadFn, actions) {
-  setTitle(() => t(titleKey));
-  return h('div.page-head',
-    h('div.page-head-text',
-      h('h1.page-title', { tabindex: '-1' }, () => t(titleKey)),
-      leadFn ? h('p.lead', leadFn) : null),
-    actions ? h('div.page-actions', actions) : null);
-}
-
-function loadingEl() { return h('p.loading', { role: 'status' }, () => t('loading')); }
 
 // ---------------------------------------------------------------- login / logout
 
@@ -469,7 +218,7 @@ async function logout() {
   } finally {
     shell.logout.disabled = false;
   }
-  state.sectors = null; state.tiers = null;
+  state.sectors = null; state.tiers = null; state.regimes = null;
   if (location.hash !== '#/home') history.replaceState(null, '', '#/home');
   showLogin('login.logged_out', 'success');
 }
@@ -483,7 +232,28 @@ const ROUTES = {
   '/users': { view: viewUsers, can: canListUsers },
   '/users/new': { view: viewUserNew, can: canCreateUsers },
   '/password': { view: viewPassword },
+  '/reports': { view: viewReports, can: canReadReports },
+  '/reports/new': { view: viewReportNew, can: canFileReports },
+  '/due': { view: viewDue, can: canReadReports },
+  '/near-miss': { view: viewNearMiss, can: canReadReports },
 };
+
+// Routes with an id in the path: [pattern, route]; the id is passed after params.
+const UUID = '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
+const PATTERNS = [
+  [new RegExp('^/reports/' + UUID + '$'), { view: (page, params, id) => viewReport(page, params, id), can: canReadReports }],
+  [new RegExp('^/reports/' + UUID + '/update$'), { view: (page, params, id) => viewReportRevise(page, params, id, 'update'), can: canFileReports }],
+  [new RegExp('^/reports/' + UUID + '/edit$'), { view: (page, params, id) => viewReportRevise(page, params, id, 'draft'), can: canFileReports }],
+];
+
+function findRoute(path) {
+  if (ROUTES[path]) return { r: ROUTES[path], args: [] };
+  for (const [re, r] of PATTERNS) {
+    const m = re.exec(path);
+    if (m) return { r, args: m.slice(1) };
+  }
+  return { r: null, args: [] };
+}
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/home';
@@ -494,7 +264,7 @@ function parseHash() {
 function route(focus) {
   if (!state.me) return;
   const { path, params } = parseHash();
-  const r = ROUTES[path];
+  const { r, args } = findRoute(path);
   clear(shell.main);
   shell.main.classList.remove('main-login');
   markNav(path);
@@ -505,9 +275,16 @@ function route(focus) {
   } else if (r.can && !r.can()) {
     viewMessage(page, 'page.forbidden', 'page.forbidden_text');
   } else {
-    Promise.resolve(r.view(page, params)).catch((err) => {
+    Promise.resolve(r.view(page, params, ...args)).catch((err) => {
       if (err instanceof ApiError && err.status === 401) return;
-      page.appendChild(err instanceof ApiError ? problemBanner(err) : banner('error', () => t('problem.unknown')));
+      for (const l of page.querySelectorAll('.loading')) l.remove();
+      if (err instanceof ApiError && err.status === 404 && !page.querySelector('h1')) {
+        clear(page);
+        viewMessage(page, 'page.not_found', 'page.not_found_text');
+        return;
+      }
+      page.appendChild(err instanceof ApiError ? problemBanner(err)
+        : banner('error', () => t('problem.unknown'), h('p.banner-detail', String((err && err.message) || err))));
     });
   }
   if (focus) focusMain();
@@ -611,12 +388,6 @@ async function viewOrgs(page) {
   await list.reset();
 }
 
-/** Filters fold away on narrow screens (a <details> the user can open), open on wide ones. */
-function filterBox(form) {
-  const wide = window.matchMedia('(min-width: 761px)').matches;
-  return h('details.filter-box', { open: wide },
-    h('summary.filter-summary', () => t('filter.legend')), form);
-}
 
 function tierCodes() {
   const codes = (state.tiers || []).map((x) => x.code);
@@ -633,64 +404,6 @@ function statusCell(x) {
   return h('span.status' + (x.disabled ? '.status-off' : '.status-on'), () => t(x.disabled ? 'status.disabled' : 'status.active'));
 }
 
-/** A paginated table with a "more" button driven by next_cursor. */
-function makeList(opts) {
-  const tbody = h('tbody');
-  const head = h('thead', h('tr', opts.columns.map((c) => h('th', { scope: 'col', class: c.cls || '' }, c.label))));
-  const table = h('table.table', h('caption.visually-hidden', opts.caption), head, tbody);
-  const count = h('p.list-count', { 'aria-live': 'polite' });
-  const empty = h('p.empty', { hidden: true }, opts.empty);
-  const more = h('button.btn.btn-secondary', { type: 'button', hidden: true, on: { click: () => loadMore() } }, () => t('list.more'));
-  const el = h('div.list', count, h('div.table-wrap', table), empty, h('div.list-more', more));
-  let cursor = null;
-  let n = 0;
-  let gen = 0;
-
-  function updateCount() {
-    bindText(count, () => t(cursor ? 'list.count_more' : 'list.count', { n }));
-  }
-
-  async function loadPage(myGen) {
-    more.disabled = true;
-    try {
-      const data = await opts.fetch(cursor);
-      if (myGen !== gen) return;
-      const items = itemsOf(data);
-      if (opts.onItems) await opts.onItems(items);
-      for (const item of items) {
-        tbody.appendChild(h('tr', opts.columns.map((c) => h('td', { class: c.cls || '', 'data-label': c.label }, c.cell(item)))));
-      }
-      n += items.length;
-      cursor = (data && data.next_cursor) || null;
-      more.hidden = !cursor;
-      empty.hidden = n > 0;
-      table.hidden = n === 0;
-      updateCount();
-      if (opts.afterRender) opts.afterRender(tbody);
-    } catch (err) {
-      if (myGen !== gen) return;
-      if (!(err instanceof ApiError && err.status === 401)) {
-        clear(opts.slot);
-        opts.slot.appendChild(err instanceof ApiError ? problemBanner(err) : banner('error', () => t('problem.unknown')));
-      }
-    } finally {
-      more.disabled = false;
-    }
-  }
-
-  function loadMore() { return loadPage(gen); }
-
-  function reset() {
-    gen += 1;
-    cursor = null; n = 0;
-    clear(tbody);
-    clear(opts.slot);
-    more.hidden = true;
-    return loadPage(gen);
-  }
-
-  return { el, reset };
-}
 
 function viewOrgNew(page) {
   page.classList.add('page-form');

@@ -49,6 +49,88 @@ async function seed(ctx) {
   }
 }
 
+// Reports, filed through the API as the Kanto operator once the daemon runs: the DOMAIN.md
+// scenarios, one with updates (timeline), one overdue, one final, a draft, near-miss counts.
+const OPERATOR = { login: 'soc.kanto', password: 'a long enough password 123' };
+
+async function apiSession(base, user) {
+  const res = await fetch(base + '/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ login: user.login, password: user.password }) });
+  if (res.status !== 201 && res.status !== 200) throw new Error('login ' + user.login + ': ' + res.status);
+  const cookie = res.headers.get('set-cookie').split(';')[0];
+  const { csrf_token: csrf } = await res.json();
+  return async (method, path, body) => {
+    const r = await fetch(base + '/api/v1' + path, { method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const data = await r.json().catch(() => null);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(data)}`);
+    return data;
+  };
+}
+
+/** RFC 3339 in Japan time, `days` from now, on the minute. */
+function jst(days, hour) {
+  const d = new Date(Date.now() + days * 86400_000 + 9 * 3600_000);
+  if (hour !== undefined) d.setUTCHours(hour, 0, 0, 0);
+  return d.toISOString().slice(0, 16) + ':00+09:00';
+}
+
+function lastMonth() {
+  const d = new Date(Date.now() + 9 * 3600_000);
+  d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() - 1);
+  return d.toISOString().slice(0, 7);
+}
+
+async function seedReports(base) {
+  const call = await apiSession(base, OPERATOR);
+  const ids = {};
+  // WannaCry-like: first report, then two updates.
+  const w = await call('POST', '/reports', {
+    event_type: 'malware', title: '事務用PCが起動直後にロックされ、身代金を要求する画面が表示',
+    sectors: ['electricity'], service: '本社事務用PC（約120台）', regime: 'jp_electricity', basis: 'law',
+    layer: 'malfunction', occurred_at: jst(-2, 18), detected_at: jst(-2, 19),
+    severity: { continuity: 2, safety: 0 },
+    causes: [{ code: 'intentional', detail: 'ワーム型ランサムウェアの可能性（SMB経由で拡散）' },
+      { code: 'accidental', detail: '3月公開の更新プログラムが未適用のPCが残っていた' }],
+    description: '金曜18時頃、本社事務フロアのPC数台が再起動後にロックされ、身代金を要求する画面が表示された。\n制御系ネットワークとは分離されており、電力供給への影響は確認されていない。\n感染端末はネットワークから切り離し済み。',
+    contact: { name: '佐藤 花子（SOC）', email: 'soc@kanto-ep.example.jp', phone: '03-1234-5678' },
+    observables: [
+      { type: 'sha256', value: 'ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa', role: 'attacker' },
+      { type: 'domain', value: 'iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com', role: 'attacker' },
+      { type: 'cve', value: 'CVE-2017-0144', role: 'other' }],
+  });
+  ids.timeline = w.id;
+  await call('POST', `/reports/${w.id}/revisions`, { stage: 'update', reason: 'ベンダーの解析で既知のワームと確認',
+    changes: { severity: { continuity: 2, trust: 1 }, status: 'monitoring',
+      followup: '未適用PCへ更新プログラムを適用中。適用前のPCは電源を入れないよう全社に通知した。' } });
+  await call('POST', `/reports/${w.id}/revisions`, { stage: 'update', reason: '通信先を追加',
+    changes: { observables: [...w.observables, { type: 'ipv4', value: '203.0.113.45', role: 'attacker' }], recovered_at: jst(-1, 9) } });
+
+  // Port terminal: first → update → final (a full timeline).
+  const p = await call('POST', '/reports', {
+    event_type: 'availability', title: 'コンテナターミナルの管理システムが暗号化され荷役が停止',
+    sectors: ['electricity'], severity: { continuity: 3 }, detected_at: jst(-12, 7), regime: 'jp_electricity', basis: 'serious',
+    causes: [{ code: 'intentional', detail: 'リモート保守用VPN機器の脆弱性を悪用' }] });
+  await call('POST', `/reports/${p.id}/revisions`, { stage: 'update', changes: { recovered_at: jst(-10, 15), status: 'monitoring' }, reason: '約2日半で荷役を再開' });
+  await call('POST', `/reports/${p.id}/revisions`, { stage: 'final', changes: { status: 'closed', followup: 'VPN機器を更新し、保守回線を多要素認証に切り替えた。' } });
+  ids.final = p.id;
+
+  // Overdue: detected 40 days ago, the 30-day final report is late.
+  await call('POST', '/reports', { event_type: 'availability', title: '料金収受システムの一部停止（乗客は無料で通過）',
+    sectors: ['electricity'], severity: { continuity: 1, trust: 2 }, detected_at: jst(-40, 10), regime: 'jp_electricity' });
+  // Near miss without a regime, and a draft.
+  await call('POST', '/reports', { event_type: 'near_miss', title: '標的型メールを開封前に検知（添付ファイルのハッシュ値あり）',
+    sectors: ['electricity'], causes: [{ code: 'intentional', detail: '取引先を装った送信元' }],
+    observables: [{ type: 'email', value: 'invoice@example-trade.test', role: 'attacker' }] });
+  await call('POST', '/reports', { event_type: 'intrusion', title: '（下書き）保守端末からの不審なログイン', sectors: ['electricity'], draft: true, regime: 'jp_electricity' });
+
+  // Monthly near-miss counts, one of them re-submitted (history).
+  const month = lastMonth();
+  await call('POST', '/near-miss-counts', { month, entries: [{ event_type: 'near_miss', count: 12, note: '標的型メール' }, { event_type: 'malware', count: 2 }] });
+  await call('POST', '/near-miss-counts', { month, entries: [{ event_type: 'near_miss', count: 14, note: '標的型メール（2件追加で判明）' }] });
+  return ids;
+}
+
 async function settle(page) {
   await page.locator('main h1').waitFor();
   await page.waitForLoadState('networkidle');
@@ -62,12 +144,13 @@ async function settle(page) {
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const srv = await startServer({ setup: seed });
+  const ids = await seedReports(srv.base);
   const browser = await launchBrowser();
   const shots = [];
   try {
     for (const w of WIDTHS) {
       for (const lang of LANGS) {
-        const context = await browser.newContext({ viewport: { width: w.width, height: w.height }, locale: lang === 'ja' ? 'ja-JP' : 'en-GB', deviceScaleFactor: 1, reducedMotion: 'reduce' });
+        const context = await browser.newContext({ viewport: { width: w.width, height: w.height }, locale: lang === 'ja' ? 'ja-JP' : 'en-GB', timezoneId: 'Asia/Tokyo', deviceScaleFactor: 1, reducedMotion: 'reduce' });
         await context.addInitScript((l) => { try { localStorage.setItem('isac.lang', l); } catch { /* */ } }, lang);
         const page = await context.newPage();
         page.setDefaultTimeout(15_000);
@@ -121,6 +204,67 @@ async function main() {
         await page.locator('form.login-form button[type="submit"]').click();
         await page.locator('.login-msg .banner-error').waitFor();
         await shot(String(n + 1).padStart(2, '0') + '-login-error');
+
+        // The reports pages, as the operator who filed them.
+        await page.locator('header button.btn-on-dark').click().catch(() => {});
+        await page.goto(srv.base + '/');
+        await page.locator('input[name="login"]').fill(OPERATOR.login);
+        await page.locator('input[name="password"]').fill(OPERATOR.password);
+        await page.locator('form.login-form button[type="submit"]').click();
+        await page.locator('nav.mainnav').waitFor({ state: 'visible' });
+        n = 20;
+        const next = () => String(n++).padStart(2, '0');
+        await page.goto(srv.base + '/#/reports');
+        await settle(page);
+        await page.locator('table tbody tr').first().waitFor();
+        await shot(next() + '-reports');
+        await page.goto(srv.base + '/#/reports/new');
+        await settle(page);
+        await shot(next() + '-report-new');
+        await page.locator('details.form-details > summary').click();
+        await page.locator('.report-form input[type="radio"][value="malware"]').check();
+        await page.locator('.report-form input[name="title"]').fill(lang === 'ja' ? '不審な通信を検知' : 'Suspicious traffic detected');
+        await page.locator('select[name="severity.continuity"]').selectOption('2');
+        await page.locator('.report-form .rows-add button').first().click();
+        await page.locator('.report-form .rows-add button').last().click();
+        await page.locator('.row-fields-obs input').fill('203.0.113.300');
+        await page.locator('input[name="detected_at"]').fill(jst(1).slice(0, 16));
+        await page.locator('.report-form button[type="submit"]').first().click();
+        await page.locator('.banner-error').waitFor();
+        await page.evaluate(() => document.activeElement && document.activeElement.blur());
+        await page.mouse.move(0, page.viewportSize().height - 1);
+        await shot(next() + '-report-new-details-errors');
+        await page.goto(srv.base + '/#/reports/' + ids.timeline);
+        await settle(page);
+        await shot(next() + '-report-timeline');
+        await page.locator('.page-actions button').first().click();
+        await page.locator('.action-panel').waitFor();
+        await page.evaluate(() => document.activeElement && document.activeElement.blur());
+        await shot(next() + '-report-final-panel');
+        await page.goto(srv.base + '/#/reports/' + ids.final);
+        await settle(page);
+        await page.evaluate(() => { for (const d of document.querySelectorAll('.tl-initial')) d.open = true; });
+        await shot(next() + '-report-final');
+        await page.goto(srv.base + '/#/reports/' + ids.timeline + '/update');
+        await settle(page);
+        await shot(next() + '-report-update');
+        await page.goto(srv.base + '/#/due?within=720');
+        await settle(page);
+        await shot(next() + '-due');
+        await page.goto(srv.base + '/#/near-miss');
+        await settle(page);
+        await page.locator('.nm-history tbody tr').first().waitFor();
+        await shot(next() + '-near-miss');
+        // The coordinator's view: every organisation's reports and the near-miss totals.
+        await page.locator('header button.btn-on-dark').click();
+        await page.locator('input[name="login"]').fill(ADMIN.login);
+        await page.locator('input[name="password"]').fill(ADMIN.password);
+        await page.locator('form.login-form button[type="submit"]').click();
+        await page.locator('nav.mainnav').waitFor({ state: 'visible' });
+        await page.goto(srv.base + '/#/near-miss');
+        await settle(page);
+        await page.locator('table.matrix').waitFor();
+        await shot(next() + '-near-miss-totals');
 
         const unexpected = errors.filter((e) => !/status of (401|422)/.test(e));
         if (unexpected.length) console.error(`${w.name}/${lang}: page errors:\n  ` + unexpected.join('\n  '));

@@ -135,3 +135,50 @@ export async function launchBrowser() {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
+
+// ---------------------------------------------------------------- page helpers shared by the tests
+
+export const TIMEOUT = 10_000;
+
+/** Collect console errors, page errors, CSP violations and failed responses of a page. */
+export function watch(page) {
+  const seen = { console: [], pageErrors: [], responses: [] };
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') seen.console.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => seen.pageErrors.push(String(e)));
+  page.on('response', (r) => { if (r.status() >= 400) seen.responses.push(`${r.status()} ${r.request().method()} ${r.url()}`); });
+  return seen;
+}
+
+export async function newPage(browser, opts = {}) {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 }, ...opts });
+  // Record CSP violations from inside the page (init scripts are injected by the
+  // driver, not subject to the page's CSP).
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  return { context, page, seen: watch(page) };
+}
+
+export async function login(page, base, user = ADMIN) {
+  await page.goto(base + '/');
+  await page.locator('input[name="login"]').fill(user.login);
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.locator('form.login-form button[type="submit"]').click();
+  await page.locator('nav.mainnav').waitFor({ state: 'visible' });
+}
+
+/** Call the API as the page's signed-in user (cookie session + CSRF token from /me). */
+export async function apiAs(page, base, method, path, body) {
+  const me = await page.request.get(base + '/api/v1/me');
+  const { csrf_token: csrf } = await me.json();
+  const res = await page.request.fetch(base + '/api/v1' + path, {
+    method, headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    data: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status(), body: await res.json().catch(() => null) };
+}

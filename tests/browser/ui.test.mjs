@@ -1,41 +1,7 @@
 // Browser tests of the web UI against a real isac daemon (node --test tests/browser/).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, ADMIN, COORDINATOR } from './server.mjs';
-
-const TIMEOUT = 10_000;
-
-/** Collect console errors, page errors, CSP violations and failed responses of a page. */
-function watch(page) {
-  const seen = { console: [], pageErrors: [], responses: [] };
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') seen.console.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => seen.pageErrors.push(String(e)));
-  page.on('response', (r) => { if (r.status() >= 400) seen.responses.push(`${r.status()} ${r.request().method()} ${r.url()}`); });
-  return seen;
-}
-
-async function newPage(browser, opts = {}) {
-  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 }, ...opts });
-  // Record CSP violations from inside the page (init scripts are injected by the
-  // driver, not subject to the page's CSP).
-  await context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
-    });
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  return { context, page, seen: watch(page) };
-}
-
-async function login(page, base, user = ADMIN) {
-  await page.goto(base + '/');
-  await page.locator('input[name="login"]').fill(user.login);
-  await page.locator('input[name="password"]').fill(user.password);
-  await page.locator('form.login-form button[type="submit"]').click();
-  await page.locator('nav.mainnav').waitFor({ state: 'visible' });
-}
+import { startServer, launchBrowser, newPage, login, apiAs, ADMIN, COORDINATOR } from './server.mjs';
 
 describe('web UI: sign in, language, organisations, sign out', () => {
   let srv; let browser; let page; let context;
@@ -325,6 +291,33 @@ describe('web UI: strict CSP, no console errors', () => {
     await context.close();
   });
 
+  /** Visit pages in both languages; every one renders an h1 and no error banner. */
+  async function visitAll(page, pages) {
+    for (const lang of ['日本語', 'English']) {
+      await page.getByRole('button', { name: lang }).click();
+      for (const hash of pages) {
+        await page.goto(srv.base + '/' + hash);
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        // Open every disclosure (the report form's details) so all of it renders.
+        await page.evaluate(() => { for (const d of document.querySelectorAll('main details')) d.open = true; });
+        assert.equal(await page.locator('main .banner-error').count(), 0, `no error banner on ${hash}`);
+      }
+    }
+  }
+
+  async function assertClean(page, seen) {
+    const violations = await page.evaluate(() => window.__cspViolations);
+    const styled = await page.evaluate(() => document.querySelectorAll('[style]').length);
+    const inlineScripts = await page.evaluate(() => [...document.scripts].filter((s) => !s.src).length);
+    assert.deepEqual(violations, [], 'CSP violations');
+    assert.deepEqual(seen.console, [], 'console errors/warnings');
+    assert.deepEqual(seen.pageErrors, [], 'uncaught page errors');
+    assert.deepEqual(seen.responses, [], 'failed requests');
+    assert.equal(styled, 0, 'no inline style attributes');
+    assert.equal(inlineScripts, 0, 'no inline scripts');
+  }
+
   test('every page loads with zero CSP violations and zero console errors', async () => {
     const { page, seen } = await newPage(browser);
     const res = await page.goto(srv.base + '/');
@@ -335,30 +328,45 @@ describe('web UI: strict CSP, no console errors', () => {
     await page.locator('input[name="login"]').waitFor();
     await login(page, srv.base);
 
-    const pages = ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password'];
-    for (const lang of ['日本語', 'English']) {
-      await page.getByRole('button', { name: lang }).click();
-      for (const hash of pages) {
-        await page.goto(srv.base + '/' + hash);
-        await page.locator('main h1').waitFor();
-        await page.waitForLoadState('networkidle');
-        assert.equal(await page.locator('main .banner-error').count(), 0, `no error banner on ${hash}`);
-      }
-    }
+    // The administrator of the coordinator: members pages, the reports list, the due
+    // list and the near-miss totals (administrators do not file reports themselves).
+    await visitAll(page, ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password',
+      '#/reports', '#/reports/new', '#/due', '#/near-miss']);
     // Reload with an existing session (GET /me on start).
     await page.reload();
     await page.locator('main h1').waitFor();
     await page.waitForLoadState('networkidle');
+    await assertClean(page, seen);
+  });
 
-    const violations = await page.evaluate(() => window.__cspViolations);
-    const styled = await page.evaluate(() => document.querySelectorAll('[style]').length);
-    const inlineScripts = await page.evaluate(() => [...document.scripts].filter((s) => !s.src).length);
-    assert.deepEqual(violations, [], 'CSP violations');
-    assert.deepEqual(seen.console, [], 'console errors/warnings');
-    assert.deepEqual(seen.pageErrors, [], 'uncaught page errors');
-    assert.deepEqual(seen.responses, [], 'failed requests');
-    assert.equal(styled, 0, 'no inline style attributes');
-    assert.equal(inlineScripts, 0, 'no inline scripts');
+  test('the reports pages load with zero CSP violations and zero console errors', async () => {
+    const { page, seen } = await newPage(browser, { timezoneId: 'Asia/Tokyo' });
+    await login(page, srv.base, OA);
+    // A report with details and one update, so the report page has a timeline with changes.
+    const made = await apiAs(page, srv.base, 'POST', '/reports', {
+      event_type: 'malware', title: '事務用PCのランサムウェア感染', sectors: ['electricity'], regime: 'jp_electricity',
+      severity: { continuity: 2 }, causes: [{ code: 'intentional', detail: '不審メールの添付ファイル' }],
+      observables: [{ type: 'sha256', value: 'a'.repeat(64), role: 'attacker' }], description: '金曜夕方に発生。\n週末に解析。',
+    });
+    assert.equal(made.status, 201);
+    const id = made.body.id;
+    const upd = await apiAs(page, srv.base, 'POST', `/reports/${id}/revisions`, {
+      stage: 'update', changes: { severity: { trust: 1 }, status: 'monitoring', observables: [{ type: 'domain', value: 'evil.example', role: 'attacker' }] },
+    });
+    assert.equal(upd.status, 201);
+    const pages = ['#/reports', '#/reports/new', `#/reports/${id}`, `#/reports/${id}/update`, '#/due', '#/near-miss'];
+    await visitAll(page, pages);
+    // Nothing scrolls sideways on a phone either.
+    await page.setViewportSize({ width: 375, height: 740 });
+    for (const hash of pages) {
+      await page.goto(srv.base + '/' + hash);
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.evaluate(() => { for (const d of document.querySelectorAll('main details')) d.open = true; });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${hash} scrolls sideways by ${overflow}px at 375 px`);
+    }
+    await assertClean(page, seen);
   });
 
   test('the UI is usable at 375 px with the keyboard alone', async () => {
@@ -379,7 +387,7 @@ describe('web UI: strict CSP, no console errors', () => {
     await page.locator('nav.mainnav').waitFor({ state: 'visible' });
     // The account's locale (ja) applies when no language was chosen explicitly.
     await page.getByRole('heading', { level: 1, name: 'ホーム' }).waitFor();
-    for (const hash of ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password']) {
+    for (const hash of ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password', '#/reports', '#/due', '#/near-miss']) {
       await page.goto(srv.base + '/' + hash);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
