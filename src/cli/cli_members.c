@@ -22,6 +22,75 @@ static const char *jstr(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+/*
+ * Page through a store list 200 at a time, printing each item: fetch(st,
+ * filter, page, out, e) is one of the store_*_list functions.
+ */
+typedef int list_fetch_fn(struct store *st, const void *filter, const struct store_page *page,
+                          json_t **out, struct err *e);
+typedef void list_print_fn(const json_t *item);
+
+static int list_all(struct store *st, const void *filter, list_fetch_fn *fetch,
+                    list_print_fn *print, struct err *e)
+{
+    char after[64] = "";
+    for (;;) {
+        struct store_page p = {after[0] ? after : NULL, 200};
+        json_t *items;
+        if (fetch(st, filter, &p, &items, e))
+            return e->code;
+        size_t i, n = json_array_size(items);
+        json_t *it;
+        json_array_foreach(items, i, it)
+        {
+            print(it);
+            util_strlcpy(after, jstr(it, "id"), sizeof(after));
+        }
+        json_decref(items);
+        if (n < 200)
+            return 0;
+    }
+}
+
+static int fetch_orgs(struct store *st, const void *f, const struct store_page *p, json_t **out,
+                      struct err *e)
+{
+    return store_org_list(st, f, p, out, e);
+}
+
+static int fetch_users(struct store *st, const void *f, const struct store_page *p, json_t **out,
+                       struct err *e)
+{
+    return store_user_list(st, f, p, out, e);
+}
+
+static int fetch_tokens(struct store *st, const void *f, const struct store_page *p,
+                        json_t **out, struct err *e)
+{
+    return store_token_list(st, f, p, out, e);
+}
+
+/* Open the store of --data, create from API-shaped JSON (taken), print the new id. */
+static int create_and_print(const struct cli_opts *a, json_t *in,
+                            int (*create)(struct store *, json_t *, char *, struct err *))
+{
+    struct store *st;
+    if (cli_open_store(a, false, &st)) {
+        json_decref(in);
+        return 1;
+    }
+    struct err e;
+    err_init(&e);
+    char id[UTIL_UUID_LEN + 1];
+    int rc = create(st, in, id, &e);
+    json_decref(in);
+    store_close(st);
+    if (rc)
+        return cli_fail(&e);
+    printf("%s\n", id);
+    return 0;
+}
+
 /* ---- init ---- */
 
 static const char init_help[] =
@@ -145,21 +214,17 @@ static int org_add(int argc, char **argv)
     }
     json_object_set_new(in, "sectors", sectors);
     json_object_set_new(in, "contacts", contacts);
-    struct store *st;
-    if (cli_open_store(&a, false, &st)) {
-        json_decref(in);
-        return 1;
-    }
-    struct err e;
-    err_init(&e);
-    char id[UTIL_UUID_LEN + 1];
-    int rc = cli_org_create(st, in, id, &e);
-    json_decref(in);
-    store_close(st);
-    if (rc)
-        return cli_fail(&e);
-    printf("%s\n", id);
-    return 0;
+    return create_and_print(&a, in, cli_org_create);
+}
+
+static void print_org(const json_t *org)
+{
+    char *sectors = json_dumps(json_object_get(org, "sectors"), JSON_COMPACT);
+    printf("%s\t%s\t%s\t%s\t%s\t%s%s\n", jstr(org, "id"), jstr(org, "kind"), jstr(org, "tier"),
+           sectors ? sectors : "[]", jstr(json_object_get(org, "name"), "en"),
+           jstr(json_object_get(org, "name"), "ja"),
+           json_is_true(json_object_get(org, "disabled")) ? "\t(disabled)" : "");
+    free(sectors);
 }
 
 static int org_list(int argc, char **argv)
@@ -177,33 +242,7 @@ static int org_list(int argc, char **argv)
     struct err e;
     err_init(&e);
     struct store_org_filter f = {.include_disabled = cli_flag(&a, "all")};
-    char after[64] = "";
-    int rc = 0;
-    for (;;) {
-        struct store_page p = {after[0] ? after : NULL, 200};
-        json_t *items;
-        if (store_org_list(st, &f, &p, &items, &e)) {
-            rc = cli_fail(&e);
-            break;
-        }
-        size_t i;
-        json_t *org;
-        json_array_foreach(items, i, org)
-        {
-            char *sectors = json_dumps(json_object_get(org, "sectors"), JSON_COMPACT);
-            printf("%s\t%s\t%s\t%s\t%s\t%s%s\n", jstr(org, "id"), jstr(org, "kind"),
-                   jstr(org, "tier"), sectors ? sectors : "[]",
-                   jstr(json_object_get(org, "name"), "en"),
-                   jstr(json_object_get(org, "name"), "ja"),
-                   json_is_true(json_object_get(org, "disabled")) ? "\t(disabled)" : "");
-            free(sectors);
-            util_strlcpy(after, jstr(org, "id"), sizeof(after));
-        }
-        size_t n = json_array_size(items);
-        json_decref(items);
-        if (n < 200)
-            break;
-    }
+    int rc = list_all(st, &f, fetch_orgs, print_org, &e) ? cli_fail(&e) : 0;
     store_close(st);
     return rc;
 }
@@ -327,21 +366,22 @@ static int user_add(int argc, char **argv)
     json_object_set_new(in, "roles", roles);
     json_object_set_new(in, "password", json_string(pw));
     sodium_memzero(pw, sizeof(pw));
-    struct store *st;
-    if (cli_open_store(&a, false, &st)) {
-        json_decref(in);
-        return 1;
+    return create_and_print(&a, in, cli_user_create);
+}
+
+static void print_user(const json_t *u)
+{
+    char roles[128] = "";
+    size_t j;
+    json_t *r;
+    json_array_foreach(json_object_get(u, "roles"), j, r)
+    {
+        size_t n = strlen(roles);
+        snprintf(roles + n, sizeof(roles) - n, "%s%s", j ? "," : "", json_string_value(r));
     }
-    struct err e;
-    err_init(&e);
-    char id[UTIL_UUID_LEN + 1];
-    int rc = cli_user_create(st, in, id, &e);
-    json_decref(in);
-    store_close(st);
-    if (rc)
-        return cli_fail(&e);
-    printf("%s\n", id);
-    return 0;
+    printf("%s\t%s\t%s\t%s\t%s%s\n", jstr(u, "id"), jstr(u, "login"), jstr(u, "org_id"), roles,
+           jstr(u, "display_name"),
+           json_is_true(json_object_get(u, "disabled")) ? "\t(disabled)" : "");
 }
 
 static int user_list(int argc, char **argv)
@@ -360,37 +400,7 @@ static int user_list(int argc, char **argv)
     err_init(&e);
     struct store_user_filter f = {.org_id = cli_get(&a, "org"),
                                   .include_disabled = cli_flag(&a, "all")};
-    char after[64] = "";
-    int rc = 0;
-    for (;;) {
-        struct store_page p = {after[0] ? after : NULL, 200};
-        json_t *items;
-        if (store_user_list(st, &f, &p, &items, &e)) {
-            rc = cli_fail(&e);
-            break;
-        }
-        size_t i;
-        json_t *u;
-        json_array_foreach(items, i, u)
-        {
-            char roles[128] = "";
-            size_t j;
-            json_t *r;
-            json_array_foreach(json_object_get(u, "roles"), j, r)
-            {
-                size_t n = strlen(roles);
-                snprintf(roles + n, sizeof(roles) - n, "%s%s", j ? "," : "", json_string_value(r));
-            }
-            printf("%s\t%s\t%s\t%s\t%s%s\n", jstr(u, "id"), jstr(u, "login"), jstr(u, "org_id"),
-                   roles, jstr(u, "display_name"),
-                   json_is_true(json_object_get(u, "disabled")) ? "\t(disabled)" : "");
-            util_strlcpy(after, jstr(u, "id"), sizeof(after));
-        }
-        size_t n = json_array_size(items);
-        json_decref(items);
-        if (n < 200)
-            break;
-    }
+    int rc = list_all(st, &f, fetch_users, print_user, &e) ? cli_fail(&e) : 0;
     store_close(st);
     return rc;
 }
@@ -509,6 +519,13 @@ static int token_create(int argc, char **argv)
     return 0;
 }
 
+static void print_token(const json_t *t)
+{
+    printf("%s\t%s\t%s\t%s\t%s%s\n", jstr(t, "id"), jstr(t, "prefix"), jstr(t, "user_id"),
+           jstr(t, "expires_at"), jstr(t, "name"),
+           json_is_true(json_object_get(t, "revoked")) ? "\t(revoked)" : "");
+}
+
 static int token_list(int argc, char **argv)
 {
     struct cli_opts a;
@@ -530,26 +547,8 @@ static int token_list(int argc, char **argv)
         model_login_norm(cli_get(&a, "user"), "user", login, sizeof(login), &e) == 0 &&
         store_user_get_by_login(st, login, &u, &e) == 0)
         f.user_id = jstr(u, "id");
-    char after[64] = "";
-    while (!e.code) {
-        struct store_page p = {after[0] ? after : NULL, 200};
-        json_t *items;
-        if (store_token_list(st, &f, &p, &items, &e))
-            break;
-        size_t i;
-        json_t *t;
-        json_array_foreach(items, i, t)
-        {
-            printf("%s\t%s\t%s\t%s\t%s%s\n", jstr(t, "id"), jstr(t, "prefix"), jstr(t, "user_id"),
-                   jstr(t, "expires_at"), jstr(t, "name"),
-                   json_is_true(json_object_get(t, "revoked")) ? "\t(revoked)" : "");
-            util_strlcpy(after, jstr(t, "id"), sizeof(after));
-        }
-        size_t n = json_array_size(items);
-        json_decref(items);
-        if (n < 200)
-            break;
-    }
+    if (!e.code)
+        list_all(st, &f, fetch_tokens, print_token, &e);
     json_decref(u);
     store_close(st);
     return e.code ? cli_fail(&e) : 0;
