@@ -152,7 +152,7 @@ static void respond_created_report(struct api_call *c, const json_t *row, int64_
     char ts[UTIL_TIME_LEN + 1];
     util_time_fmt(now, ts);
     bool submitted = json_is_true(json_object_get(row, "submitted"));
-    json_t *r = json_deep_copy(json_object_get(row, "content"));
+    json_t *r = json_copy(json_object_get(row, "content")); /* shallow: r only gains and loses top-level keys */
     json_object_set(r, "id", json_object_get(row, "id"));
     json_object_set(r, "org_id", json_object_get(row, "org_id"));
     json_object_set_new(r, "org_name", json_pack("{s:s,s:s}", "ja", c->id.p.org_name_ja, "en",

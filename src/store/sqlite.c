@@ -665,8 +665,20 @@ static int mkdir_p(const char *dir)
     return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/*
+ * Process-wide SQLite settings, before its first use: no memory statistics
+ * (they take a global mutex on every allocation of every connection).
+ */
+static void sq_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int sq_open(struct store **out, const char *dir, bool create, struct err *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sq_global_init);
     if (sqlite3_threadsafe() == 0)
         return err_set(e, ERR_STORE, "SQLite was built without thread support");
     if (create && mkdir_p(dir) != 0)
