@@ -63,6 +63,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/tokens/{id}", false, api__token_get},
     {"PATCH", "/api/v1/tokens/{id}", false, api__token_update},
     {"DELETE", "/api/v1/tokens/{id}", false, api__token_revoke},
+    {"GET", "/api/v1/audit", false, api__audit_list},
+    {"GET", "/api/v1/audit/verify", false, api__audit_verify},
     {"POST", "/api/v1/reports", false, api__report_create},
     {"GET", "/api/v1/reports", false, api__report_list},
     {"GET", "/api/v1/reports/due", false, api__report_due},
@@ -403,6 +405,19 @@ void api__vocab_release(struct api_vocab *v)
     free(v->codes);
     json_decref(v->list);
     memset(v, 0, sizeof(*v));
+}
+
+int api__audit(struct api_call *c, const char *action, const char *object_kind,
+               const char *object_id, const char *outcome, json_t *detail)
+{
+    struct err e;
+    err_init(&e);
+    int rc = auth_audit(c->api->st, c->authed ? &c->id : NULL, http_req_remote(c->req), action,
+                        object_kind, object_id, outcome, detail, &e);
+    if (rc)
+        log_error("audit: cannot record %s of %s: %s", action, object_id ? object_id : "-",
+                  e.detail);
+    return rc;
 }
 
 /* ---- authentication ---- */

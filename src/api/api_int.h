@@ -88,6 +88,13 @@ void api__respond_created(struct api_call *c, const char *collection, const char
 /* 400 bad-request naming the query parameter. */
 void api__bad_param(struct api_call *c, const char *name, const char *reason);
 
+/*
+ * Append to the audit log as the caller (c->authed) or anonymously.
+ * Returns the store's code; a failure is logged. Takes detail.
+ */
+int api__audit(struct api_call *c, const char *action, const char *object_kind,
+               const char *object_id, const char *outcome, json_t *detail);
+
 /* Route handlers (api_members.c). */
 api_fn api__session_create, api__session_delete, api__me, api__me_password;
 api_fn api__sector_list, api__sector_get, api__sector_create, api__sector_update;
@@ -95,6 +102,9 @@ api_fn api__tier_list, api__tier_get;
 api_fn api__org_list, api__org_get, api__org_create, api__org_update, api__org_disable;
 api_fn api__user_list, api__user_get, api__user_create, api__user_update, api__user_disable;
 api_fn api__token_list, api__token_get, api__token_create, api__token_update, api__token_revoke;
+
+/* Route handlers (api_audit.c). */
+api_fn api__audit_list, api__audit_verify;
 
 /* Route handlers (api_reports.c). */
 api_fn api__report_create, api__report_list, api__report_due, api__report_get, api__report_revise;

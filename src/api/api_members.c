@@ -63,14 +63,30 @@ void api__session_create(struct api_call *c)
     json_t *user = NULL;
     int rc = auth_login(c->api->st, c->api->cfg, json_string_value(lv), json_string_value(pv),
                         http_req_remote(c->req), session, csrf, &user, &c->e);
-    json_decref(b);
     if (rc) {
+        /* The login as typed, cut short: enough to see a guessing attack, no password. */
+        char login[LIMIT_LOGIN_MAX + 1];
+        util_strlcpy(login, json_string_value(lv), sizeof(login));
+        json_t *who = util_utf8_valid(login, strlen(login)) ? json_string(login) : NULL;
+        if (rc == ERR_CREDENTIALS || rc == ERR_THROTTLED)
+            api__audit(c, rc == ERR_THROTTLED ? "login.throttled" : "login.failure", "user",
+                       NULL, "denied", json_pack("{s:o}", "login", who ? who : json_null()));
+        else
+            json_decref(who);
+        json_decref(b);
         api__problem(c);
         return;
     }
+    json_decref(b);
     json_t *org = NULL;
     store_org_get(c->api->st, jstr(user, "org_id"), &org, &c->e);
     http_req_set_user(c->req, jstr(user, "login"));
+    /* Audit as the user who just proved who they are. */
+    util_strlcpy(c->id.p.user_id, jstr(user, "id"), sizeof(c->id.p.user_id));
+    util_strlcpy(c->id.p.login, jstr(user, "login"), sizeof(c->id.p.login));
+    util_strlcpy(c->id.p.org_id, jstr(user, "org_id"), sizeof(c->id.p.org_id));
+    c->authed = true;
+    api__audit(c, "login.success", "user", c->id.p.user_id, "ok", NULL);
     set_session_cookie(c, session, c->api->cfg->session_ttl);
     sodium_memzero(session, sizeof(session));
     http_respond_json(c->req, 201,
@@ -84,6 +100,7 @@ void api__session_delete(struct api_call *c)
         api__problem(c);
         return;
     }
+    api__audit(c, "logout", "user", c->id.p.user_id, "ok", NULL);
     set_session_cookie(c, "", 0);
     http_respond_empty(c->req, 204);
 }
@@ -147,10 +164,13 @@ void api__me_password(struct api_call *c)
                                 c->id.via_session ? c->id.session_hash : NULL, &c->e);
     json_decref(b);
     if (c->e.code) {
+        if (c->e.code == ERR_INVALID && c->e.nfields &&
+            !strcmp(c->e.fields[0].field, "current_password"))
+            api__audit(c, "password.change", "user", c->id.p.user_id, "denied", NULL);
         api__problem(c);
         return;
     }
-    log_info("password changed for '%s'", c->id.p.login);
+    api__audit(c, "password.change", "user", c->id.p.user_id, "ok", NULL);
     http_respond_empty(c->req, 204);
 }
 
@@ -200,6 +220,7 @@ void api__sector_create(struct api_call *c)
         return;
     }
     api__vocab_invalidate(c->api, API_VOCAB_SECTORS);
+    api__audit(c, "sector.create", "sector", jstr(s, "code"), "ok", NULL);
     json_t *out = NULL;
     store_sector_get(c->api->st, jstr(s, "code"), &out, &c->e);
     json_decref(b);
@@ -229,6 +250,8 @@ void api__sector_update(struct api_call *c)
         json_t *m = model_merge(cur, patch);
         if (store_sector_update(c->api->st, m, &c->e) == 0) {
             api__vocab_invalidate(c->api, API_VOCAB_SECTORS);
+            api__audit(c, "sector.update", "sector", c->params[0], "ok",
+                       json_pack("{s:O}", "changed", patch));
             json_decref(cur);
             cur = NULL;
             store_sector_get(c->api->st, c->params[0], &cur, &c->e);
@@ -352,12 +375,22 @@ void api__org_create(struct api_call *c)
         api__problem(c);
         return;
     }
-    log_info("organisation %s created by '%s'", id, c->id.p.login);
+    api__audit(c, "org.create", "org", id, "ok", NULL);
     api__respond_created(c, "orgs", id, out);
 }
 
+/* The names of the fields a patch changes, for the audit log (no values). */
+static json_t *changed_keys(const json_t *patch)
+{
+    json_t *keys = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)patch, k, v) json_array_append_new(keys, json_string(k));
+    return json_pack("{s:o}", "changed", keys);
+}
+
 /* Update org id with the validated patch; responds. */
-static void org_apply(struct api_call *c, json_t *patch)
+static void org_apply(struct api_call *c, json_t *patch, const char *action)
 {
     json_t *cur = NULL, *out = NULL;
     if (store_org_get(c->api->st, c->params[0], &cur, &c->e) == 0) {
@@ -372,6 +405,7 @@ static void org_apply(struct api_call *c, json_t *patch)
         api__problem(c);
         return;
     }
+    api__audit(c, action, "org", c->params[0], "ok", changed_keys(patch));
     http_respond_json(c->req, 200, out);
 }
 
@@ -402,7 +436,7 @@ void api__org_update(struct api_call *c)
         api__fail(c, ERR_FORBIDDEN, "you may not change these fields of this organisation");
         return;
     }
-    org_apply(c, patch);
+    org_apply(c, patch, "org.update");
     json_decref(patch);
 }
 
@@ -418,7 +452,7 @@ void api__org_disable(struct api_call *c)
         api__fail(c, ERR_FORBIDDEN, "only administrators disable organisations");
         return;
     }
-    org_apply(c, patch);
+    org_apply(c, patch, "org.disable");
     json_decref(patch);
 }
 
@@ -531,12 +565,12 @@ void api__user_create(struct api_call *c)
         api__problem(c);
         return;
     }
-    log_info("user '%s' created by '%s'", jstr(out, "login"), c->id.p.login);
+    api__audit(c, "user.create", "user", id, "ok", NULL);
     api__respond_created(c, "users", id, out);
 }
 
 /* Apply a validated patch to user cur; responds. Takes neither reference. */
-static void user_apply(struct api_call *c, const json_t *cur, json_t *patch)
+static void user_apply(struct api_call *c, const json_t *cur, json_t *patch, const char *action)
 {
     char hash[crypto_pwhash_STRBYTES];
     const char *pw = jstr(patch, "password");
@@ -549,6 +583,10 @@ static void user_apply(struct api_call *c, const json_t *cur, json_t *patch)
     store_user_update(c->api->st, m, pw ? hash : NULL, &c->e);
     json_decref(m);
     if (!c->e.code && store_user_get(c->api->st, id, &out, &c->e) == 0) {
+        json_t *detail = changed_keys(patch);
+        if (pw)
+            json_array_append_new(json_object_get(detail, "changed"), json_string("password"));
+        api__audit(c, action, "user", id, "ok", detail);
         http_respond_json(c->req, 200, out);
         return;
     }
@@ -572,7 +610,7 @@ void api__user_update(struct api_call *c)
     if (c->e.code)
         api__problem(c);
     else
-        user_apply(c, cur, patch);
+        user_apply(c, cur, patch, "user.update");
     json_decref(patch);
     json_decref(cur);
 }
@@ -587,7 +625,7 @@ void api__user_disable(struct api_call *c)
         !strcmp(jstr(cur, "id"), c->id.p.user_id))
         api__fail(c, ERR_FORBIDDEN, "you may not disable this user");
     else
-        user_apply(c, cur, patch);
+        user_apply(c, cur, patch, "user.disable");
     json_decref(patch);
     json_decref(cur);
 }
@@ -678,15 +716,20 @@ void api__token_create(struct api_call *c)
     sodium_memzero(secret, sizeof(secret));
     char id[64];
     util_strlcpy(id, jstr(tok, "id"), sizeof(id));
+    api__audit(c, "token.create", "token", id, "ok",
+               json_pack("{s:s}", "user_id", jstr(tok, "user_id")));
     api__respond_created(c, "tokens", id, tok);
 }
 
-static void token_apply(struct api_call *c, json_t *t, json_t *patch)
+static void token_apply(struct api_call *c, json_t *t, json_t *patch, const char *action)
 {
     json_t *m = model_merge(t, patch), *out = NULL;
     if (store_token_update(c->api->st, m, &c->e) == 0)
         store_token_get(c->api->st, jstr(t, "id"), &out, &c->e);
     json_decref(m);
+    if (out)
+        api__audit(c, action, "token", jstr(t, "id"), "ok",
+                   json_pack("{s:s}", "user_id", jstr(t, "user_id")));
     if (out)
         http_respond_json(c->req, 200, out);
     else
@@ -702,7 +745,7 @@ void api__token_update(struct api_call *c)
         if (model_token_check(b, MODEL_PATCH, 0, &patch, &c->e))
             api__problem(c);
         else
-            token_apply(c, t, patch);
+            token_apply(c, t, patch, "token.update");
         json_decref(b);
         json_decref(patch);
     }
@@ -715,7 +758,7 @@ void api__token_revoke(struct api_call *c)
     if (t == NULL)
         return;
     json_t *patch = json_pack("{s:b}", "revoked", 1);
-    token_apply(c, t, patch);
+    token_apply(c, t, patch, "token.revoke");
     json_decref(patch);
     json_decref(t);
 }

@@ -322,7 +322,29 @@ void api__report_get(struct api_call *c)
         api__problem(c);
         return;
     }
+    /* Another organisation's report is restricted content: no record, no read. */
+    if (auth_report_read_is_restricted(&c->id, r) &&
+        api__audit(c, "report.read", "report", jstr(r, "id"), "ok",
+                   json_pack("{s:s}", "provider_org", jstr(r, "org_id")))) {
+        json_decref(r);
+        api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
+        return;
+    }
     http_respond_json(c->req, 200, r);
+}
+
+/* Record which of another organisation's reports a list showed (ids only); false = failed. */
+static bool audit_list(struct api_call *c, const char *action, const json_t *items)
+{
+    json_t *ids = json_array(), *r;
+    size_t i;
+    json_array_foreach(items, i, r) if (auth_report_read_is_restricted(&c->id, r))
+        json_array_append_new(ids, json_string(jstr(r, "id")));
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        return true;
+    }
+    return api__audit(c, action, "report", NULL, "ok", json_pack("{s:o}", "ids", ids)) == 0;
 }
 
 /* Stage transitions; returns the stage the report will be at, or NULL. */
@@ -560,6 +582,11 @@ void api__report_list(struct api_call *c)
     size_t i;
     json_t *r;
     json_array_foreach(items, i, r) auth_report_redact(&c->id, r);
+    if (!audit_list(c, "report.list", items)) {
+        json_decref(items);
+        api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
+        return;
+    }
     present_all(items);
     api__respond_page(c, items, &p);
 }
@@ -618,6 +645,12 @@ void api__report_due(struct api_call *c)
     size_t i;
     json_t *r;
     json_array_foreach(items, i, r) auth_report_redact(&c->id, r);
+    if (!audit_list(c, "report.list", items)) {
+        json_decref(items);
+        json_decref(next);
+        api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
+        return;
+    }
     present_all(items);
     /* Overdue first, then by time left: the store orders by deadline. */
     http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
@@ -661,6 +694,7 @@ void api__regime_create(struct api_call *c)
     if (model_regime_check(b, MODEL_CREATE, &r, &c->e) == 0 &&
         store_regime_create(c->api->st, r, &c->e) == 0) {
         api__vocab_invalidate(c->api, API_VOCAB_REGIMES);
+        api__audit(c, "regime.create", "regime", jstr(r, "code"), "ok", NULL);
         store_regime_get(c->api->st, jstr(r, "code"), &out, &c->e);
     }
     if (c->e.code == ERR_CONFLICT)
@@ -723,6 +757,7 @@ void api__regime_update(struct api_call *c)
         json_t *m = model_merge(cur, patch);
         if (store_regime_update(c->api->st, m, &c->e) == 0) {
             api__vocab_invalidate(c->api, API_VOCAB_REGIMES);
+            api__audit(c, "regime.update", "regime", c->params[0], "ok", NULL);
             recompute_due(c, c->params[0]);
             store_regime_get(c->api->st, c->params[0], &out, &c->e);
         }

@@ -408,3 +408,35 @@ bool auth_can_read_nearmiss_totals(const struct auth_identity *id)
 {
     return is_coordinator(id) && auth_has(id, CONTENT_ROLES);
 }
+
+/* ---- audit ---- */
+
+int auth_audit(struct store *st, const struct auth_identity *id, const char *remote,
+               const char *action, const char *object_kind, const char *object_id,
+               const char *outcome, json_t *detail, struct err *e)
+{
+    struct store_audit_entry a = {
+        .actor_user = id ? id->p.user_id : NULL,
+        .actor_login = id ? id->p.login : NULL,
+        .actor_org = id ? id->p.org_id : NULL,
+        .remote = remote && *remote ? remote : NULL,
+        .action = action,
+        .object_kind = object_kind,
+        .object_id = object_id,
+        .outcome = outcome,
+        .detail = detail,
+    };
+    int rc = store_audit_append(st, &a, NULL, e);
+    json_decref(detail);
+    return rc;
+}
+
+bool auth_can_read_audit(const struct auth_identity *id)
+{
+    return auth_has(id, MODEL_ROLE_AUDITOR | MODEL_ROLE_ADMIN);
+}
+
+bool auth_report_read_is_restricted(const struct auth_identity *id, const json_t *report)
+{
+    return strcmp(jstr(report, "org_id"), id->p.org_id) != 0;
+}

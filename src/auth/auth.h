@@ -123,4 +123,18 @@ const char *auth_nearmiss_scope(const struct auth_identity *id);
 /* Totals by sector, month and event type: the coordinator. */
 bool auth_can_read_nearmiss_totals(const struct auth_identity *id);
 
+/*
+ * The audit log: every login, admin action, report write and read of
+ * another organisation's report is recorded through auth_audit(), which
+ * names the actor from the identity (NULL: not authenticated). detail is a
+ * small JSON object of ids and codes, never content (taken; may be NULL).
+ */
+int auth_audit(struct store *st, const struct auth_identity *id, const char *remote,
+               const char *action, const char *object_kind, const char *object_id,
+               const char *outcome, json_t *detail, struct err *e);
+/* Reading the audit log: auditors (and administrators). */
+bool auth_can_read_audit(const struct auth_identity *id);
+/* Reading this report is a read of restricted content: another organisation's report. */
+bool auth_report_read_is_restricted(const struct auth_identity *id, const json_t *report);
+
 #endif

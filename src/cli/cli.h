@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include <jansson.h>
 
+#include "base/util.h"
 #include "store/store.h"
 
 /* Parsed "--opt value" pairs of one subcommand. */
@@ -46,6 +47,10 @@ int cli_org(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+/* Record an administrative change made through the CLI (actor "cli:<unix user>"); takes detail. */
+int cli_audit_record(struct store *st, const char *action, const char *kind, const char *id,
+                     json_t *detail);
 
 /* Validate API-shaped JSON and create the organisation / user; id out (37 bytes). */
 int cli_org_create(struct store *st, json_t *in, char *id, struct err *e);

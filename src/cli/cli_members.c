@@ -72,7 +72,8 @@ static int fetch_tokens(struct store *st, const void *f, const struct store_page
 
 /* Open the store of --data, create from API-shaped JSON (taken), print the new id. */
 static int create_and_print(const struct cli_opts *a, json_t *in,
-                            int (*create)(struct store *, json_t *, char *, struct err *))
+                            int (*create)(struct store *, json_t *, char *, struct err *),
+                            const char *action, const char *kind)
 {
     struct store *st;
     if (cli_open_store(a, false, &st)) {
@@ -84,6 +85,8 @@ static int create_and_print(const struct cli_opts *a, json_t *in,
     char id[UTIL_UUID_LEN + 1];
     int rc = create(st, in, id, &e);
     json_decref(in);
+    if (rc == 0)
+        cli_audit_record(st, action, kind, id, NULL);
     store_close(st);
     if (rc)
         return cli_fail(&e);
@@ -214,7 +217,7 @@ static int org_add(int argc, char **argv)
     }
     json_object_set_new(in, "sectors", sectors);
     json_object_set_new(in, "contacts", contacts);
-    return create_and_print(&a, in, cli_org_create);
+    return create_and_print(&a, in, cli_org_create, "org.create", "org");
 }
 
 static void print_org(const json_t *org)
@@ -264,7 +267,9 @@ static int org_set_disabled(int argc, char **argv, bool disabled)
     json_t *org = NULL;
     if (store_org_get(st, cli_get(&a, "id"), &org, &e) == 0) {
         json_object_set_new(org, "disabled", json_boolean(disabled));
-        store_org_update(st, org, &e);
+        if (store_org_update(st, org, &e) == 0)
+            cli_audit_record(st, disabled ? "org.disable" : "org.enable", "org",
+                             cli_get(&a, "id"), NULL);
     }
     json_decref(org);
     store_close(st);
@@ -366,7 +371,7 @@ static int user_add(int argc, char **argv)
     json_object_set_new(in, "roles", roles);
     json_object_set_new(in, "password", json_string(pw));
     sodium_memzero(pw, sizeof(pw));
-    return create_and_print(&a, in, cli_user_create);
+    return create_and_print(&a, in, cli_user_create, "user.create", "user");
 }
 
 static void print_user(const json_t *u)
@@ -435,11 +440,15 @@ static int user_change(int argc, char **argv, const char *what)
             struct cfg cfg;
             cfg_defaults(&cfg);
             char hash[crypto_pwhash_STRBYTES];
-            if (auth_password_hash(&cfg, pw, hash, &e) == 0)
-                store_user_update(st, u, hash, &e);
+            if (auth_password_hash(&cfg, pw, hash, &e) == 0 &&
+                store_user_update(st, u, hash, &e) == 0)
+                cli_audit_record(st, "user.update", "user", jstr(u, "id"),
+                                 json_pack("{s:[s]}", "changed", "password"));
         } else {
             json_object_set_new(u, "disabled", json_boolean(!strcmp(what, "disable")));
-            store_user_update(st, u, NULL, &e);
+            if (store_user_update(st, u, NULL, &e) == 0)
+                cli_audit_record(st, !strcmp(what, "disable") ? "user.disable" : "user.enable",
+                                 "user", jstr(u, "id"), NULL);
         }
     }
     sodium_memzero(pw, sizeof(pw));
@@ -507,7 +516,10 @@ static int token_create(int argc, char **argv)
     char secret[AUTH_TOKEN_LEN + 1], login[LIMIT_LOGIN_MAX + 1];
     if (model_login_norm(cli_get(&a, "user"), "user", login, sizeof(login), &e) == 0 &&
         store_user_get_by_login(st, login, &u, &e) == 0)
-        auth_token_create(st, jstr(u, "id"), jstr(chk, "name"), (int)days, secret, &tok, &e);
+        if (auth_token_create(st, jstr(u, "id"), jstr(chk, "name"), (int)days, secret, &tok,
+                              &e) == 0)
+            cli_audit_record(st, "token.create", "token", jstr(tok, "id"),
+                             json_pack("{s:s}", "user_id", jstr(u, "id")));
     json_decref(u);
     json_decref(tok);
     json_decref(chk);
@@ -571,7 +583,8 @@ static int token_revoke(int argc, char **argv)
     json_t *t = NULL;
     if (store_token_get(st, cli_get(&a, "id"), &t, &e) == 0) {
         json_object_set_new(t, "revoked", json_true());
-        store_token_update(st, t, &e);
+        if (store_token_update(st, t, &e) == 0)
+            cli_audit_record(st, "token.revoke", "token", cli_get(&a, "id"), NULL);
     }
     json_decref(t);
     store_close(st);

@@ -27,6 +27,7 @@ static const char usage[] =
     "  user      add, list users; set passwords; disable and enable users\n"
     "  token     create, list and revoke API tokens\n"
     "  report    submit, revise, list and show reports (through a running server's API)\n"
+    "  audit     verify and list the tamper-evident audit log\n"
     "  version   print the version\n"
     "\n"
     "'isac <command> --help' explains each command; 'man isac' has the details.\n";
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
         return cli_token(argc - 2, argv + 2);
     if (!strcmp(cmd, "report"))
         return cli_report(argc - 2, argv + 2);
+    if (!strcmp(cmd, "audit"))
+        return cli_audit(argc - 2, argv + 2);
     fprintf(stderr, "isac: error: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

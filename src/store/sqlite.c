@@ -137,6 +137,14 @@ static const char *const migrations[] = {
     " ('eu_nis2','NIS2指令','EU NIS2 Directive',"
     "  '[{\"stage\":\"first\",\"within\":\"24h\"},{\"stage\":\"update\",\"within\":\"72h\"},"
     "{\"stage\":\"final\",\"within\":\"1M\"}]',4);",
+    /* 3: the tamper-evident audit log (sqlite_audit.c) */
+    "CREATE TABLE audit(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor_user TEXT,"
+    " actor_login TEXT, actor_org TEXT, remote TEXT, action TEXT NOT NULL, object_kind TEXT,"
+    " object_id TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL, prev_hash BLOB NOT NULL,"
+    " hash BLOB NOT NULL);"
+    "CREATE INDEX audit_actor ON audit(actor_login, seq);"
+    "CREATE INDEX audit_object ON audit(object_id, seq);"
+    "CREATE INDEX audit_action ON audit(action, seq);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -700,7 +708,7 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
         sq_close(&s->base);
         return e->code;
     }
-    if (migrate(s, c, e)) {
+    if (sq__audit_key_load(s, dir, create, e) || migrate(s, c, e)) {
         conn_close(c);
         sq_close(&s->base);
         return e->code;
@@ -1650,4 +1658,7 @@ const struct store_ops store__sqlite_ops = {
     .nearmiss_put = sq__nearmiss_put,
     .nearmiss_list = sq__nearmiss_list,
     .nearmiss_totals = sq__nearmiss_totals,
+    .audit_append = sq__audit_append,
+    .audit_list = sq__audit_list,
+    .audit_verify = sq__audit_verify,
 };

@@ -67,6 +67,8 @@ struct sq_store {
     struct sq_conn *cconn;    /* the checkpointer's connection */
     pthread_cond_t ckpt_cv;   /* with q_mu: wakes the checkpointer */
     bool checkpoint_due;
+
+    unsigned char audit_key[32]; /* DIR/audit.key: keys the audit hash chain */
 };
 
 static inline struct sq_store *sq(struct store *st)
@@ -147,5 +149,13 @@ int sq__nearmiss_list(struct store *st, const char *org_id, const char *month, b
                       int64_t after_id, int limit, json_t **out, struct err *e);
 int sq__nearmiss_totals(struct store *st, const char *from, const char *to, const char *sector,
                         const char *event_type, json_t **out, struct err *e);
+
+/* sqlite_audit.c */
+int sq__audit_key_load(struct sq_store *s, const char *dir, bool create, struct err *e);
+int sq__audit_append(struct store *st, const struct store_audit_entry *a, int64_t *seq,
+                     struct err *e);
+int sq__audit_list(struct store *st, const struct store_audit_filter *f, int limit,
+                   json_t **out, struct err *e);
+int sq__audit_verify(struct store *st, struct store_audit_check *out, struct err *e);
 
 #endif

@@ -233,3 +233,18 @@ int store_nearmiss_totals(struct store *st, const char *from, const char *to, co
 {
     return st->ops->nearmiss_totals(st, from, to, sector, event_type, out, e);
 }
+
+int store_audit_append(struct store *st, const struct store_audit_entry *a, int64_t *seq,
+                       struct err *e)
+{
+    return st->ops->audit_append(st, a, seq, e);
+}
+int store_audit_list(struct store *st, const struct store_audit_filter *f, int limit,
+                     json_t **out, struct err *e)
+{
+    return st->ops->audit_list(st, f, limit, out, e);
+}
+int store_audit_verify(struct store *st, struct store_audit_check *out, struct err *e)
+{
+    return st->ops->audit_verify(st, out, e);
+}

@@ -30,7 +30,7 @@
 #include "base/err.h"
 
 #define STORE_HASH_LEN 32       /* token and session hashes (BLAKE2b-256) */
-#define STORE_SCHEMA_VERSION 2  /* the newest schema this build knows */
+#define STORE_SCHEMA_VERSION 3  /* the newest schema this build knows */
 
 struct store;
 
@@ -274,5 +274,49 @@ int store_nearmiss_list(struct store *st, const char *org_id, const char *month,
 int store_nearmiss_totals(struct store *st, const char *from, const char *to,
                           const char *sector, const char *event_type, json_t **out,
                           struct err *e);
+
+/* ---- the audit log (tamper-evident) ---- */
+
+/*
+ * Every entry carries the keyed hash (BLAKE2b-256, key in DIR/audit.key)
+ * of its fields and of the previous entry's hash, so an altered, inserted
+ * or removed entry breaks the chain. The head (last seq and hash) is also
+ * kept in meta, and each append is logged with its hash on stderr, so a
+ * truncated tail shows too. Entries name who, what, which object and the
+ * outcome: never content.
+ */
+struct store_audit_entry {
+    const char *actor_user;   /* user id, or NULL for the system / CLI */
+    const char *actor_login;  /* login, or e.g. "cli:root" */
+    const char *actor_org;
+    const char *remote;       /* client address, or NULL */
+    const char *action;       /* e.g. "login.success", "report.read", "org.create" */
+    const char *object_kind;  /* e.g. "report", "org", or NULL */
+    const char *object_id;
+    const char *outcome;      /* "ok", "denied", "failed" */
+    const json_t *detail;     /* small JSON object, no content; NULL for {} */
+};
+
+/* Append one entry (its own transaction); *seq receives its number (may be NULL). */
+int store_audit_append(struct store *st, const struct store_audit_entry *a, int64_t *seq,
+                       struct err *e);
+
+struct store_audit_filter {
+    const char *actor_login, *action, *object_id;
+    int64_t since, until;     /* seconds, 0 = open */
+    int64_t before_seq;       /* 0 = from the newest */
+};
+/* Newest first, at most limit entries. */
+int store_audit_list(struct store *st, const struct store_audit_filter *f, int limit,
+                     json_t **out, struct err *e);
+
+struct store_audit_check {
+    int64_t entries;          /* entries checked */
+    int64_t first_bad;        /* seq of the first broken entry, 0 if none */
+    char reason[160];         /* why it is broken */
+    char head[65];            /* hex hash of the last entry */
+};
+/* Walk the whole chain; 0 with first_bad = 0 when intact. */
+int store_audit_verify(struct store *st, struct store_audit_check *out, struct err *e);
 
 #endif

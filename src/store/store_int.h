@@ -92,6 +92,11 @@ struct store_ops {
     int (*nearmiss_totals)(struct store *st, const char *from, const char *to,
                            const char *sector, const char *event_type, json_t **out,
                            struct err *e);
+    int (*audit_append)(struct store *st, const struct store_audit_entry *a, int64_t *seq,
+                        struct err *e);
+    int (*audit_list)(struct store *st, const struct store_audit_filter *f, int limit,
+                      json_t **out, struct err *e);
+    int (*audit_verify)(struct store *st, struct store_audit_check *out, struct err *e);
 };
 
 /* The common head of every backend's store. */

@@ -58,6 +58,9 @@ const CONTRACT = {
   '/api/v1/regimes/{code}': ['get', 'patch'],
   '/api/v1/near-miss-counts': ['get', 'post'],
   '/api/v1/near-miss-counts/totals': ['get'],
+  // issue 4 (started): the audit log
+  '/api/v1/audit': ['get'],
+  '/api/v1/audit/verify': ['get'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -114,7 +117,8 @@ test('no, bogus or malformed credentials → 401 unauthenticated on every protec
   const paths = ['/api/v1/me', '/api/v1/sectors', '/api/v1/sectors/electricity', '/api/v1/tiers', '/api/v1/orgs',
     '/api/v1/users', '/api/v1/tokens', `/api/v1/orgs/${srv.coordOrgId}`, `/api/v1/users/${srv.adminUserId}`,
     '/api/v1/reports', '/api/v1/reports/due', '/api/v1/reports/01936a8e-4f5e-7c2a-9b1d-2f3e4a5b6c7d', '/api/v1/regimes',
-    '/api/v1/regimes/jp_electricity', '/api/v1/near-miss-counts', '/api/v1/near-miss-counts/totals'];
+    '/api/v1/regimes/jp_electricity', '/api/v1/near-miss-counts', '/api/v1/near-miss-counts/totals',
+    '/api/v1/audit', '/api/v1/audit/verify'];
   for (const p of paths) {
     assertProblem(await srv.api('GET', p), 401, 'unauthenticated');
     assertProblem(await srv.api('GET', p, { token: 'isac_notatoken0000000000000000' }), 401, 'unauthenticated');
