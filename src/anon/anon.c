@@ -1,0 +1,2 @@
+/* anon.c - see anon.h. */
+#include "anon.h"
