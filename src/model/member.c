@@ -344,7 +344,8 @@ static json_t *contacts_field(const json_t *v, struct err *e)
     return arr;
 }
 
-static json_t *sectors_field(const json_t *v, const struct model_vocab *sectors, struct err *e)
+json_t *model__sector_codes(const json_t *v, const struct model_vocab *sectors, bool dup_is_error,
+                            struct err *e)
 {
     if (!json_is_array(v)) {
         err_field(e, "sectors", "must be an array of sector codes");
@@ -369,9 +370,9 @@ static json_t *sectors_field(const json_t *v, const struct model_vocab *sectors,
         bool dup = false;
         json_t *t;
         json_array_foreach(arr, j, t) dup = dup || !strcmp(json_string_value(t), code);
-        if (dup)
+        if (dup && dup_is_error)
             err_field(e, f, "listed twice");
-        else
+        else if (!dup)
             json_array_append_new(arr, json_string(code));
     }
     return arr;
@@ -401,7 +402,7 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
         json_object_set_new(o, "kind", json_string(kind));
 
     json_t *sv = json_object_get(in, "sectors");
-    json_t *sec = sv ? sectors_field(sv, sectors, e) : (req ? json_array() : NULL);
+    json_t *sec = sv ? model__sector_codes(sv, sectors, true, e) : (req ? json_array() : NULL);
     if (sec)
         json_object_set_new(o, "sectors", sec);
 

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "member.h"
 
 /* "a string", "an object", ... for messages. */
 const char *model__type_name(const json_t *v);
@@ -25,6 +26,13 @@ const char *model__text(const json_t *v, const char *field, size_t max, bool req
 bool model__blank(const char *s);
 bool model__email_valid(const char *s);
 bool model__in_list(const char *const *list, size_t n, const char *s);
+/*
+ * An array of known sector codes at field "sectors" (errors at
+ * "sectors[i]"); a code given twice is an error or silently dropped.
+ * Returns the new array, or NULL when v is not a usable array.
+ */
+json_t *model__sector_codes(const json_t *v, const struct model_vocab *sectors, bool dup_is_error,
+                            struct err *e);
 
 #define MODEL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -400,32 +400,13 @@ static void sectors_field(const json_t *in, json_t *o, bool create,
             err_field(e, "sectors", "required: name at least one affected sector");
         return;
     }
-    if (!json_is_array(v) || json_array_size(v) == 0) {
+    if (json_is_array(v) && json_array_size(v) == 0) {
         err_field(e, "sectors", "must be an array of at least one sector code");
         return;
     }
-    if (json_array_size(v) > LIMIT_SECTORS) {
-        err_field(e, "sectors", "too many sectors");
-        return;
-    }
-    json_t *arr = json_array();
-    size_t i, j;
-    json_t *s, *t;
-    json_array_foreach(v, i, s)
-    {
-        char f[48];
-        snprintf(f, sizeof(f), "sectors[%zu]", i);
-        const char *code = json_string_value(s);
-        if (!model_vocab_has(ctx->sectors, code)) {
-            err_field(e, f, "unknown sector code");
-            continue;
-        }
-        bool dup = false;
-        json_array_foreach(arr, j, t) dup = dup || !strcmp(json_string_value(t), code);
-        if (!dup)
-            json_array_append_new(arr, json_string(code));
-    }
-    json_object_set_new(o, "sectors", arr);
+    json_t *arr = model__sector_codes(v, ctx->sectors, false, e);
+    if (arr)
+        json_object_set_new(o, "sectors", arr);
 }
 
 static void contact_field(const json_t *in, json_t *o, struct err *e)
