@@ -40,6 +40,13 @@ count_node() { # file name status
     [ "$f" -gt 0 ] && failures+=("$2: see $1")
 }
 
+echo "== source checks"
+if scripts/checksrc >"$out/checksrc.txt" 2>&1; then
+    passed=$((passed + 1)); echo "  checksrc         ok"
+else
+    failed=$((failed + 1)); failures+=("checksrc: see $out/checksrc.txt"); echo "  checksrc         FAILED"
+fi
+
 echo "== unit tests"
 for t in "$build"/tests/unit/*/test_*; do
     [ -f "$t" ] && [ -x "$t" ] || continue
