@@ -41,6 +41,7 @@ struct http_server {
     http_handler_fn *handler;
     void *ud;
     atomic_int inflight;   /* requests between first byte and completion */
+    atomic_int deferred;   /* of those, suspended while they wait for an answer */
     int port;
     char *tls_cert;
     char *tls_key;
@@ -160,8 +161,10 @@ void http_resume(struct http_req *r)
     pthread_mutex_lock(&r->defer_mu);
     bool suspended = r->defer == DEFER_SUSPENDED;
     r->defer = DEFER_READY;
-    if (suspended)
+    if (suspended) {
+        atomic_fetch_sub(&r->srv->deferred, 1);
         MHD_resume_connection(r->conn);
+    }
     pthread_mutex_unlock(&r->defer_mu);
 }
 
@@ -172,6 +175,7 @@ static bool park(struct http_req *r)
     bool parked = r->defer == DEFER_PENDING;
     if (parked) {
         r->defer = DEFER_SUSPENDED;
+        atomic_fetch_add(&r->srv->deferred, 1);
         MHD_suspend_connection(r->conn);
     }
     pthread_mutex_unlock(&r->defer_mu);
@@ -553,6 +557,7 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
     srv->handler = handler;
     srv->ud = ud;
     atomic_init(&srv->inflight, 0);
+    atomic_init(&srv->deferred, 0);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
@@ -619,6 +624,22 @@ void http_stop(struct http_server *srv, int grace)
         close(s);
     int64_t deadline = util_mono_ms() + (int64_t)grace * 1000;
     while (atomic_load(&srv->inflight) > 0 && util_mono_ms() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    /*
+     * A deferred request waits for the store, which always answers (its busy
+     * timeout bounds the wait): stopping the daemon under it would free a
+     * request that the store's writer is about to resume. So those are
+     * awaited past the grace period.
+     */
+    int64_t next_note = util_mono_ms();
+    while (atomic_load(&srv->deferred) > 0) {
+        if (util_mono_ms() >= next_note) {
+            log_warn("waiting for %d requests whose writes are being committed",
+                     atomic_load(&srv->deferred));
+            next_note = util_mono_ms() + 5000;
+        }
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
