@@ -4,12 +4,13 @@ import { h, tx, append, clear, relocalize, bindAttr, uid } from './dom.js';
 import { t, has, lang, setLang, hasStoredChoice, pick, pickOther, LANGS } from './i18n.js';
 import { api, ApiError, setCsrf, onUnauthenticated } from './api.js';
 import {
-  state, setTitle, updateTitle, hasRole, isAdmin, canListOrgs, canListUsers, canCreateUsers,
+  state, setTitle, updateTitle, hasRole, isAdmin, canListOrgs, canListUsers, canCreateUsers, canReadAudit,
   itemsOf, loadRefData, sectorName, tierName, kindName, roleName, localeName, orgName,
   banner, problemBanner, takeFlash, field, group, textInput, selectInput, setFieldError,
   clearFieldErrors, showProblem, setBusy, pageHead, loadingEl, filterBox, makeList,
 } from './ui.js';
 import { canReadReports, canFileReports, viewReports, viewReportNew, viewReport, viewReportRevise, viewDue, viewNearMiss } from './reports.js';
+import { viewAudit } from './audit.js';
 
 const KINDS = ['operator', 'sector_hub', 'coordinator', 'ministry', 'agency', 'vendor'];
 const TIERS = ['class1', 'class2', 'general'];
@@ -94,6 +95,7 @@ const NAV = [
   { path: '/near-miss', key: 'nav.near_miss', can: canReadReports },
   { path: '/orgs', key: 'nav.orgs', can: () => canListOrgs() },
   { path: '/users', key: 'nav.users', can: () => canListUsers() },
+  { path: '/audit', key: 'nav.audit', can: () => canReadAudit() },
   { path: '/password', key: 'nav.password', can: () => true },
 ];
 
@@ -236,6 +238,9 @@ const ROUTES = {
   '/reports/new': { view: viewReportNew, can: canFileReports },
   '/due': { view: viewDue, can: canReadReports },
   '/near-miss': { view: viewNearMiss, can: canReadReports },
+  // No client-side gate: the server answers 403 to anyone but auditors and admins, and
+  // the page shows that problem (audit.js).
+  '/audit': { view: viewAudit },
 };
 
 // Routes with an id in the path: [pattern, route]; the id is passed after params.

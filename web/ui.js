@@ -28,8 +28,10 @@ export function updateTitle() {
 export function roles() { return (state.me && state.me.user && state.me.user.roles) || []; }
 export function hasRole(r) { return roles().includes(r); }
 export function isAdmin() { return hasRole('admin'); }
-export function canListOrgs() { return hasRole('admin') || hasRole('auditor'); }
-export function canListUsers() { return hasRole('admin') || hasRole('auditor') || hasRole('org_admin'); }
+// Auditors read the audit log only: no members pages, no reports (reports.js).
+export function canListOrgs() { return hasRole('admin'); }
+export function canListUsers() { return hasRole('admin') || hasRole('org_admin'); }
+export function canReadAudit() { return hasRole('admin') || hasRole('auditor'); }
 export function canCreateUsers() { return hasRole('admin') || hasRole('org_admin'); }
 
 // ---------------------------------------------------------------- reference data
@@ -307,7 +309,8 @@ export function filterBox(form) {
 /**
  * A paginated table with a "more" button driven by next_cursor.
  * opts: caption, empty, columns [{label, cls, cell(item)}], fetch(cursor), onItems(items),
- * rowClass(item) → class of the row, afterRender(tbody), slot (for errors).
+ * rowClass(item) → class of the row, extraRow(item, ncols) → a second <tr> after the row
+ * (or null), afterRender(tbody), slot (for errors).
  */
 export function makeList(opts) {
   const tbody = h('tbody');
@@ -335,6 +338,8 @@ export function makeList(opts) {
       for (const item of items) {
         tbody.appendChild(h('tr', { class: opts.rowClass ? opts.rowClass(item) : '' },
           opts.columns.map((c) => h('td', { class: c.cls || '', 'data-label': c.label }, c.cell(item)))));
+        const extra = opts.extraRow ? opts.extraRow(item, opts.columns.length) : null;
+        if (extra) tbody.appendChild(extra);
       }
       n += items.length;
       cursor = (data && data.next_cursor) || null;

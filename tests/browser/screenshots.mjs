@@ -52,6 +52,7 @@ async function seed(ctx) {
 // Reports, filed through the API as the Kanto operator once the daemon runs: the DOMAIN.md
 // scenarios, one with updates (timeline), one overdue, one final, a draft, near-miss counts.
 const OPERATOR = { login: 'soc.kanto', password: 'a long enough password 123' };
+const AUDITOR = { login: 'audit', password: 'a long enough password 123' };
 
 async function apiSession(base, user) {
   const res = await fetch(base + '/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
@@ -265,6 +266,32 @@ async function main() {
         await settle(page);
         await page.locator('table.matrix').waitFor();
         await shot(next() + '-near-miss-totals');
+
+        // The audit log, as the auditor: the list (with the failed sign-in above), an entry
+        // opened and the chain verified, then a broken chain (the verify answer is faked).
+        await page.locator('header button.btn-on-dark').click();
+        await page.locator('input[name="login"]').fill(AUDITOR.login);
+        await page.locator('input[name="password"]').fill(AUDITOR.password);
+        await page.locator('form.login-form button[type="submit"]').click();
+        await page.locator('nav.mainnav').waitFor({ state: 'visible' });
+        await page.goto(srv.base + '/#/audit');
+        await settle(page);
+        await page.locator('table tbody tr.audit-row').first().waitFor();
+        await shot(next() + '-audit');
+        await page.locator('table tbody tr.audit-row').filter({ hasText: 'user.create' }).first().locator('.audit-toggle').click();
+        await page.locator('.verify-btn').click();
+        await page.locator('.verify-slot .banner').waitFor();
+        await page.evaluate(() => document.activeElement && document.activeElement.blur());
+        await page.mouse.move(0, page.viewportSize().height - 1);
+        await shot(next() + '-audit-open-verified');
+        await page.route('**/api/v1/audit/verify', (route) => route.fulfill({ json: {
+          intact: false, entries: 42, head: 'ab'.repeat(32), first_bad: 17, reason: 'its fields do not match its hash (altered)' } }));
+        await page.locator('.verify-btn').click();
+        await page.locator('.verify-slot .banner-error').waitFor();
+        await page.evaluate(() => document.activeElement && document.activeElement.blur());
+        await page.mouse.move(0, page.viewportSize().height - 1);
+        await shot(next() + '-audit-broken');
+        await page.unroute('**/api/v1/audit/verify');
 
         const unexpected = errors.filter((e) => !/status of (401|422)/.test(e));
         if (unexpected.length) console.error(`${w.name}/${lang}: page errors:\n  ` + unexpected.join('\n  '));

@@ -246,6 +246,7 @@ describe('web UI: strict CSP, no console errors', () => {
     const nav = page.getByRole('navigation');
     await nav.getByRole('link', { name: '利用者' }).waitFor();
     assert.equal(await nav.getByRole('link', { name: '組織' }).count(), 0, 'no organisations menu');
+    assert.equal(await nav.getByRole('link', { name: '監査ログ' }).count(), 0, 'no audit log menu');
     await nav.getByRole('link', { name: '利用者' }).click();
     await page.getByRole('heading', { level: 1, name: '利用者一覧' }).waitFor();
     await page.locator('table tbody tr').filter({ hasText: 'kanto.member' }).waitFor();
@@ -331,7 +332,15 @@ describe('web UI: strict CSP, no console errors', () => {
     // The administrator of the coordinator: members pages, the reports list, the due
     // list and the near-miss totals (administrators do not file reports themselves).
     await visitAll(page, ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password',
-      '#/reports', '#/reports/new', '#/due', '#/near-miss']);
+      '#/reports', '#/reports/new', '#/due', '#/near-miss', '#/audit']);
+    // The audit log with an entry opened and the chain verified.
+    await page.goto(srv.base + '/#/audit');
+    await page.locator('table tbody tr.audit-row').first().waitFor();
+    await page.locator('.audit-toggle').first().click();
+    await page.locator('tr.audit-detail-row:not([hidden]) code.hash').first().waitFor();
+    await page.locator('.verify-btn').click();
+    await page.locator('.verify-slot .banner-success').waitFor();
+    assert.ok(await page.getByRole('navigation').getByRole('link', { name: /監査ログ|Audit log/ }).isVisible(), 'admins get the audit menu');
     // Reload with an existing session (GET /me on start).
     await page.reload();
     await page.locator('main h1').waitFor();
@@ -387,7 +396,7 @@ describe('web UI: strict CSP, no console errors', () => {
     await page.locator('nav.mainnav').waitFor({ state: 'visible' });
     // The account's locale (ja) applies when no language was chosen explicitly.
     await page.getByRole('heading', { level: 1, name: 'ホーム' }).waitFor();
-    for (const hash of ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password', '#/reports', '#/due', '#/near-miss']) {
+    for (const hash of ['#/home', '#/orgs', '#/orgs/new', '#/users', '#/users/new', '#/password', '#/reports', '#/due', '#/near-miss', '#/audit']) {
       await page.goto(srv.base + '/' + hash);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
