@@ -17,6 +17,7 @@ const ACTION_GROUPS = [
   ['token', ['token.create', 'token.update', 'token.revoke']],
   ['refdata', ['sector.create', 'sector.update', 'regime.create', 'regime.update']],
   ['report', ['report.read', 'report.list']],
+  ['audit', ['audit.search', 'audit.verify']],
 ];
 const OUTCOMES = ['ok', 'denied', 'failed'];
 // The server's reasons for a broken chain (src/store/sqlite_audit.c), in the user's language.

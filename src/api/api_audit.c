@@ -56,6 +56,9 @@ void api__audit_list(struct api_call *c)
                      json_object_get(json_array_get(items, (size_t)limit - 1), "seq")));
         next = api__cursor_json(cur);
     }
+    /* Who watched the log is part of the log. */
+    api__audit(c, "audit.search", NULL, NULL, "ok",
+               json_pack("{s:I}", "entries", (json_int_t)json_array_size(items)));
     http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
 }
 
@@ -70,6 +73,7 @@ void api__audit_verify(struct api_call *c)
         api__problem(c);
         return;
     }
+    api__audit(c, "audit.verify", NULL, NULL, chk.first_bad ? "failed" : "ok", NULL);
     json_t *out = json_pack("{s:b,s:I,s:s}", "intact", chk.first_bad == 0, "entries",
                             (json_int_t)chk.entries, "head", chk.head);
     if (chk.first_bad) {

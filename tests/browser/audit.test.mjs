@@ -207,10 +207,14 @@ describe('audit log UI', () => {
     await page.getByRole('button', { name: 'Verify chain' }).waitFor();
     await page.getByRole('status').filter({ hasText: /^Intact \(\d+ entries, head [0-9a-f]{12}…\)/ }).waitFor();
     const rows = page.locator('table tbody tr.audit-row');
+    // Newest first: the auditor's own search of the log is recorded too.
     const top = await rows.first().innerText();
-    assert.match(top, /Sign-in/);
+    assert.match(top, /Audit log searched/);
     assert.match(top, /Succeeded/);
-    assert.doesNotMatch(top, /成功|ログイン/);
+    assert.doesNotMatch(top, /成功|検索/);
+    const signin = await rows.filter({ hasText: 'login.success' }).first().innerText();
+    assert.match(signin, /Sign-in/);
+    assert.doesNotMatch(signin, /ログイン/);
     assert.match(await rows.filter({ hasText: createdId }).first().innerText(), /User created/);
     assert.match(await page.locator('thead').innerText(), /Time[\s\S]*Actor[\s\S]*Action[\s\S]*Object[\s\S]*Outcome[\s\S]*Remote address/);
     assert.match(await page.locator('tr.audit-detail-row:not([hidden])').innerText(), /Previous hash/);

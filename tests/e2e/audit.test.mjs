@@ -39,6 +39,13 @@ test('logins, failed logins and admin actions are recorded with the actor and th
   assert.ok(bad, 'login.failure recorded with the login typed');
   assert.equal(bad.outcome, 'denied');
   assert.equal(bad.actor.user_id, null);
+  assert.equal(bad.object.id, u.id, 'the refused login names the existing account');
+  // An unknown login is kept only as a hash: a password typed into the login field must not stay.
+  assert.equal((await srv.login('Pasted-Secret-Passw0rd!', 'whatever-password-1')).status, 401);
+  const unknown = (await entries('?action=login.failure')).find((e) => e.detail.unknown_login_hash);
+  assert.ok(unknown, 'an unknown login is recorded by hash');
+  assert.match(unknown.detail.unknown_login_hash, /^[0-9a-f]{16}$/);
+  assert.doesNotMatch(JSON.stringify(await entries('?limit=200')), /Pasted-Secret-Passw0rd/i);
   assert.doesNotMatch(JSON.stringify(items), /not-the-password-123|correct-horse-battery/, 'no password in the log');
   const created = items.find((e) => e.action === 'user.create' && e.object.id === u.id);
   assert.ok(created, 'user.create recorded');
@@ -76,6 +83,8 @@ test('only auditors and administrators read the log; an auditor sees no report c
     assertProblem(await srv.api('GET', '/api/v1/audit/verify', { token: t }), 403, 'forbidden');
   }
   assert.equal((await srv.api('GET', '/api/v1/audit', { token: srv.adminToken })).status, 200);
+  const watched = await entries('?action=audit.search&actor=admin');
+  assert.ok(watched.length >= 1, 'searching the log is itself recorded');
   const reports = await srv.api('GET', '/api/v1/reports', { token: auditor.token });
   assert.equal(reports.status, 200);
   assert.deepEqual(reports.json.items, [], 'an auditor lists no reports');
