@@ -109,19 +109,34 @@ static int set_due(struct api_call *c, json_t *row, int64_t fallback)
     return api_report_due(c->api->st, row, fallback, &c->e);
 }
 
-static int report_ctx(struct api_call *c, struct api_vocab *sv, struct api_vocab *rv,
-                      struct model_report_ctx *ctx)
+/* Validation context: the known sectors, regimes and tiers (released by report_ctx_release). */
+struct report_vocab {
+    struct api_vocab sectors, regimes, tiers;
+};
+
+static int report_ctx(struct api_call *c, struct report_vocab *v, struct model_report_ctx *ctx)
 {
-    if (api__vocab_load(c, API_VOCAB_SECTORS, sv))
-        return c->e.code;
-    if (api__vocab_load(c, API_VOCAB_REGIMES, rv)) {
-        api__vocab_release(sv);
+    memset(v, 0, sizeof(*v));
+    if (api__vocab_load(c, API_VOCAB_SECTORS, &v->sectors) ||
+        api__vocab_load(c, API_VOCAB_REGIMES, &v->regimes) ||
+        api__vocab_load(c, API_VOCAB_TIERS, &v->tiers)) {
+        api__vocab_release(&v->sectors);
+        api__vocab_release(&v->regimes);
+        api__vocab_release(&v->tiers);
         return c->e.code;
     }
-    ctx->sectors = &sv->v;
-    ctx->regimes = &rv->v;
+    ctx->sectors = &v->sectors.v;
+    ctx->regimes = &v->regimes.v;
+    ctx->tiers = &v->tiers.v;
     ctx->now = util_now_ms() / 1000;
     return 0;
+}
+
+static void report_ctx_release(struct report_vocab *v)
+{
+    api__vocab_release(&v->sectors);
+    api__vocab_release(&v->regimes);
+    api__vocab_release(&v->tiers);
 }
 
 /* Respond with the report id as it now stands (after a create, revise or replay). */
@@ -256,9 +271,9 @@ void api__report_create(struct api_call *c)
         err_field(&c->e, "draft", "must be true or false");
     bool is_draft = json_is_true(draft);
     json_object_del(b, "draft");
-    struct api_vocab sv, rv;
+    struct report_vocab voc;
     struct model_report_ctx ctx;
-    if (report_ctx(c, &sv, &rv, &ctx) == 0) {
+    if (report_ctx(c, &voc, &ctx) == 0) {
         struct err ve;
         err_init(&ve);
         if (model_report_check(b, MODEL_CREATE, &ctx, &content, &ve) == 0)
@@ -268,8 +283,7 @@ void api__report_create(struct api_call *c)
             err_field(&c->e, ve.fields[i].field, "%s", ve.fields[i].reason);
         if (ve.code && !ve.nfields)
             err_set(&c->e, ve.code, "%s", ve.detail);
-        api__vocab_release(&sv);
-        api__vocab_release(&rv);
+        report_ctx_release(&voc);
     }
     json_decref(b);
     if (c->e.code) {
@@ -437,9 +451,9 @@ void api__report_revise(struct api_call *c)
         err_field(&c->e, "changes", "reopen first; change the content in the next update");
 
     json_t *changes = NULL, *merged = NULL, *diff = NULL;
-    struct api_vocab sv, rv;
+    struct report_vocab voc;
     struct model_report_ctx ctx;
-    if (!c->e.code && report_ctx(c, &sv, &rv, &ctx) == 0) {
+    if (!c->e.code && report_ctx(c, &voc, &ctx) == 0) {
         json_t *empty = json_object();
         struct err ve;
         err_init(&ve);
@@ -465,8 +479,7 @@ void api__report_revise(struct api_call *c)
         if (ve.code && !ve.nfields)
             err_set(&c->e, ve.code, "%s", ve.detail);
         json_decref(empty);
-        api__vocab_release(&sv);
-        api__vocab_release(&rv);
+        report_ctx_release(&voc);
     }
     json_t *row = NULL, *rev = NULL;
     if (!c->e.code) {

@@ -40,6 +40,8 @@
 #define LIMIT_OBSERVABLE_CHARS   2048
 #define LIMIT_REPORT_BODY_BYTES  (512 * 1024)
 #define LIMIT_IDEMPOTENCY_KEY    128
+#define LIMIT_AUDIENCE_ORGS      200    /* named organisations in a report's audience */
+#define LIMIT_MARKING_TEXT       1000   /* purpose of use, handling rule */
 #define LIMIT_NEARMISS_COUNT     1000000
 #define LIMIT_NEARMISS_PAGE      1000   /* near-miss entries per page */
 

@@ -109,16 +109,18 @@ static void demo_vocab(json_t *list, const char **codes, size_t max, struct mode
 static int demo_report(struct store *st, const char *org_id, const char *user_id,
                        const char *text, struct err *e)
 {
-    json_t *sl = NULL, *rl = NULL, *in = json_loads(text, 0, NULL), *content = NULL;
-    const char *sc[64], *rc[64];
-    struct model_vocab sv, rv;
+    json_t *sl = NULL, *rl = NULL, *tl = NULL, *in = json_loads(text, 0, NULL), *content = NULL;
+    const char *sc[64], *rc[64], *tc[64];
+    struct model_vocab sv, rv, tv;
     int64_t now = util_now_ms() / 1000;
     if (in == NULL)
         return err_set(e, ERR_INTERNAL, "demo report is not JSON");
-    if (store_sector_list(st, false, &sl, e) == 0 && store_regime_list(st, false, &rl, e) == 0) {
+    if (store_sector_list(st, false, &sl, e) == 0 && store_regime_list(st, false, &rl, e) == 0 &&
+        store_tier_list(st, &tl, e) == 0) {
         demo_vocab(sl, sc, 64, &sv);
         demo_vocab(rl, rc, 64, &rv);
-        struct model_report_ctx ctx = {&sv, &rv, now};
+        demo_vocab(tl, tc, 64, &tv);
+        struct model_report_ctx ctx = {&sv, &rv, now, &tv};
         if (model_report_check(in, MODEL_CREATE, &ctx, &content, e) == 0 &&
             model_report_finish(content, e) == 0) {
             char id[UTIL_UUID_LEN + 1];
@@ -138,6 +140,7 @@ static int demo_report(struct store *st, const char *org_id, const char *user_id
     json_decref(in);
     json_decref(sl);
     json_decref(rl);
+    json_decref(tl);
     return e->code;
 }
 

@@ -26,12 +26,13 @@ static const char *const obs_types[] = {"ipv4", "ipv6", "cidr", "domain", "url",
                                         "attack_technique", "malware", "text"};
 static const char *const obs_roles[] = {"attacker", "victim", "other"};
 static const char *const viewpoints[] = {"continuity", "safety", "trust"};
+static const char *const tlps[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
 
 const char *const model_report_fields[] = {
     "kind",        "event_type",  "causes",       "layer",  "severity", "sectors",
     "service",     "title",       "description",  "occurred_at", "detected_at",
     "recovered_at", "basis",      "regime",       "status", "followup", "contact",
-    "share_with_hub", "observables", NULL};
+    "share_with_hub", "observables", "audience", "tlp", "purpose", "handling", NULL};
 
 #define IN(list, s) model__in_list(list, MODEL_NELEM(list), s)
 
@@ -41,6 +42,7 @@ bool model_layer_valid(const char *c) { return IN(layers, c); }
 bool model_basis_valid(const char *c) { return IN(bases, c); }
 bool model_status_valid(const char *c) { return IN(statuses, c); }
 bool model_observable_type_valid(const char *t) { return IN(obs_types, t); }
+bool model_tlp_valid(const char *l) { return IN(tlps, l); }
 
 /* ---- observables ---- */
 
@@ -510,6 +512,103 @@ static void observables_field(const json_t *in, json_t *o, struct err *e)
     json_object_set_new(o, "observables", arr);
 }
 
+/* Organisation ids of audience.orgs: UUIDs, no duplicates. */
+static json_t *org_ids(const json_t *v, struct err *e)
+{
+    if (!json_is_array(v) || json_array_size(v) > LIMIT_AUDIENCE_ORGS) {
+        err_field(e, "audience.orgs", "must be an array of at most %d organisation ids",
+                  LIMIT_AUDIENCE_ORGS);
+        return NULL;
+    }
+    json_t *arr = json_array();
+    size_t i, j;
+    json_t *x, *t;
+    json_array_foreach(v, i, x)
+    {
+        char f[48];
+        snprintf(f, sizeof(f), "audience.orgs[%zu]", i);
+        const char *id = json_string_value(x);
+        if (!util_is_uuid(id)) {
+            err_field(e, f, "not an organisation id");
+            continue;
+        }
+        bool dup = false;
+        json_array_foreach(arr, j, t) dup = dup || !strcmp(json_string_value(t), id);
+        if (!dup)
+            json_array_append_new(arr, json_string(id));
+    }
+    return arr;
+}
+
+/*
+ * audience: who beyond the coordinator may receive releases. Absent parts
+ * are empty: {} is "the coordinator only". A revision replaces it whole.
+ */
+static void audience_field(const json_t *in, json_t *o, bool create,
+                           const struct model_report_ctx *ctx, struct err *e)
+{
+    json_t *v = json_object_get(in, "audience");
+    if (v == NULL && !create)
+        return;
+    if (v != NULL && !json_is_null(v) && !json_is_object(v)) {
+        err_field(e, "audience", "must be an object with orgs, sectors, tiers and all_members");
+        return;
+    }
+    static const char *const allowed[] = {"orgs", "sectors", "tiers", "all_members", NULL};
+    if (json_is_object(v))
+        model__check_unknown(v, "audience.", allowed, e);
+    json_t *a = json_object(), *x;
+    size_t before = e->nfields;
+    x = json_object_get(v, "orgs");
+    json_t *orgs = x ? org_ids(x, e) : json_array();
+    x = json_object_get(v, "sectors");
+    json_t *secs = NULL;
+    if (x) {
+        struct err se;
+        err_init(&se);
+        secs = model__sector_codes(x, ctx->sectors, false, &se);
+        for (size_t i = 0; i < se.nfields; i++) {
+            char f[96];
+            snprintf(f, sizeof(f), "audience.%s", se.fields[i].field);
+            err_field(e, f, "%s", se.fields[i].reason);
+        }
+    } else {
+        secs = json_array();
+    }
+    json_t *tiers = json_array();
+    x = json_object_get(v, "tiers");
+    if (x && !json_is_array(x)) {
+        err_field(e, "audience.tiers", "must be an array of tier codes");
+    } else {
+        size_t i;
+        json_t *t;
+        json_array_foreach(x, i, t)
+        {
+            char f[48];
+            snprintf(f, sizeof(f), "audience.tiers[%zu]", i);
+            if (!model_vocab_has(ctx->tiers, json_string_value(t)))
+                err_field(e, f, "unknown tier code");
+            else
+                json_array_append(tiers, t);
+        }
+    }
+    x = json_object_get(v, "all_members");
+    if (x && !json_is_boolean(x))
+        err_field(e, "audience.all_members", "must be true or false");
+    if (e->nfields != before || !orgs || !secs) {
+        json_decref(orgs);
+        json_decref(secs);
+        json_decref(tiers);
+        json_decref(a);
+        return;
+    }
+    json_object_set_new(a, "orgs", orgs);
+    json_object_set_new(a, "sectors", secs);
+    json_object_set_new(a, "tiers", tiers);
+    json_object_set_new(a, "all_members", json_boolean(json_is_true(x)));
+    json_object_set_new(o, "audience", a);
+}
+
 int model_report_check(const json_t *in, enum model_mode mode,
                        const struct model_report_ctx *ctx, json_t **out, struct err *e)
 {
@@ -559,12 +658,20 @@ int model_report_check(const json_t *in, enum model_mode mode,
     else if (sh)
         json_object_set(o, "share_with_hub", sh);
     observables_field(in, o, e);
+    audience_field(in, o, create, ctx, e);
+    json_t *tv2 = json_object_get(in, "tlp");
+    if (tv2 && !model_tlp_valid(json_string_value(tv2)))
+        err_field(e, "tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
+    else if (tv2)
+        json_object_set(o, "tlp", tv2);
+    text_or_null(in, o, "purpose", LIMIT_MARKING_TEXT, true, e);
+    text_or_null(in, o, "handling", LIMIT_MARKING_TEXT, true, e);
 
     if (create) {
         /* Defaults of a first report: unknown is null, lists are empty. */
-        static const char *const nulls[] = {"layer", "service", "description", "occurred_at",
+        static const char *const nulls[] = {"layer",  "service",  "description", "occurred_at",
                                             "detected_at", "recovered_at", "basis", "regime",
-                                            "followup", "contact"};
+                                            "followup", "contact", "purpose", "handling"};
         for (size_t i = 0; i < MODEL_NELEM(nulls); i++)
             if (!json_object_get(o, nulls[i]))
                 json_object_set_new(o, nulls[i], json_null());
@@ -576,6 +683,9 @@ int model_report_check(const json_t *in, enum model_mode mode,
             json_object_set_new(o, "status", json_string("open"));
         if (!json_object_get(o, "share_with_hub"))
             json_object_set_new(o, "share_with_hub", json_false());
+        /* TLP:AMBER unless the provider says otherwise: limited disclosure, need to know. */
+        if (!json_object_get(o, "tlp"))
+            json_object_set_new(o, "tlp", json_string("AMBER"));
         json_t *k = json_object_get(o, "kind");
         if (!k || json_is_null(k)) {
             const char *et = json_string_value(json_object_get(o, "event_type"));
@@ -601,6 +711,15 @@ static bool time_of(const json_t *c, const char *k, int64_t *t)
 
 int model_report_finish(json_t *c, struct err *e)
 {
+    /* Nothing marked for few eyes may be addressed to many. */
+    const char *tlp = json_string_value(json_object_get(c, "tlp"));
+    json_t *aud = json_object_get(c, "audience");
+    if (tlp && !strcmp(tlp, "RED") &&
+        (json_is_true(json_object_get(aud, "all_members")) ||
+         json_array_size(json_object_get(aud, "sectors")) ||
+         json_array_size(json_object_get(aud, "tiers"))))
+        err_field(e, "audience", "TLP:RED is for named recipients: name organisations, not "
+                                 "sectors, tiers or all members");
     json_t *sev = json_object_get(c, "severity");
     json_int_t overall = -1;
     for (size_t i = 0; i < MODEL_NELEM(viewpoints); i++) {

@@ -9,7 +9,11 @@
  *   severity{continuity,safety,trust,overall}, sectors[], service, title,
  *   description, occurred_at, detected_at, recovered_at, basis, regime,
  *   status, followup, contact{name,email,phone}, share_with_hub,
- *   observables[{type,value,role}]
+ *   observables[{type,value,role}],
+ *   audience{orgs[],sectors[],tiers[],all_members}, tlp, purpose, handling
+ * The audience is the provider's choice of who may receive releases of the
+ * report beyond the coordinator (and its sector hub with share_with_hub);
+ * tlp is the TLP 2.0 marking (labels never translated).
  * Unknown values are null (speed before completeness: a first report
  * needs only event_type, title and one sector).
  */
@@ -30,12 +34,15 @@ bool model_layer_valid(const char *code);
 bool model_basis_valid(const char *code);
 bool model_status_valid(const char *code);
 bool model_observable_type_valid(const char *type);
+/* TLP 2.0 labels: CLEAR, GREEN, AMBER, AMBER+STRICT, RED. */
+bool model_tlp_valid(const char *label);
 
 /* What validation needs to know of the world. */
 struct model_report_ctx {
     const struct model_vocab *sectors; /* known sector codes */
     const struct model_vocab *regimes; /* known regime codes */
     int64_t now;                       /* seconds; timestamps may not be later (+5 min skew) */
+    const struct model_vocab *tiers;   /* known tier codes (audience.tiers) */
 };
 
 /*

@@ -21,6 +21,8 @@ static const char *const sector_codes[] = {"ict", "finance", "electricity", "gas
 static const struct model_vocab sectors = {sector_codes, 4};
 static const char *const regime_codes[] = {"jp_electricity", "eu_nis2"};
 static const struct model_vocab regimes = {regime_codes, 2};
+static const char *const tier_codes[] = {"class1", "class2", "general"};
+static const struct model_vocab tiers = {tier_codes, 3};
 
 #define NOW_TEXT "2026-06-01T00:00:00Z"
 
@@ -29,7 +31,7 @@ static struct model_report_ctx ctx_now(void)
     int64_t now;
     int off;
     assert_true(util_time_parse(NOW_TEXT, &now, &off));
-    return (struct model_report_ctx){&sectors, &regimes, now};
+    return (struct model_report_ctx){&sectors, &regimes, now, &tiers};
 }
 
 /* The fields of e, comma-separated, for one readable comparison. */
@@ -473,20 +475,23 @@ static void test_report_create_defaults(void **state)
          "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['ict'],"
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
-         "'followup':null,'contact':null,'share_with_hub':false,'observables':[]}"},
+         "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
         /* kind follows a near-miss event type unless given */
         {"{'event_type':'near_miss','title':'T','sectors':['gas']}",
          "{'event_type':'near_miss','kind':'near_miss','causes':[],'layer':null,"
          "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['gas'],"
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
-         "'followup':null,'contact':null,'share_with_hub':false,'observables':[]}"},
+         "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
         {"{'event_type':'near_miss','title':'T','sectors':['gas'],'kind':null}",
          "{'event_type':'near_miss','kind':'near_miss','causes':[],'layer':null,"
          "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['gas'],"
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
-         "'followup':null,'contact':null,'share_with_hub':false,'observables':[]}"},
+         "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
         /* everything given; blanks become null, duplicate sectors go, overall is not taken */
         {"{'kind':'near_miss','event_type':'intrusion','causes':[{'code':'intentional',"
          "'detail':'phishing'},{'code':'other','detail':'  '},{'code':'accidental'}],"
@@ -506,7 +511,8 @@ static void test_report_create_defaults(void **state)
          "'regime':'eu_nis2','status':'monitoring','followup':'isolated',"
          "'contact':{'name':'Sato','email':'sato@example.jp','phone':'+81 3 1234 5678'},"
          "'share_with_hub':true,'observables':[{'type':'asn','value':'AS64500',"
-         "'role':'other'}]}"},
+         "'role':'other'}],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
         /* contact parts blank or absent are null; severity null is "not assessed" */
         {"{" REP_OK ",'contact':{'name':' ','email':''},'severity':null,'causes':null}",
          "{'event_type':'malware','kind':'incident','causes':[],'layer':null,"
@@ -514,7 +520,8 @@ static void test_report_create_defaults(void **state)
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
          "'followup':null,'contact':{'name':null,'email':null,'phone':null},"
-         "'share_with_hub':false,'observables':[]}"},
+         "'share_with_hub':false,'observables':[],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
     };
     run_good(MODEL_CREATE, cases, sizeof(cases) / sizeof(cases[0]));
 
@@ -531,7 +538,7 @@ static void test_report_create_defaults(void **state)
             fail();
         }
     assert_int_equal(json_object_size(out), nf);
-    assert_int_equal(nf, 19);
+    assert_int_equal(nf, 23); /* issue 3's 19, and issue 4's audience, tlp, purpose, handling */
     /* the input is not modified */
     assert_jsonq_eq(in, "{" REP_OK "}");
     json_decref(out);
@@ -975,7 +982,10 @@ static void test_report_diff(void **state)
                     "{'field':'contact','before':null,'after':{'name':'Sato','email':null,"
                     "'phone':null}},"
                     "{'field':'share_with_hub','before':null,'after':false},"
-                    "{'field':'observables','before':null,'after':[]}]");
+                    "{'field':'observables','before':null,'after':[]},"
+                    "{'field':'audience','before':null,'after':{'orgs':[],'sectors':[],"
+                    "'tiers':[],'all_members':false}},"
+                    "{'field':'tlp','before':null,'after':'AMBER'}]");
     json_decref(d);
     json_decref(in);
 

@@ -197,7 +197,9 @@ static json_t *make_content(const char *overrides)
         "'status':'open','followup':null,"
         "'contact':{'name':'Sato','email':'sato@example.jp','phone':null},"
         "'share_with_hub':false,"
-        "'observables':[{'type':'ipv4','value':'192.0.2.1','role':'attacker'}]}");
+        "'observables':[{'type':'ipv4','value':'192.0.2.1','role':'attacker'}],"
+        "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER',"
+        "'purpose':null,'handling':null}");
     json_t *o = unit_jsonq(overrides ? overrides : "{}");
     json_t *c = model_merge(base, o);
     struct err e;
@@ -395,15 +397,15 @@ static void test_report_create_get(void **state)
     assert_true(json_array_size(ch) > 5);
     assert_str(unit_jstr(json_array_get(ch, 0), "field"), "kind");
     assert_int_equal(json_object_size(rv), 6);
-    /* exactly these keys: 19 content fields, 11 of metadata, revisions */
-    assert_int_equal(json_object_size(r), 19 + 11 + 1);
+    /* exactly these keys: 23 content fields, 11 of metadata, revisions */
+    assert_int_equal(json_object_size(r), 23 + 11 + 1);
     json_decref(r);
 
     /* Without revisions; a submitted report has submitted_at. */
     r = NULL;
     OK(store_report_get(f->st, &own, sub, false, &r, &e));
     assert_null(json_object_get(r, "revisions"));
-    assert_int_equal(json_object_size(r), 19 + 11);
+    assert_int_equal(json_object_size(r), 23 + 11);
     assert_str(unit_jstr(r, "stage"), "first");
     assert_true(is_rfc3339(unit_jstr(r, "submitted_at")));
     assert_str(unit_jstr(r, "submitted_at"), unit_jstr(r, "created_at"));
@@ -948,7 +950,7 @@ static void test_report_filters(void **state)
         assert_non_null(json_object_get(v, "title"));
         assert_non_null(json_object_get(v, "severity"));
         assert_non_null(json_object_get(v, "org_name"));
-        assert_int_equal(json_object_size(v), 19 - 3 + 11);
+        assert_int_equal(json_object_size(v), 23 - 3 + 11);
     }
     json_decref(arr);
 
