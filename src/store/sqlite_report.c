@@ -242,9 +242,14 @@ static const char SQL_REPORT_UPDATE[] =
     " due_at = ?17, due_stage = ?18 WHERE id = ?1 AND revision = ?19";
 static const char SQL_RS_DEL[] = "DELETE FROM report_sectors WHERE report_id = ?1";
 static const char SQL_RS_ADD[] = "INSERT INTO report_sectors(report_id, sector) VALUES(?1, ?2)";
-static const char SQL_RO_DEL[] = "DELETE FROM report_observables WHERE report_id = ?1";
+/* The observables of the revision being replaced, found through its content. */
+static const char SQL_RO_DEL[] =
+    "DELETE FROM report_observables WHERE report_id = ?1 AND (type, value) IN"
+    " (SELECT json_extract(o.value, '$.type'), json_extract(o.value, '$.value')"
+    "  FROM report_revisions v, json_each(v.content, '$.observables') o"
+    "  WHERE v.report_id = ?1 AND v.n = ?2)";
 static const char SQL_RO_ADD[] =
-    "INSERT INTO report_observables(report_id, type, value, role) VALUES(?1, ?2, ?3, ?4)";
+    "INSERT INTO report_observables(type, value, report_id, role) VALUES(?2, ?3, ?1, ?4)";
 static const char SQL_REV_ADD[] =
     "INSERT INTO report_revisions(report_id, n, stage, user_id, at, reason, changes, content)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -330,6 +335,8 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
         for (int i = 0; i < 2 && !e->code; i++)
             if ((q = sq__stmt(c, dels[i], e))) {
                 sq__bind_text(q, 1, id);
+                if (dels[i] == SQL_RO_DEL)
+                    sqlite3_bind_int(q, 2, j->expected_rev);
                 sq__step_write(c, q, false, e, "report index");
             }
     }
