@@ -6,8 +6,8 @@ import { h, tx, append, clear, relocalize, bindText, uid } from './dom.js';
 import { t, has, lang, pick } from './i18n.js';
 import { api, ApiError } from './api.js';
 import {
-  state, hasRole, itemsOf, loadRefData, sectorName, banner, problemBanner, takeFlash,
-  field, group, textInput, selectInput, clearFieldErrors, resolveField,
+  state, hasRole, itemsOf, loadRefData, sectorName, tierName, banner, problemBanner, takeFlash,
+  field, group, textInput, selectInput, clearFieldErrors, resolveField, setFieldError, reasonText,
   showProblem, setBusy, pageHead, setTitle, loadingEl, filterBox, makeList,
 } from './ui.js';
 
@@ -30,7 +30,10 @@ const DUE_WINDOWS = [24, 72, 168, 720];
 // Content fields in the order of the API (and of the report page).
 const FIELDS = ['kind', 'event_type', 'causes', 'layer', 'severity', 'sectors', 'service', 'title',
   'description', 'occurred_at', 'detected_at', 'recovered_at', 'basis', 'regime', 'status',
-  'followup', 'contact', 'share_with_hub', 'observables'];
+  'followup', 'contact', 'share_with_hub', 'observables', 'audience', 'tlp', 'purpose', 'handling'];
+// TLP 2.0 (FIRST): the labels are never translated; their explanations are (tlp.desc.*).
+export const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
+const NO_AUDIENCE = { orgs: [], sectors: [], tiers: [], all_members: false };
 const TIME_FIELDS = ['occurred_at', 'detected_at', 'recovered_at'];
 
 // ---------------------------------------------------------------- who may do what
@@ -220,6 +223,35 @@ function severityBadge(n) {
   return h('span.sev-badge', { 'data-level': v, title: () => levelName(n) }, () => levelShort(n));
 }
 
+/** The TLP label as FIRST shows it: coloured text on black, never translated. */
+function tlpPill(tlp, compact) {
+  const v = TLPS.includes(tlp) ? tlp : 'AMBER';
+  return h('span.tlp-pill' + (compact ? '.tlp-pill-compact' : ''), { 'data-tlp': v, title: () => t('tlp.desc.' + v) }, 'TLP:' + v);
+}
+
+function audienceOf(r) { return { ...NO_AUDIENCE, ...((r && r.audience) || {}) }; }
+
+/**
+ * Who may receive releases, as a list of localized phrases: the coordinator always,
+ * then the sector hub, all members, sectors, tiers, named organisations.
+ */
+function audienceParts(aud, hub, hubKey) {
+  const a = { ...NO_AUDIENCE, ...(aud || {}) };
+  const parts = [];
+  if (hub) parts.push(() => t(hubKey || 'aud.hub'));
+  if (a.all_members) parts.push(() => t('aud.all_members'));
+  if (a.sectors.length) parts.push(() => t('aud.sectors', { list: a.sectors.map(sectorName).join(listSep()) }));
+  if (a.tiers.length) parts.push(() => t('aud.tiers', { list: a.tiers.map(tierName).join(listSep()) }));
+  if (a.orgs.length) parts.push(() => t('aud.orgs', { n: a.orgs.length }));
+  return parts;
+}
+
+function audienceText(aud, hub, hubKey) {
+  const parts = audienceParts(aud, hub, hubKey);
+  if (!parts.length) return t('aud.coordinator_only');
+  return [t('aud.coordinator'), ...parts.map((fn) => fn())].join(listSep());
+}
+
 function statusBadge(s) {
   return h('span.rstatus', { 'data-status': s || '' }, () => statusName(s));
 }
@@ -321,6 +353,7 @@ export async function viewReports(page) {
 function reportColumns() {
   return [
     { label: () => t('report.title'), cls: 'col-name', cell: titleCell },
+    { label: () => t('report.tlp'), cls: 'col-nowrap col-tlp', cell: (r) => tlpPill(r.tlp, true) },
     { label: () => t('report.event_type'), cls: 'col-event', cell: eventCell },
     { label: () => t('report.severity_overall'), cls: 'col-nowrap', cell: (r) => severityBadge(r.severity && r.severity.overall) },
     { label: () => t('report.sectors_short'), cls: 'col-sectors', cell: (r) => tx(() => sectorList(r.sectors)) },
@@ -557,11 +590,8 @@ function buildReportForm(page, slot, mode, report) {
     field({ label: () => t('report.contact.name'), input: cName, optional: true, reg, name: 'contact.name' }).el,
     field({ label: () => t('report.contact.email'), input: cEmail, optional: true, reg, name: 'contact.email' }).el,
     field({ label: () => t('report.contact.phone'), input: cPhone, optional: true, reg, name: 'contact.phone' }).el)] });
-  const shareId = uid('share');
-  const shareCb = h('input.checkbox', { type: 'checkbox', id: shareId, name: 'share_with_hub', checked: !!cur.share_with_hub });
-  const gShare = group({ legend: () => t('rform.sec.sharing'), hint: () => t('rform.share_hint'), reg, name: 'share_with_hub',
-    children: [h('div.check-item', shareCb, h('label', { for: shareId }, () => t('rform.share_label')))] });
-  gShare.focus = shareCb;
+  const marking = markingPicker(cur, reg, isNew);
+  const shareCb = marking.shareCb;
 
   // -- observables: rows of type / value / role
   const obsRows = [];
@@ -610,7 +640,7 @@ function buildReportForm(page, slot, mode, report) {
 
   const details = h('details.form-details', { open: !isNew },
     h('summary.details-summary', h('span.details-title', () => t(isNew ? 'rform.details' : 'rform.details_all')), h('span.details-hint', () => t('rform.details_hint'))),
-    h('div.details-body', [gClass, gCauses, gSeverity, gTimes, gWhat, gFollow, gContact, gShare, gObs].map((g) => h('div.details-section', g.el))));
+    h('div.details-body', [gClass, gCauses, gSeverity, gTimes, gWhat, gFollow, gContact, gObs].map((g) => h('div.details-section', g.el))));
 
   // -- actions
   const buttons = {
@@ -631,7 +661,7 @@ function buildReportForm(page, slot, mode, report) {
   reg.set('changes', { el: actionsBox, err: actionsErr, focus: buttons[0] });
   reg.set('stage', { el: actionsBox, err: actionsErr, focus: buttons[0] });
 
-  const requiredBox = h('div.form-required', isNew ? h('p.form-note', () => t('rform.required_note')) : null, gEvent.el, fTitle.el, gSectors.el);
+  const requiredBox = h('div.form-required', isNew ? h('p.form-note', () => t('rform.required_note')) : null, gEvent.el, fTitle.el, gSectors.el, marking.el);
   const form = h('form.form.report-form', { novalidate: true, on: { submit: onSubmit } },
     requiredBox, details, fReason ? fReason.el : null, actionsBox);
   page.appendChild(form);
@@ -674,6 +704,7 @@ function buildReportForm(page, slot, mode, report) {
         ? { name: nul(cName.value), email: nul(cEmail.value), phone: nul(cPhone.value) } : null,
       share_with_hub: shareCb.checked,
       observables: obsRows.map((r) => ({ type: r.type.value, value: r.value.value.trim(), role: r.role.value })),
+      ...marking.collect(),
     };
     for (const k of TIME_FIELDS) c[k] = fromLocalInput(timeInputs[k].value);
     return c;
@@ -720,6 +751,7 @@ function buildReportForm(page, slot, mode, report) {
       if (v === null || v === undefined || (Array.isArray(v) && !v.length && k !== 'sectors')) continue;
       if (k === 'severity' && VIEWPOINTS.every((vp) => v[vp] === null)) continue;
       if (k === 'share_with_hub' && !v) continue;
+      if (k === 'audience' && deepEqual(v, NO_AUDIENCE)) continue;
       body[k] = v;
     }
     if (draft) body.draft = true;
@@ -731,6 +763,7 @@ function buildReportForm(page, slot, mode, report) {
     for (const e of err.errors) {
       const f = resolveField(reg, e.field);
       if (f && details.contains(f.el)) details.open = true;
+      if (f && marking.el.contains(f.el)) marking.open(true);
     }
   }
 
@@ -739,6 +772,7 @@ function buildReportForm(page, slot, mode, report) {
     const submitter = ev.submitter && ev.submitter.dataset.stage ? ev.submitter : buttons[0];
     const stage = submitter.dataset.stage;
     registerRows();
+    marking.registerOrgs();
     clearFieldErrors(reg);
     clear(slot);
     let path; let body;
@@ -769,8 +803,171 @@ function buildReportForm(page, slot, mode, report) {
       }
       openDetailsFor(err);
       showProblem(err, reg, slot);
+      marking.orgLineErrors(err);
     }
   }
+}
+
+/**
+ * Audience and handling: a one-line summary ("共有先: 調整機関のみ · TLP:AMBER") with a
+ * button that opens the picker (TLP, audience, purpose, handling), so the first screen of
+ * the form stays short. Returns {el, shareCb, collect(), open(bool), registerOrgs(),
+ * orgLineErrors(err)}.
+ */
+function markingPicker(cur, reg, isNew) {
+  const aud = audienceOf(cur);
+  const pickerId = uid('marking');
+
+  // -- TLP
+  const tlpName = uid('tlp');
+  const tlpRadios = TLPS.map((code) => {
+    const id = uid('tlp');
+    const input = h('input.radio', { type: 'radio', name: tlpName, id, value: code, checked: (cur.tlp || 'AMBER') === code });
+    return { input, el: h('div.check-item.tlp-item', input, h('label.tlp-option', { for: id }, tlpPill(code), h('span.tlp-desc', () => t('tlp.desc.' + code)))) };
+  });
+  const gTlp = group({ legend: () => t('rform.tlp_legend'), hint: () => t('rform.tlp_hint'), reg, name: 'tlp', children: tlpRadios.map((x) => x.el), bodyCls: 'tlp-grid' });
+  gTlp.focus = tlpRadios[0].input;
+
+  // -- audience
+  const shareId = uid('share');
+  const shareCb = h('input.checkbox', { type: 'checkbox', id: shareId, name: 'share_with_hub', checked: !!cur.share_with_hub });
+  const shareItem = h('div.check-item', shareCb, h('label', { for: shareId }, () => t('rform.share_label')));
+  const fShare = { el: shareItem, err: h('p.field-error', { hidden: true }), input: shareCb, focus: shareCb };
+  shareItem.appendChild(fShare.err);
+  reg.set('share_with_hub', fShare);
+  const allId = uid('all');
+  const allCb = h('input.checkbox', { type: 'checkbox', id: allId, name: 'audience.all_members', checked: !!aud.all_members });
+  const allItem = h('div.check-item', allCb, h('label', { for: allId }, () => t('rform.aud_all')));
+
+  const secBoxes = state.sectors.filter((x) => !x.disabled || aud.sectors.includes(x.code)).map((x) => {
+    const id = uid('asec');
+    const cb = h('input.checkbox', { type: 'checkbox', id, name: 'audience.sectors', value: x.code, checked: aud.sectors.includes(x.code) });
+    return { cb, el: h('div.check-item', cb, h('label', { for: id }, () => pick(x.name) || x.code)) };
+  });
+  const gSecs = group({ legend: () => t('rform.aud_sectors'), reg, name: 'audience.sectors', children: secBoxes.map((x) => x.el), bodyCls: 'check-grid', cls: 'aud-sub' });
+  gSecs.focus = secBoxes.length ? secBoxes[0].cb : null;
+  const tierBoxes = (state.tiers || []).map((x) => {
+    const id = uid('atier');
+    const cb = h('input.checkbox', { type: 'checkbox', id, name: 'audience.tiers', value: x.code, checked: aud.tiers.includes(x.code) });
+    return { cb, el: h('div.check-item', cb, h('label', { for: id }, () => tierName(x.code))) };
+  });
+  const gTiers = group({ legend: () => t('rform.aud_tiers'), reg, name: 'audience.tiers', children: tierBoxes.map((x) => x.el), bodyCls: 'check-grid', cls: 'aud-sub' });
+  gTiers.focus = tierBoxes.length ? tierBoxes[0].cb : null;
+
+  const orgsIn = h('textarea.input.textarea.textarea-ids', { name: 'audience.orgs', rows: 3, spellcheck: 'false', autocapitalize: 'none', autocomplete: 'off' });
+  orgsIn.value = aud.orgs.join('\n');
+  const fOrgs = field({ label: () => t('rform.aud_orgs'), input: orgsIn, optional: true, hint: () => t('rform.aud_orgs_hint'), reg, name: 'audience.orgs' });
+  const lineErrs = h('div.org-line-errors');
+  fOrgs.el.appendChild(lineErrs);
+  const baseDescribed = orgsIn.getAttribute('aria-describedby');
+
+  const redNote = h('p.aud-red-note', { role: 'note' }, () => t('rform.aud_red_note'));
+  const gAud = group({ legend: () => t('rform.aud_legend'), hint: () => t('rform.aud_hint'), reg, name: 'audience',
+    children: [h('div.aud-checks', shareItem, allItem), redNote, gSecs.el, gTiers.el, fOrgs.el], bodyCls: 'stack' });
+  gAud.focus = shareCb;
+  reg.set('audience.all_members', { el: allItem, err: gAud.err, input: allCb, focus: allCb });
+
+  // -- purpose, handling
+  const purposeIn = h('textarea.input.textarea', { name: 'purpose', rows: 2, maxlength: 1000 });
+  purposeIn.value = cur.purpose || '';
+  const fPurpose = field({ label: () => t('report.purpose'), input: purposeIn, optional: true, hint: () => t('rform.purpose_hint'), reg, name: 'purpose' });
+  const handlingIn = h('textarea.input.textarea', { name: 'handling', rows: 2, maxlength: 1000 });
+  handlingIn.value = cur.handling || '';
+  const fHandling = field({ label: () => t('report.handling'), input: handlingIn, optional: true, hint: () => t('rform.handling_hint'), reg, name: 'handling' });
+
+  const picker = h('div.marking-picker', { id: pickerId, hidden: true },
+    gTlp.el, gAud.el, h('div.two-col', fPurpose.el, fHandling.el));
+
+  // -- the summary line and the button
+  const summaryText = h('span.marking-summary-text');
+  const summaryTlp = h('span.marking-summary-tlp');
+  const toggle = h('button.btn.btn-secondary.btn-small.marking-toggle', { type: 'button', 'aria-expanded': 'false', 'aria-controls': pickerId,
+    on: { click: () => open(picker.hidden) } });
+  const headId = uid('mk');
+  const el = h('section.marking', { 'aria-labelledby': headId },
+    h('div.marking-head',
+      h('h2.marking-title', { id: headId }, () => t('rform.sec.marking')),
+      h('p.marking-summary', { 'aria-live': 'polite' }, summaryText, h('span.marking-sep', { 'aria-hidden': 'true' }, ' · '), summaryTlp),
+      toggle),
+    picker);
+
+  function tlp() { const x = tlpRadios.find((r) => r.input.checked); return x ? x.input.value : 'AMBER'; }
+  function orgLines() {
+    const seen = new Set();
+    const out = [];
+    orgsIn.value.split(/\r?\n/).forEach((raw, i) => {
+      const id = raw.trim();
+      if (!id || seen.has(id)) return;
+      seen.add(id);
+      out.push({ id, line: i + 1 });
+    });
+    return out;
+  }
+  function collect() {
+    const red = tlp() === 'RED';
+    const nul = (x) => (x.value.trim() ? x.value.replace(/\s+$/, '') : null);
+    return {
+      audience: {
+        orgs: orgLines().map((x) => x.id),
+        sectors: red ? [] : secBoxes.filter((x) => x.cb.checked).map((x) => x.cb.value),
+        tiers: red ? [] : tierBoxes.filter((x) => x.cb.checked).map((x) => x.cb.value),
+        all_members: red ? false : allCb.checked,
+      },
+      tlp: tlp(),
+      purpose: nul(purposeIn),
+      handling: nul(handlingIn),
+    };
+  }
+  function update() {
+    const red = tlp() === 'RED';
+    // What is shown is what is sent: TLP:RED clears (and locks) what it does not allow.
+    for (const cb of [allCb, ...secBoxes.map((x) => x.cb), ...tierBoxes.map((x) => x.cb)]) {
+      cb.disabled = red;
+      if (red) cb.checked = false;
+    }
+    redNote.hidden = !red;
+    for (const g of [gSecs.el, gTiers.el, allItem]) g.classList.toggle('is-disabled', red);
+    const c = collect();
+    const hub = shareCb.checked;
+    bindText(summaryText, () => t('aud.summary', { audience: audienceText(c.audience, hub) }));
+    clear(summaryTlp);
+    summaryTlp.appendChild(tlpPill(c.tlp, true));
+  }
+  function open(on) {
+    picker.hidden = !on;
+    toggle.setAttribute('aria-expanded', on ? 'true' : 'false');
+    bindText(toggle, () => t(on ? 'rform.marking_close' : 'rform.marking_open'));
+  }
+  /** Before a submission: one error slot per organisation line the server may name. */
+  let sent = [];
+  function registerOrgs() {
+    for (const key of [...reg.keys()]) if (/^audience\.orgs\[/.test(key)) reg.delete(key);
+    clear(lineErrs);
+    sent = orgLines();
+    const ids = [];
+    sent.forEach((x, i) => {
+      const err = h('p.field-error', { id: uid('orgerr'), hidden: true });
+      ids.push(err.id);
+      lineErrs.appendChild(err);
+      reg.set(`audience.orgs[${i}]`, { el: fOrgs.el, input: orgsIn, err, focus: orgsIn });
+    });
+    orgsIn.setAttribute('aria-describedby', [baseDescribed, ...ids].join(' '));
+  }
+  /** After showProblem: say which line (and which id) each audience.orgs[i] error is about. */
+  function orgLineErrors(err) {
+    if (!(err instanceof ApiError)) return;
+    for (const e of err.errors) {
+      const m = /^audience\.orgs\[(\d+)\]$/.exec(e.field || '');
+      const f = m ? reg.get(e.field) : null;
+      const x = m ? sent[Number(m[1])] : null;
+      if (f && x) setFieldError(f, () => t('rform.aud_org_line', { n: x.line, id: x.id, reason: /not an organi[sz]ation id/i.test(e.reason || '') ? t('rform.aud_org_invalid') : reasonText(e.reason) }));
+    }
+  }
+  picker.addEventListener('change', update);
+  picker.addEventListener('input', update);
+  open(false);
+  update();
+  return { el, shareCb, collect, open, registerOrgs, orgLineErrors };
 }
 
 // ---------------------------------------------------------------- report page
@@ -802,7 +999,7 @@ export async function viewReport(page, params, id) {
   const head = h('div.page-head.report-head',
     h('div.page-head-text',
       h('p.page-kicker', h('a', { href: '#/reports' }, '← ', tx(() => t('reports.title')))),
-      h('h1.page-title', { tabindex: '-1' }, r.title),
+      h('div.report-title-row', tlpPill(r.tlp), h('h1.page-title', { tabindex: '-1' }, r.title)),
       h('ul.report-badges', { 'aria-label': () => t('report.summary') },
         h('li', stageBadge(r.stage)),
         h('li', statusBadge(r.status)),
@@ -824,8 +1021,8 @@ export async function viewReport(page, params, id) {
       prop('report.sectors', () => sectorList(r.sectors)),
       prop('report.service', r.service ? r.service : () => t('value.empty'), !r.service),
       prop('report.basis', () => (r.basis ? basisName(r.basis) : t('value.empty')), !r.basis),
-      prop('report.regime', () => (r.regime ? regimeName(r.regime) + t('paren', { x: regimeSteps(r.regime) }) : t('rform.regime_none')), !r.regime),
-      prop('report.share_with_hub', () => t(r.share_with_hub ? 'report.shared_yes' : 'report.shared_no')))),
+      prop('report.regime', () => (r.regime ? regimeName(r.regime) + t('paren', { x: regimeSteps(r.regime) }) : t('rform.regime_none')), !r.regime))),
+    section('report.sec.marking', markingView(r), 'report.marking_note'),
     section('report.severity', severityTable(r.severity || {})),
     section('rform.sec.times', h('dl.props.props-wide', TIME_FIELDS.map((k) => prop('report.' + k, r[k] ? timeEl(r[k], true) : () => t('value.empty'), !r[k])))),
     section('report.causes', (r.causes || []).length
@@ -928,6 +1125,25 @@ function observablesTable(obs) {
       h('td.col-nowrap', { 'data-label': () => t('rform.obs_type') }, () => obsTypeName(o.type)),
       h('td.obs-value', { 'data-label': () => t('rform.obs_value') }, h('code', o.value)),
       h('td.col-nowrap', { 'data-label': () => t('rform.obs_role') }, () => obsRoleName(o.role)))))));
+}
+
+/** TLP, audience (one line per kind of recipient), purpose and handling. */
+function markingView(r) {
+  const a = audienceOf(r);
+  const items = [h('li', () => t('aud.coordinator'))];
+  if (r.share_with_hub) items.push(h('li', () => t('aud.hub_report')));
+  if (a.all_members) items.push(h('li', () => t('aud.all_members')));
+  if (a.sectors.length) items.push(h('li', () => t('aud.sectors', { list: a.sectors.map(sectorName).join(listSep()) })));
+  if (a.tiers.length) items.push(h('li', () => t('aud.tiers', { list: a.tiers.map(tierName).join(listSep()) })));
+  if (a.orgs.length) {
+    items.push(h('li', tx(() => t('aud.orgs_list')), h('ul.aud-orgs', a.orgs.map((id) => h('li',
+      state.me && state.me.org && state.me.org.id === id ? tx(() => pick(state.me.org.name)) : h('code.org-id', id))))));
+  }
+  return h('dl.props.props-wide',
+    prop('report.tlp', h('span.tlp-line', tlpPill(r.tlp), ' ', h('span.tlp-desc', () => t('tlp.desc.' + (TLPS.includes(r.tlp) ? r.tlp : 'AMBER'))))),
+    prop('report.audience', h('ul.aud-list', items)),
+    prop('report.purpose', textBlock(r.purpose), !r.purpose),
+    prop('report.handling', textBlock(r.handling), !r.handling));
 }
 
 function contactView(c) {
@@ -1057,8 +1273,24 @@ function expandChange(ch, initial) {
   if (fmt) return [{ label: lab(f), before: b === null ? nothing() : codeValue(() => fmt(b)), after: a === null ? nothing() : codeValue(() => fmt(a)) }];
   if (TIME_FIELDS.includes(f)) return [{ label: lab(f), before: b ? timeEl(b, true) : nothing(), after: a ? timeEl(a, true) : nothing() }];
   if (f === 'share_with_hub') return [{ label: lab(f), before: b === null ? nothing() : codeValue(() => t(b ? 'report.shared_yes' : 'report.shared_no')), after: codeValue(() => t(a ? 'report.shared_yes' : 'report.shared_no')) }];
-  if (f === 'description' || f === 'followup') return [{ label: lab(f), before: longText(b), after: longText(a), long: true }];
+  if (f === 'tlp') return [{ label: lab(f), before: b ? tlpPill(b, true) : nothing(), after: tlpPill(a, true) }];
+  if (f === 'audience') {
+    if (initial && deepEqual({ ...NO_AUDIENCE, ...(a || {}) }, NO_AUDIENCE)) return [];
+    return [{ label: lab(f), before: b ? audienceValue(b) : nothing(), after: audienceValue(a) }];
+  }
+  if (f === 'description' || f === 'followup' || f === 'purpose' || f === 'handling') return [{ label: lab(f), before: longText(b), after: longText(a), long: true }];
   return [{ label: has('report.' + f) ? lab(f) : () => f, before: plain(b), after: plain(a) }];
+}
+
+/** An audience in the timeline: the phrases, and the named organisation ids in full. */
+function audienceValue(aud) {
+  const a = { ...NO_AUDIENCE, ...(aud || {}) };
+  const text = () => {
+    const parts = audienceParts({ ...a, orgs: [] }, false).map((fn) => fn());
+    return parts.length || a.orgs.length ? [t('aud.coordinator'), ...parts].join(listSep()) : t('aud.coordinator_only');
+  };
+  return h('span.val.aud-val', tx(text),
+    a.orgs.length ? h('span.aud-val-orgs', tx(() => t('aud.orgs_list') + ': '), a.orgs.map((id, i) => [i ? ', ' : '', h('code.org-id', id)])) : null);
 }
 
 function nothing() { return h('span.muted.val-none', () => t('value.empty')); }

@@ -154,6 +154,7 @@ export const REASONS = [
   [/only a final report can be reopened|the report is final|submit a draft as|a submitted report takes/i, 'reason.stage'],
   [/unknown regime/i, 'reason.unknown_regime'],
   [/not a sector of your organi[sz]ation/i, 'reason.not_own_sector'],
+  [/TLP:RED is for named recipients/i, 'reason.tlp_red'],
 ];
 
 export function reasonText(reason) {

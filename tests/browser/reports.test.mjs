@@ -66,7 +66,7 @@ describe('reports UI: file, update, finalise, reopen; due list; near-miss counts
     const details = page.locator('details.form-details');
     assert.equal(await details.evaluate((d) => d.open), false, 'details closed at first');
     assert.equal(await page.getByLabel('サービスの継続性').isVisible(), false, 'severity hidden until "add details"');
-    assert.equal(await page.getByLabel('電力', { exact: true }).isChecked(), true, 'the org\'s sector is preselected');
+    assert.equal(await page.getByRole('checkbox', { name: '電力', exact: true }).isChecked(), true, 'the org\'s sector is preselected');
     await page.getByRole('button', { name: '速報を送信' }).waitFor();
     await page.getByRole('button', { name: '下書き保存' }).waitFor();
 
@@ -93,7 +93,7 @@ describe('reports UI: file, update, finalise, reopen; due list; near-miss counts
     assert.equal(keys.length, 2);
     assert.match(keys[0], UUID, 'Idempotency-Key is a random UUID');
     assert.equal(keys[1], keys[0], 'the retry reuses the key');
-    assert.deepEqual(resp.request().postDataJSON(), { event_type: 'malware', sectors: ['electricity'], title: titleFirst, status: 'open' });
+    assert.deepEqual(resp.request().postDataJSON(), { event_type: 'malware', sectors: ['electricity'], title: titleFirst, status: 'open', tlp: 'AMBER' });
 
     await page.getByRole('heading', { level: 1, name: titleFirst }).waitFor();
     await page.getByRole('status').filter({ hasText: `速報「${titleFirst}」を送信しました` }).waitFor();

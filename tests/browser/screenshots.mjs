@@ -99,6 +99,8 @@ async function seedReports(base) {
       { type: 'sha256', value: 'ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa', role: 'attacker' },
       { type: 'domain', value: 'iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com', role: 'attacker' },
       { type: 'cve', value: 'CVE-2017-0144', role: 'other' }],
+    tlp: 'AMBER+STRICT', audience: { sectors: ['electricity', 'gas'], tiers: ['class1'], all_members: false, orgs: [] }, share_with_hub: true,
+    purpose: '同種のシステムを運用する事業者の監視強化のため', handling: '組織外への転送禁止。対応完了後に破棄すること。',
   });
   ids.timeline = w.id;
   await call('POST', `/reports/${w.id}/revisions`, { stage: 'update', reason: 'ベンダーの解析で既知のワームと確認',
@@ -106,6 +108,8 @@ async function seedReports(base) {
       followup: '未適用PCへ更新プログラムを適用中。適用前のPCは電源を入れないよう全社に通知した。' } });
   await call('POST', `/reports/${w.id}/revisions`, { stage: 'update', reason: '通信先を追加',
     changes: { observables: [...w.observables, { type: 'ipv4', value: '203.0.113.45', role: 'attacker' }], recovered_at: jst(-1, 9) } });
+  await call('POST', `/reports/${w.id}/revisions`, { stage: 'update', reason: '関係事業者に限定',
+    changes: { tlp: 'RED', audience: { orgs: ['3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b'], sectors: [], tiers: [], all_members: false } } });
 
   // Port terminal: first → update → final (a full timeline).
   const p = await call('POST', '/reports', {
@@ -222,6 +226,17 @@ async function main() {
         await page.goto(srv.base + '/#/reports/new');
         await settle(page);
         await shot(next() + '-report-new');
+        // The audience and TLP picker, opened from the first screen, with TLP:RED chosen.
+        await page.locator('.marking-toggle').click();
+        await page.locator('.marking-picker input[type="checkbox"][name="audience.all_members"]').check();
+        await page.locator('.marking-picker input[type="radio"][value="RED"]').check();
+        await page.locator('.marking-picker textarea[name="audience.orgs"]').fill('3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b');
+        await page.evaluate(() => document.activeElement && document.activeElement.blur());
+        await page.mouse.move(0, page.viewportSize().height - 1);
+        await shot(next() + '-report-new-marking');
+        await page.locator('.marking-picker input[type="radio"][value="AMBER"]').check();
+        await page.locator('.marking-picker textarea[name="audience.orgs"]').fill('');
+        await page.locator('.marking-toggle').click();
         await page.locator('details.form-details > summary').click();
         await page.locator('.report-form input[type="radio"][value="malware"]').check();
         await page.locator('.report-form input[name="title"]').fill(lang === 'ja' ? '不審な通信を検知' : 'Suspicious traffic detected');

@@ -300,8 +300,9 @@ describe('web UI: strict CSP, no console errors', () => {
         await page.goto(srv.base + '/' + hash);
         await page.locator('main h1').waitFor();
         await page.waitForLoadState('networkidle');
-        // Open every disclosure (the report form's details) so all of it renders.
+        // Open every disclosure (the report form's details and its audience picker) so all of it renders.
         await page.evaluate(() => { for (const d of document.querySelectorAll('main details')) d.open = true; });
+        await page.evaluate(() => { for (const b of document.querySelectorAll('.marking-toggle[aria-expanded="false"]')) b.click(); });
         assert.equal(await page.locator('main .banner-error').count(), 0, `no error banner on ${hash}`);
       }
     }
@@ -356,11 +357,14 @@ describe('web UI: strict CSP, no console errors', () => {
       event_type: 'malware', title: '事務用PCのランサムウェア感染', sectors: ['electricity'], regime: 'jp_electricity',
       severity: { continuity: 2 }, causes: [{ code: 'intentional', detail: '不審メールの添付ファイル' }],
       observables: [{ type: 'sha256', value: 'a'.repeat(64), role: 'attacker' }], description: '金曜夕方に発生。\n週末に解析。',
+      tlp: 'AMBER+STRICT', audience: { sectors: ['electricity'], tiers: ['class1'], all_members: false, orgs: [] },
+      purpose: '監視の強化のため', handling: '組織外への転送禁止',
     });
     assert.equal(made.status, 201);
     const id = made.body.id;
     const upd = await apiAs(page, srv.base, 'POST', `/reports/${id}/revisions`, {
-      stage: 'update', changes: { severity: { trust: 1 }, status: 'monitoring', observables: [{ type: 'domain', value: 'evil.example', role: 'attacker' }] },
+      stage: 'update', changes: { severity: { trust: 1 }, status: 'monitoring', observables: [{ type: 'domain', value: 'evil.example', role: 'attacker' }],
+        tlp: 'RED', audience: { orgs: ['00000000-0000-4000-8000-000000000001'], sectors: [], tiers: [], all_members: false } },
     });
     assert.equal(upd.status, 201);
     const pages = ['#/reports', '#/reports/new', `#/reports/${id}`, `#/reports/${id}/update`, '#/due', '#/near-miss'];
@@ -372,6 +376,9 @@ describe('web UI: strict CSP, no console errors', () => {
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       await page.evaluate(() => { for (const d of document.querySelectorAll('main details')) d.open = true; });
+      await page.evaluate(() => { for (const b of document.querySelectorAll('.marking-toggle[aria-expanded="false"]')) b.click(); });
+      if (/\/(new|update)$/.test(hash)) assert.ok(await page.locator('.marking-picker').isVisible(), `audience picker open on ${hash}`);
+      else if (/^#\/reports\/[0-9a-f-]+$/.test(hash)) assert.equal(await page.locator('.report-title-row .tlp-pill').innerText(), 'TLP:RED');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `${hash} scrolls sideways by ${overflow}px at 375 px`);
     }
