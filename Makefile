@@ -11,7 +11,7 @@ NINJA      ?= ninja
 .PHONY: all deps run test unit e2e browser bench clean
 
 all: deps $(BUILD)/build.ninja
-	$(NINJA) -C $(BUILD) >/dev/null
+	@$(NINJA) -C $(BUILD) >$(BUILD)/ninja.log 2>&1 || { cat $(BUILD)/ninja.log; exit 1; }
 
 deps:
 	@scripts/install-deps
@@ -31,7 +31,7 @@ run: all
 test: 
 	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory $(TESTBUILD)/build.ninja
-	@$(NINJA) -C $(TESTBUILD) >/dev/null
+	@$(NINJA) -C $(TESTBUILD) >$(TESTBUILD)/ninja.log 2>&1 || { cat $(TESTBUILD)/ninja.log; exit 1; }
 	@tests/run.sh $(TESTBUILD)
 
 bench: all

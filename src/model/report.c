@@ -568,7 +568,7 @@ static void audience_field(const json_t *in, json_t *o, bool create,
         err_init(&se);
         secs = model__sector_codes(x, ctx->sectors, false, &se);
         for (size_t i = 0; i < se.nfields; i++) {
-            char f[96];
+            char f[sizeof(se.fields[i].field) + 16];
             snprintf(f, sizeof(f), "audience.%s", se.fields[i].field);
             err_field(e, f, "%s", se.fields[i].reason);
         }
