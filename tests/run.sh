@@ -60,6 +60,15 @@ for t in "$build"/tests/unit/*/test_*; do
     printf '  %-16s %s\n' "$name" "$(grep -cE '^ok ' "$out/$name.tap") ok, $(grep -cE '^not ok ' "$out/$name.tap") not ok"
 done
 
+echo "== fuzz (short run; fuzz/run.sh SECONDS for a longer one)"
+while read -r line; do
+    echo "  $line"
+    case $line in
+    *" ok"*) passed=$((passed + 1)) ;;
+    *) failed=$((failed + 1)); failures+=("$line") ;;
+    esac
+done < <(fuzz/run.sh "${FUZZ_SECONDS:-10}")
+
 run_node() { # label dir
     local files
     files=$(ls "$2"/*.test.mjs 2>/dev/null)
