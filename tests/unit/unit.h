@@ -24,6 +24,8 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
+
 /*
  * Under UBSan, stop at the first report: by default UBSan prints and goes
  * on, and the test would pass with undefined behaviour in it. The runtime
@@ -140,5 +142,18 @@ static inline const char *unit_jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+
+/* The fields of e, comma-separated, for one readable comparison with the expected list. */
+static inline void unit_fields_str(const struct err *e, char *out, size_t n)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < e->nfields; i++) {
+        int k = snprintf(out + used, n - used, "%s%s", i ? "," : "", e->fields[i].field);
+        if (k < 0 || (size_t)k >= n - used)
+            break;
+        used += (size_t)k;
+    }
+}
 
 #endif

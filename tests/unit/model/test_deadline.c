@@ -309,18 +309,6 @@ static void test_stage_rank(void **state)
     assert_int_equal(model_stage_rank(NULL), 0);
 }
 
-static void fields_str(const struct err *e, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; i < e->nfields; i++) {
-        int k = snprintf(out + used, n - used, "%s%s", i ? "," : "", e->fields[i].field);
-        if (k < 0 || (size_t)k >= n - used)
-            break;
-        used += (size_t)k;
-    }
-}
-
 #define NAME "'name':{'ja':'電気','en':'Power'}"
 
 static void test_regime_check(void **state)
@@ -363,7 +351,7 @@ static void test_regime_check(void **state)
         int rc = model_regime_check(in, good[i].mode, &out, &e);
         if (rc != 0) {
             char got[512];
-            fields_str(&e, got, sizeof(got));
+            unit_fields_str(&e, got, sizeof(got));
             print_error("case %zu %s: rc %d fields '%s'\n", i, good[i].in, rc, got);
         }
         assert_int_equal(rc, 0);
@@ -452,7 +440,7 @@ static void test_regime_check(void **state)
         err_init(&e);
         int rc = model_regime_check(in, bad[i].mode, &out, &e);
         char got[512];
-        fields_str(&e, got, sizeof(got));
+        unit_fields_str(&e, got, sizeof(got));
         if (rc != ERR_INVALID || out != NULL || strcmp(got, bad[i].fields)) {
             print_error("case %zu %s: want '%s', got rc %d '%s'\n", i, bad[i].in, bad[i].fields,
                         rc, got);
@@ -479,7 +467,7 @@ static void test_regime_patch_code(void **state)
     assert_null(out);
     json_decref(in);
     char got[128];
-    fields_str(&e, got, sizeof(got));
+    unit_fields_str(&e, got, sizeof(got));
     if (strcmp(got, "code"))
     assert_string_equal(got, "code");
 }

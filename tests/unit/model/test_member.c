@@ -24,19 +24,6 @@ static const struct model_vocab tiers = {tier_codes, 3};
 
 #define UUID "01890a5d-ac96-774b-bcce-b302099a8057"
 
-/* The fields of e, comma-separated, for one readable comparison. */
-static void fields_str(const struct err *e, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; i < e->nfields; i++) {
-        int k = snprintf(out + used, n - used, "%s%s", i ? "," : "", e->fields[i].field);
-        if (k < 0 || (size_t)k >= n - used)
-            break;
-        used += (size_t)k;
-    }
-}
-
 enum kind { ORG, USER, TOKEN };
 
 struct bad_case {
@@ -57,7 +44,7 @@ static void run_bad(enum kind k, enum model_mode mode, const struct bad_case *ca
                  : k == USER ? model_user_check(in, mode, &out, &e)
                              : model_token_check(in, mode, 90, &out, &e);
         char got[2048];
-        fields_str(&e, got, sizeof(got));
+        unit_fields_str(&e, got, sizeof(got));
         if (rc != ERR_INVALID || e.code != ERR_INVALID || out != NULL ||
             strcmp(got, cases[i].fields)) {
             print_error("case %zu %s\n  want rc %d fields '%s'\n  got  rc %d fields '%s'%s\n",
@@ -93,7 +80,7 @@ static void run_good(enum kind k, enum model_mode mode, const struct good_case *
                              : model_token_check(in, mode, 90, &out, &e);
         if (rc != 0) {
             char got[2048];
-            fields_str(&e, got, sizeof(got));
+            unit_fields_str(&e, got, sizeof(got));
             print_error("case %zu %s: rc %d fields '%s' (%s)\n", i, cases[i].in, rc, got,
                         e.nfields ? e.fields[0].reason : e.detail);
         }
@@ -537,7 +524,7 @@ static void test_user_limits(void **state)
         err_init(&e);
         int rc = model_user_check(in, MODEL_CREATE, &out, &e);
         char got[512];
-        fields_str(&e, got, sizeof(got));
+        unit_fields_str(&e, got, sizeof(got));
         if (cases[i].fields == NULL) {
             if (rc)
                 print_error("case %zu: unexpected fields '%s'\n", i, got);
@@ -713,7 +700,7 @@ static void test_sector_check(void **state)
         assert_int_equal(model_sector_check(in, MODEL_CREATE, &out, &e), ERR_INVALID);
         assert_null(out);
         char got[256];
-        fields_str(&e, got, sizeof(got));
+        unit_fields_str(&e, got, sizeof(got));
         assert_string_equal(got, bad[i][1]);
         json_decref(in);
     }

@@ -34,19 +34,6 @@ static struct model_report_ctx ctx_now(void)
     return (struct model_report_ctx){&sectors, &regimes, now, &tiers};
 }
 
-/* The fields of e, comma-separated, for one readable comparison. */
-static void fields_str(const struct err *e, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; i < e->nfields; i++) {
-        int k = snprintf(out + used, n - used, "%s%s", i ? "," : "", e->fields[i].field);
-        if (k < 0 || (size_t)k >= n - used)
-            break;
-        used += (size_t)k;
-    }
-}
-
 /* A JSON-string body of n copies of the UTF-8 sequence unit (free()). */
 static char *repeat(const char *unit, size_t n)
 {
@@ -81,7 +68,7 @@ static void run_bad(enum model_mode mode, const struct bad_case *cases, size_t n
         err_init(&e);
         int rc = model_report_check(in, mode, &ctx, &out, &e);
         char got[2048];
-        fields_str(&e, got, sizeof(got));
+        unit_fields_str(&e, got, sizeof(got));
         if (rc != ERR_INVALID || e.code != ERR_INVALID || out != NULL ||
             strcmp(got, cases[i].fields)) {
             print_error("case %zu %s\n  want rc %d fields '%s'\n  got  rc %d fields '%s'%s\n", i,
@@ -113,7 +100,7 @@ static void run_good(enum model_mode mode, const struct good_case *cases, size_t
         int rc = model_report_check(in, mode, &ctx, &out, &e);
         if (rc != 0 || e.code != 0 || !json_equal(out, want)) {
             char got[2048];
-            fields_str(&e, got, sizeof(got));
+            unit_fields_str(&e, got, sizeof(got));
             char *dump = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
             print_error("case %zu %s\n  rc %d fields '%s' (%s)\n  got %s\n", i, cases[i].in, rc,
                         got, e.nfields ? e.fields[0].reason : e.detail, dump ? dump : "(null)");
@@ -816,7 +803,7 @@ static json_t *revise(const json_t *cur, const char *patch_text, int want_rc, co
     json_t *m = model_merge(cur, changes);
     int rc = model_report_finish(m, &e);
     char got[512];
-    fields_str(&e, got, sizeof(got));
+    unit_fields_str(&e, got, sizeof(got));
     if (rc != want_rc || strcmp(got, fields))
         print_error("revise with %s: want rc %d '%s', got rc %d '%s'\n", patch_text, want_rc,
                     fields, rc, got);
@@ -932,7 +919,7 @@ static void test_report_cross_fields(void **state)
         assert_int_equal(model_report_check(in, MODEL_CREATE, &ctx, &out, &e), 0);
         int rc = model_report_finish(out, &e);
         char got[256];
-        fields_str(&e, got, sizeof(got));
+        unit_fields_str(&e, got, sizeof(got));
         if (rc != (*cases[i].fields ? ERR_INVALID : 0) || strcmp(got, cases[i].fields)) {
             print_error("case %zu %s: want '%s', got rc %d '%s'\n", i, cases[i].times,
                         cases[i].fields, rc, got);
