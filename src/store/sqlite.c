@@ -842,14 +842,14 @@ static int sq_sector_get(struct store *st, const char *code, json_t **out, struc
     return e->code;
 }
 
-struct sector_write__args {
+struct sector_write_args {
     const json_t *sec;
     const char *sql;
 };
 
-static int sector_write__w(struct sq_conn *c, void *arg, struct err *e)
+static int sector_write_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sector_write__args *a = arg;
+    const struct sector_write_args *a = arg;
     const json_t *sec = a->sec;
     const char *sql = a->sql;
     sqlite3_stmt *q = sq__stmt(c, sql, e);
@@ -866,8 +866,8 @@ static int sector_write__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sector_write(struct store *st, const json_t *sec, const char *sql, struct err *e)
 {
-    struct sector_write__args a = {sec, sql};
-    return sq__write(sq(st), sector_write__w, &a, e);
+    struct sector_write_args a = {sec, sql};
+    return sq__write(sq(st), sector_write_run, &a, e);
 }
 
 static int sq_sector_create(struct store *st, const json_t *sec, struct err *e)
@@ -947,14 +947,14 @@ static const char SQL_ORG_SECTORS_DEL[] = "DELETE FROM org_sectors WHERE org_id 
 static const char SQL_ORG_SECTORS_ADD[] =
     "INSERT INTO org_sectors(org_id, sector) VALUES(?1, ?2)";
 
-struct org_write__args {
+struct org_write_args {
     const json_t *org;
     bool create;
 };
 
-static int org_write__w(struct sq_conn *c, void *arg, struct err *e)
+static int org_write_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct org_write__args *a = arg;
+    const struct org_write_args *a = arg;
     const json_t *org = a->org;
     bool create = a->create;
     const char *id = sq__jstr(org, "id");
@@ -991,8 +991,8 @@ static int org_write__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int org_write(struct store *st, const json_t *org, bool create, struct err *e)
 {
-    struct org_write__args a = {org, create};
-    return sq__write(sq(st), org_write__w, &a, e);
+    struct org_write_args a = {org, create};
+    return sq__write(sq(st), org_write_run, &a, e);
 }
 
 static int sq_org_create(struct store *st, const json_t *org, struct err *e)
@@ -1089,14 +1089,14 @@ static unsigned roles_bits(const json_t *u)
     return r;
 }
 
-struct sq_user_create__args {
+struct sq_user_create_args {
     const json_t *u;
     const char *pwhash;
 };
 
-static int sq_user_create__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_user_create_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_user_create__args *a = arg;
+    const struct sq_user_create_args *a = arg;
     const json_t *u = a->u;
     const char *pwhash = a->pwhash;
     sqlite3_stmt *q = sq__stmt(c, SQL_USER_INSERT, e);
@@ -1118,18 +1118,18 @@ static int sq_user_create__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sq_user_create(struct store *st, const json_t *u, const char *pwhash, struct err *e)
 {
-    struct sq_user_create__args a = {u, pwhash};
-    return sq__write(sq(st), sq_user_create__w, &a, e);
+    struct sq_user_create_args a = {u, pwhash};
+    return sq__write(sq(st), sq_user_create_run, &a, e);
 }
 
-struct sq_user_update__args {
+struct sq_user_update_args {
     const json_t *u;
     const char *pwhash;
 };
 
-static int sq_user_update__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_user_update_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_user_update__args *a = arg;
+    const struct sq_user_update_args *a = arg;
     const json_t *u = a->u;
     const char *pwhash = a->pwhash;
     sqlite3_stmt *q = sq__stmt(c, SQL_USER_UPDATE, e);
@@ -1162,8 +1162,8 @@ static int sq_user_update__w(struct sq_conn *c, void *arg, struct err *e)
 static int sq_user_update(struct store *st, const json_t *u, const char *pwhash,
                           struct err *e)
 {
-    struct sq_user_update__args a = {u, pwhash};
-    return sq__write(sq(st), sq_user_update__w, &a, e);
+    struct sq_user_update_args a = {u, pwhash};
+    return sq__write(sq(st), sq_user_update_run, &a, e);
 }
 
 static int sq_user_get(struct store *st, const char *id, const char *login, json_t **out,
@@ -1221,15 +1221,15 @@ static int sq_user_pwhash(struct store *st, const char *login, char **hash, stru
     return e->code;
 }
 
-struct sq_user_set_password__args {
+struct sq_user_set_password_args {
     const char *user_id;
     const char *pwhash;
     const uint8_t *keep;
 };
 
-static int sq_user_set_password__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_user_set_password_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_user_set_password__args *a = arg;
+    const struct sq_user_set_password_args *a = arg;
     const char *user_id = a->user_id;
     const char *pwhash = a->pwhash;
     const uint8_t *keep = a->keep;
@@ -1252,8 +1252,8 @@ static int sq_user_set_password__w(struct sq_conn *c, void *arg, struct err *e)
 static int sq_user_set_password(struct store *st, const char *user_id, const char *pwhash,
                                 const uint8_t *keep, struct err *e)
 {
-    struct sq_user_set_password__args a = {user_id, pwhash, keep};
-    return sq__write(sq(st), sq_user_set_password__w, &a, e);
+    struct sq_user_set_password_args a = {user_id, pwhash, keep};
+    return sq__write(sq(st), sq_user_set_password_run, &a, e);
 }
 
 /* ---- tokens ---- */
@@ -1286,14 +1286,14 @@ static const char SQL_TOKEN_LIST[] =
     " ORDER BY t.id LIMIT ?4";
 static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1";
 
-struct sq_token_create__args {
+struct sq_token_create_args {
     const json_t *t;
     const uint8_t *hash;
 };
 
-static int sq_token_create__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_token_create_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_token_create__args *a = arg;
+    const struct sq_token_create_args *a = arg;
     const json_t *t = a->t;
     const uint8_t *hash = a->hash;
     sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_INSERT, e);
@@ -1312,8 +1312,8 @@ static int sq_token_create__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sq_token_create(struct store *st, const json_t *t, const uint8_t *hash, struct err *e)
 {
-    struct sq_token_create__args a = {t, hash};
-    return sq__write(sq(st), sq_token_create__w, &a, e);
+    struct sq_token_create_args a = {t, hash};
+    return sq__write(sq(st), sq_token_create_run, &a, e);
 }
 
 static int sq_token_get(struct store *st, const char *id, json_t **out, struct err *e)
@@ -1329,13 +1329,13 @@ static int sq_token_get(struct store *st, const char *id, json_t **out, struct e
     return e->code;
 }
 
-struct sq_token_update__args {
+struct sq_token_update_args {
     const json_t *t;
 };
 
-static int sq_token_update__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_token_update_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_token_update__args *a = arg;
+    const struct sq_token_update_args *a = arg;
     const json_t *t = a->t;
     sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_UPDATE, e);
     if (q) {
@@ -1350,8 +1350,8 @@ static int sq_token_update__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sq_token_update(struct store *st, const json_t *t, struct err *e)
 {
-    struct sq_token_update__args a = {t};
-    return sq__write(sq(st), sq_token_update__w, &a, e);
+    struct sq_token_update_args a = {t};
+    return sq__write(sq(st), sq_token_update_run, &a, e);
 }
 
 static int sq_token_list(struct store *st, const struct store_token_filter *f,
@@ -1371,14 +1371,14 @@ static int sq_token_list(struct store *st, const struct store_token_filter *f,
     return e->code;
 }
 
-struct sq_token_touch__args {
+struct sq_token_touch_args {
     const char *id;
     int64_t now;
 };
 
-static int sq_token_touch__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_token_touch_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_token_touch__args *a = arg;
+    const struct sq_token_touch_args *a = arg;
     const char *id = a->id;
     int64_t now = a->now;
     sqlite3_stmt *q = sq__stmt(c, SQL_TOKEN_TOUCH, e);
@@ -1392,8 +1392,8 @@ static int sq_token_touch__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sq_token_touch(struct store *st, const char *id, int64_t now, struct err *e)
 {
-    struct sq_token_touch__args a = {id, now};
-    return sq__write(sq(st), sq_token_touch__w, &a, e);
+    struct sq_token_touch_args a = {id, now};
+    return sq__write(sq(st), sq_token_touch_run, &a, e);
 }
 
 /* ---- authentication ---- */
@@ -1464,7 +1464,7 @@ static int sq_auth_session(struct store *st, const uint8_t *hash, struct store_p
     return auth_lookup(st, SQL_AUTH_SESSION, hash, p, e);
 }
 
-struct sq_session_create__args {
+struct sq_session_create_args {
     const uint8_t *hash;
     const char *user_id;
     const char *csrf;
@@ -1472,9 +1472,9 @@ struct sq_session_create__args {
     int64_t exp;
 };
 
-static int sq_session_create__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_session_create_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_session_create__args *a = arg;
+    const struct sq_session_create_args *a = arg;
     const uint8_t *hash = a->hash;
     const char *user_id = a->user_id;
     const char *csrf = a->csrf;
@@ -1500,17 +1500,17 @@ static int sq_session_create__w(struct sq_conn *c, void *arg, struct err *e)
 static int sq_session_create(struct store *st, const uint8_t *hash, const char *user_id,
                              const char *csrf, int64_t now, int64_t exp, struct err *e)
 {
-    struct sq_session_create__args a = {hash, user_id, csrf, now, exp};
-    return sq__write(sq(st), sq_session_create__w, &a, e);
+    struct sq_session_create_args a = {hash, user_id, csrf, now, exp};
+    return sq__write(sq(st), sq_session_create_run, &a, e);
 }
 
-struct sq_session_delete__args {
+struct sq_session_delete_args {
     const uint8_t *hash;
 };
 
-static int sq_session_delete__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_session_delete_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_session_delete__args *a = arg;
+    const struct sq_session_delete_args *a = arg;
     const uint8_t *hash = a->hash;
     sqlite3_stmt *q = sq__stmt(c, SQL_SESSION_DELETE, e);
     if (q) {
@@ -1522,8 +1522,8 @@ static int sq_session_delete__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sq_session_delete(struct store *st, const uint8_t *hash, struct err *e)
 {
-    struct sq_session_delete__args a = {hash};
-    return sq__write(sq(st), sq_session_delete__w, &a, e);
+    struct sq_session_delete_args a = {hash};
+    return sq__write(sq(st), sq_session_delete_run, &a, e);
 }
 
 /* ---- login throttling ---- */
@@ -1534,15 +1534,15 @@ static const char SQL_FAIL_COUNT[] =
     "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM login_failures WHERE key = ?1 AND at >= ?2";
 static const char SQL_FAIL_CLEAR[] = "DELETE FROM login_failures WHERE key = ?1";
 
-struct sq_login_fail_add__args {
+struct sq_login_fail_add_args {
     const char *key;
     int64_t now;
     int64_t older;
 };
 
-static int sq_login_fail_add__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_login_fail_add_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_login_fail_add__args *a = arg;
+    const struct sq_login_fail_add_args *a = arg;
     const char *key = a->key;
     int64_t now = a->now;
     int64_t older = a->older;
@@ -1563,8 +1563,8 @@ static int sq_login_fail_add__w(struct sq_conn *c, void *arg, struct err *e)
 static int sq_login_fail_add(struct store *st, const char *key, int64_t now, int64_t older,
                              struct err *e)
 {
-    struct sq_login_fail_add__args a = {key, now, older};
-    return sq__write(sq(st), sq_login_fail_add__w, &a, e);
+    struct sq_login_fail_add_args a = {key, now, older};
+    return sq__write(sq(st), sq_login_fail_add_run, &a, e);
 }
 
 static int sq_login_fail_count(struct store *st, const char *key, int64_t since, int *count,
@@ -1589,13 +1589,13 @@ static int sq_login_fail_count(struct store *st, const char *key, int64_t since,
     return e->code;
 }
 
-struct sq_login_fail_clear__args {
+struct sq_login_fail_clear_args {
     const char *key;
 };
 
-static int sq_login_fail_clear__w(struct sq_conn *c, void *arg, struct err *e)
+static int sq_login_fail_clear_run(struct sq_conn *c, void *arg, struct err *e)
 {
-    const struct sq_login_fail_clear__args *a = arg;
+    const struct sq_login_fail_clear_args *a = arg;
     const char *key = a->key;
     sqlite3_stmt *q = sq__stmt(c, SQL_FAIL_CLEAR, e);
     if (q) {
@@ -1607,8 +1607,8 @@ static int sq_login_fail_clear__w(struct sq_conn *c, void *arg, struct err *e)
 
 static int sq_login_fail_clear(struct store *st, const char *key, struct err *e)
 {
-    struct sq_login_fail_clear__args a = {key};
-    return sq__write(sq(st), sq_login_fail_clear__w, &a, e);
+    struct sq_login_fail_clear_args a = {key};
+    return sq__write(sq(st), sq_login_fail_clear_run, &a, e);
 }
 
 const struct store_ops store__sqlite_ops = {
