@@ -125,8 +125,15 @@ static json_t *pseudonym(const char *org_kind, const char *sector, const struct 
     char ja[512], en[512];
     snprintf(ja, sizeof(ja), "%s%s%s", nouns[i].ja_pre,
              json_string_value(json_object_get(name, "ja")), nouns[i].ja_suf);
-    snprintf(en, sizeof(en), "%s%s%s", nouns[i].en_pre,
-             json_string_value(json_object_get(name, "en")), nouns[i].en_suf);
+    /* Mid-sentence: "the electric power sector", but "the ICT sector" keeps its capitals. */
+    const char *sen = json_string_value(json_object_get(name, "en"));
+    if (sen == NULL)
+        sen = "";
+    char first[2] = {sen[0], '\0'};
+    if (sen[0] >= 'A' && sen[0] <= 'Z' && sen[1] >= 'a' && sen[1] <= 'z')
+        first[0] = (char)(sen[0] - 'A' + 'a');
+    snprintf(en, sizeof(en), "%s%s%s%s", nouns[i].en_pre, first, sen[0] ? sen + 1 : "",
+             nouns[i].en_suf);
     return json_pack("{s:s, s:s}", "ja", ja, "en", en);
 }
 
@@ -172,7 +179,9 @@ struct fields {
     size_t n;
 };
 
-static const char *const text_fields[] = {"title", "description", "service", "followup"};
+static const char *const text_fields[] = {"title",    "description", "service",
+                                          "followup", "purpose",     "handling"};
+#define NTEXT_FIELDS (sizeof(text_fields) / sizeof(text_fields[0]))
 
 static bool is_victim(const json_t *ob)
 {
@@ -208,8 +217,8 @@ static int fields_collect(const json_t *content, struct fields *f, struct err *e
     if (json_array_size(causes) > LIMIT_REPORT_CAUSES ||
         json_array_size(obs) > LIMIT_REPORT_OBSERVABLES)
         return err_set(e, ERR_TOOBIG, "too many causes or observables");
-    f->v = xcalloc(4 + json_array_size(causes) + json_array_size(obs), sizeof(*f->v));
-    for (size_t i = 0; i < 4; i++)
+    f->v = xcalloc(NTEXT_FIELDS + json_array_size(causes) + json_array_size(obs), sizeof(*f->v));
+    for (size_t i = 0; i < NTEXT_FIELDS; i++)
         field_add(f, json_object_get(content, text_fields[i]), text_fields[i], false, 0, e);
     char p[48];
     for (size_t i = 0; i < json_array_size(causes); i++) {
@@ -748,4 +757,59 @@ out_free:
     free(v);
     free(f.v);
     return rc;
+}
+
+static bool rule_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > ANON_MAX_RULE_ID + 4) /* + "org:" */
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", s[i]))
+            return false;
+    return true;
+}
+
+int anon_redactions_describe(const json_t *content, const json_t *redactions,
+                             const unsigned char release_key[ANON_KEY_BYTES], json_t **out,
+                             struct err *e)
+{
+    *out = NULL;
+    struct fields f = {0};
+    int rc = fields_collect(content, &f, e);
+    if (rc != 0) {
+        free(f.v);
+        return rc;
+    }
+    json_t *list = json_array();
+    size_t i;
+    const json_t *r;
+    json_array_foreach(redactions, i, r)
+    {
+        struct span sp;
+        if (span_parse(r, i, &f, &sp, e) != 0)
+            break;
+        const struct field *fl = &f.v[sp.field];
+        char id[32], ph[ANON_PLACEHOLDER_MAX];
+        const char *given = json_string_value(json_object_get(r, "id"));
+        const char *rule = json_string_value(json_object_get(r, "rule"));
+        if (!rule_name_ok(rule))
+            rule = NULL; /* what a client names is kept only if it looks like a rule id */
+        snprintf(id, sizeof(id), "m%zu", i + 1);
+        placeholder(release_key, sp.kind, fl->text + sp.start, sp.end - sp.start, ph);
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:I, s:I, s:s%, s:s?, s:s, s:s}", "id",
+                            given && *given && strlen(given) < 32 ? given : id, "field", fl->path,
+                            "start", (json_int_t)sp.start, "end", (json_int_t)sp.end, "original",
+                            fl->text + sp.start, sp.end - sp.start, "placeholder",
+                            fl->observable ? NULL : ph, "rule", rule ? rule : "manual", "kind",
+                            sp.kind));
+    }
+    free(f.v);
+    if (e->code) {
+        json_decref(list);
+        return e->code;
+    }
+    *out = list;
+    return 0;
 }

@@ -22,7 +22,8 @@
  *            hosts generic rules leave alone (org identifiers still win).
  *
  * The release is the report content (report.h) with:
- *   - title, description, service, followup and causes[i].detail redacted;
+ *   - title, description, service, followup, purpose, handling and
+ *     causes[i].detail redacted (purpose and handling: the marking's texts);
  *   - contact removed; observables with role "victim" removed, and any
  *     other observable whose value contains an org identifier removed;
  *   - sectors with fewer than k members removed (the sector alone would
@@ -31,7 +32,7 @@
  *
  * A redaction is
  *   {"id", "field", "start", "end", "original", "placeholder", "rule", "kind"}
- * field is "title", "description", "service", "followup",
+ * field is "title", "description", "service", "followup", "purpose", "handling",
  * "causes[N].detail" or "observables[N].value"; start and end are byte
  * offsets into the ORIGINAL field text, on UTF-8 character boundaries;
  * rule is a rule id or "org:name", "org:alias", "org:domain",
@@ -82,6 +83,7 @@
 #define ANON_MAX_DESCRIPTION 500    /* bytes of a rule's description */
 #define ANON_MAX_ORG_ITEMS   64     /* entries in each org identifier list */
 #define ANON_MAX_ORG_ITEM    255    /* bytes of one org identifier */
+#define ANON_MAX_ORG_NAME    1024   /* bytes of an org name (200 characters of up to 4 bytes) */
 #define ANON_MAX_REDACTIONS  10000  /* redactions in one release */
 #define ANON_MATCH_LIMIT     200000 /* PCRE2 match limit per match call */
 #define ANON_DEPTH_LIMIT     10000  /* PCRE2 backtracking depth (interpreter) */
@@ -159,5 +161,16 @@ int anon_propose(const struct anon_rules *rules, const json_t *org, const json_t
 int anon_apply(const json_t *org, const json_t *content, const json_t *context,
                const json_t *redactions, const unsigned char release_key[ANON_KEY_BYTES],
                json_t **release, struct err *e);
+
+/*
+ * The redactions list as stored with a release, after anon_apply() accepted
+ * it: each entry with its field, offsets, original text, placeholder (null
+ * for an observable), rule ("manual" unless given) and kind ("redacted"
+ * unless given); ids are kept, or "m<N>" for new entries. *out is a new
+ * reference; errors as anon_apply().
+ */
+int anon_redactions_describe(const json_t *content, const json_t *redactions,
+                             const unsigned char release_key[ANON_KEY_BYTES], json_t **out,
+                             struct err *e);
 
 #endif

@@ -39,7 +39,7 @@ struct anon__org {
 };
 
 /* The pattern a literal identifier may grow into: every byte escaped, plus boundaries. */
-#define ORG_PATTERN_MAX (8 * ANON_MAX_ORG_ITEM + 1024)
+#define ORG_PATTERN_MAX (8 * ANON_MAX_ORG_NAME + 1024)
 
 static bool ascii_alnum(unsigned char c)
 {
@@ -353,9 +353,9 @@ int anon__org_new(const json_t *org, struct anon__org **out, struct err *e)
             if (v == NULL || json_is_null(v))
                 continue;
             const char *s = json_string_value(v);
-            if (s == NULL || json_string_length(v) > ANON_MAX_ORG_ITEM ||
+            if (s == NULL || json_string_length(v) > ANON_MAX_ORG_NAME ||
                 util_utf8_chars(s) < 2)
-                err_field(e, f, "must be a string of 2 to %d bytes", ANON_MAX_ORG_ITEM);
+                err_field(e, f, "must be a string of 2 to %d bytes", ANON_MAX_ORG_NAME);
             else
                 add_literal(o, "org:name", "org", s, strlen(s), f, e);
         }

@@ -111,4 +111,29 @@ api_fn api__report_create, api__report_list, api__report_due, api__report_get, a
 api_fn api__regime_list, api__regime_get, api__regime_create, api__regime_update;
 api_fn api__nearmiss_put, api__nearmiss_list, api__nearmiss_totals;
 
+/* Route handlers (api_anon.c): the anonymizer's redaction rules. */
+api_fn api__anon_rules_get, api__anon_rules_put;
+
+/* Route handlers (api_releases.c): releases, consent requests, the inbox, export. */
+api_fn api__release_create, api__report_releases, api__release_list, api__release_export;
+api_fn api__release_get, api__release_update, api__release_submit, api__release_approve;
+api_fn api__release_refuse, api__release_publish, api__release_withdraw;
+api_fn api__audreq_create, api__audreq_list_release, api__audreq_list, api__audreq_approve;
+api_fn api__audreq_refuse;
+
+/*
+ * The anonymizer's input for a report of provider org_id (api_anon.c):
+ * *rules the built-in and custom rules compiled (anon_rules_free()); *org
+ * the provider as anon.h reads it ({"kind","sectors","name","aliases",
+ * "domains","ip_ranges","hostnames","persons"}); *context {"k" (cfg
+ * anon_k), "sectors": [{code, name, members}] with the enabled
+ * organisations of the provider's kind per sector, "allow" (cfg
+ * anon_allow)}. New references. Returns 0, or the code with c->e set and
+ * all three NULL (ERR_NOTFOUND: no such organisation; ERR_INTERNAL: the
+ * stored rules no longer compile).
+ */
+struct anon_rules;
+int api__anon_load(struct api_call *c, const char *org_id, struct anon_rules **rules,
+                   json_t **org, json_t **context);
+
 #endif

@@ -110,6 +110,8 @@ void api__session_create(struct api_call *c)
     util_strlcpy(c->id.p.org_id, jstr(user, "org_id"), sizeof(c->id.p.org_id));
     c->authed = true;
     api__audit(c, "login.success", "user", c->id.p.user_id, "ok", NULL);
+    if (org)
+        auth_org_redact(&c->id, org);
     set_session_cookie(c, session, c->api->cfg->session_ttl);
     sodium_memzero(session, sizeof(session));
     http_respond_json(c->req, 201,
@@ -151,6 +153,7 @@ void api__me(struct api_call *c)
             json_array_append(sectors, s);
     }
     json_decref(all);
+    auth_org_redact(&c->id, org);
     http_respond_json(c->req, 200,
                       json_pack("{s:o,s:o,s:o,s:o,s:o}", "user", user, "org", org, "sectors",
                                 sectors, "tier", tier, "csrf_token",
@@ -344,6 +347,9 @@ void api__org_list(struct api_call *c)
         api__problem(c);
         return;
     }
+    size_t i;
+    json_t *o;
+    json_array_foreach(items, i, o) auth_org_redact(&c->id, o);
     api__respond_page(c, items, &p);
 }
 
@@ -358,6 +364,7 @@ void api__org_get(struct api_call *c)
         api__problem(c);
         return;
     }
+    auth_org_redact(&c->id, o);
     http_respond_json(c->req, 200, o);
 }
 
@@ -399,6 +406,7 @@ void api__org_create(struct api_call *c)
         return;
     }
     api__audit(c, "org.create", "org", id, "ok", NULL);
+    auth_org_redact(&c->id, out);
     api__respond_created(c, "orgs", id, out);
 }
 
@@ -429,6 +437,7 @@ static void org_apply(struct api_call *c, json_t *patch, const char *action)
         return;
     }
     api__audit(c, action, "org", c->params[0], "ok", changed_keys(patch));
+    auth_org_redact(&c->id, out);
     http_respond_json(c->req, 200, out);
 }
 

@@ -239,6 +239,20 @@ bool auth_can_read_org(const struct auth_identity *id, const char *org_id)
     return sees_directory(id) || !strcmp(org_id, id->p.org_id);
 }
 
+bool auth_can_read_org_identifiers(const struct auth_identity *id, const char *org_id)
+{
+    return auth_is_admin(id) || !strcmp(org_id, id->p.org_id) ||
+           (!strcmp(id->p.org_kind, "coordinator") &&
+            auth_has(id, MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST | MODEL_ROLE_ORG_ADMIN));
+}
+
+void auth_org_redact(const struct auth_identity *id, json_t *org)
+{
+    const char *oid = json_string_value(json_object_get(org, "id"));
+    if (!oid || !auth_can_read_org_identifiers(id, oid))
+        json_object_del(org, "identifiers");
+}
+
 bool auth_can_create_org(const struct auth_identity *id) { return auth_is_admin(id); }
 
 static bool only_keys(const json_t *o, const char *const *allowed)
@@ -258,7 +272,8 @@ static bool only_keys(const json_t *o, const char *const *allowed)
 
 bool auth_can_update_org(const struct auth_identity *id, const char *org_id, const json_t *patch)
 {
-    static const char *const org_admin_fields[] = {"name", "contacts", NULL};
+    /* Its own identifiers too: the organisation knows best what names it. */
+    static const char *const org_admin_fields[] = {"name", "contacts", "identifiers", NULL};
     if (auth_is_admin(id))
         return true;
     return auth_has(id, MODEL_ROLE_ORG_ADMIN) && !strcmp(org_id, id->p.org_id) &&
@@ -360,8 +375,6 @@ void auth_report_access(const struct auth_identity *id, struct store_report_acce
     }
     acc->org_id = id->p.org_id;
     acc->all = is_coordinator(id);
-    acc->hub = !strcmp(id->p.org_kind, "sector_hub");
-    acc->ministry = !strcmp(id->p.org_kind, "ministry");
 }
 
 bool auth_can_create_report(const struct auth_identity *id)
@@ -440,3 +453,110 @@ bool auth_report_read_is_restricted(const struct auth_identity *id, const json_t
 {
     return strcmp(jstr(report, "org_id"), id->p.org_id) != 0;
 }
+
+/* ---- releases ---- */
+
+static void add_key(struct store_release_access *acc, const char *prefix, const char *v)
+{
+    if (acc->nkeys < STORE_RELEASE_KEYS_MAX && *v)
+        snprintf(acc->keys[acc->nkeys++], STORE_RELEASE_KEY_LEN, "%s%s", prefix, v);
+}
+
+void auth_release_access(const struct auth_identity *id, struct store_release_access *acc)
+{
+    memset(acc, 0, sizeof(*acc));
+    if (!auth_has(id, CONTENT_ROLES)) {
+        acc->none = true;
+        return;
+    }
+    acc->all = is_coordinator(id);
+    acc->org_id = id->p.org_id;
+    add_key(acc, "", "all");
+    add_key(acc, "org:", id->p.org_id);
+    add_key(acc, "tier:", id->p.org_tier);
+    bool hub = !strcmp(id->p.org_kind, "sector_hub");
+    char sectors[sizeof(id->p.org_sectors)];
+    util_strlcpy(sectors, id->p.org_sectors, sizeof(sectors));
+    char *save = NULL;
+    for (char *s = strtok_r(sectors, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        add_key(acc, "sector:", s);
+        if (hub)
+            add_key(acc, "hub:", s);
+    }
+}
+
+static void append_keys(json_t *out, const char *prefix, const json_t *codes)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(codes, i, v)
+    {
+        char k[STORE_RELEASE_KEY_LEN];
+        snprintf(k, sizeof(k), "%s%s", prefix, json_string_value(v));
+        json_array_append_new(out, json_string(k));
+    }
+}
+
+json_t *auth_release_targets(const json_t *audience, const char *provider_org_id,
+                             const json_t *provider_sectors)
+{
+    json_t *out = json_array();
+    char k[STORE_RELEASE_KEY_LEN];
+    snprintf(k, sizeof(k), "org:%s", provider_org_id);
+    json_array_append_new(out, json_string(k));
+    if (json_is_true(json_object_get(audience, "all_members"))) {
+        json_array_append_new(out, json_string("all"));
+        return out; /* everyone: narrower keys would add nothing */
+    }
+    append_keys(out, "org:", json_object_get(audience, "orgs"));
+    append_keys(out, "sector:", json_object_get(audience, "sectors"));
+    append_keys(out, "tier:", json_object_get(audience, "tiers"));
+    if (json_is_true(json_object_get(audience, "hub")))
+        append_keys(out, "hub:", provider_sectors);
+    return out;
+}
+
+bool auth_is_coordinator_analyst(const struct auth_identity *id)
+{
+    return is_coordinator(id) && auth_has(id, MODEL_ROLE_ANALYST | MODEL_ROLE_ADMIN);
+}
+
+bool auth_can_decide_release(const struct auth_identity *id, const char *provider_org_id)
+{
+    return provider_org_id && !strcmp(provider_org_id, id->p.org_id) &&
+           auth_can_create_report(id); /* whoever may file its reports */
+}
+
+bool auth_can_read_release_workflow(const struct auth_identity *id, const char *provider_org_id)
+{
+    if (!auth_has(id, CONTENT_ROLES))
+        return false;
+    return is_coordinator(id) || (provider_org_id && !strcmp(provider_org_id, id->p.org_id));
+}
+
+void auth_release_redact(const struct auth_identity *id, json_t *release)
+{
+    if (is_coordinator(id) || !strcmp(jstr(release, "org_id"), id->p.org_id))
+        return;
+    /* Recipients: the anonymized content and its marking; nothing that points back. */
+    static const char *const keep[] = {"id",      "version",  "state",       "content",
+                                       "tlp",     "purpose",  "handling",    "published_at"};
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(release, tmp, k, v)
+    {
+        bool kept = false;
+        for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && !kept; i++)
+            kept = !strcmp(k, keep[i]);
+        if (!kept)
+            json_object_del(release, k);
+    }
+}
+
+bool auth_can_read_anon_rules(const struct auth_identity *id)
+{
+    return auth_is_admin(id) || auth_is_coordinator_analyst(id);
+}
+
+bool auth_can_write_anon_rules(const struct auth_identity *id) { return auth_is_admin(id); }

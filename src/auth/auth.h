@@ -82,9 +82,18 @@ bool auth_can_write_sector(const struct auth_identity *id);
 void auth_org_scope(const struct auth_identity *id, struct store_org_filter *f);
 bool auth_can_read_org(const struct auth_identity *id, const char *org_id);
 bool auth_can_create_org(const struct auth_identity *id);
-/* patch: the validated fields to change (an org_admin may change only name, contacts). */
+/* patch: the validated fields to change (an org_admin: only name, contacts, identifiers). */
 bool auth_can_update_org(const struct auth_identity *id, const char *org_id,
                          const json_t *patch);
+
+/*
+ * An organisation's registered identifiers (names beyond the official ones,
+ * domains, address ranges, host and person names: what the anonymizer
+ * redacts): its own users, the coordinator's and administrators.
+ */
+bool auth_can_read_org_identifiers(const struct auth_identity *id, const char *org_id);
+/* Remove what this reader may not see of an organisation (its identifiers). */
+void auth_org_redact(const struct auth_identity *id, json_t *org);
 
 /* Users. */
 void auth_user_scope(const struct auth_identity *id, struct store_user_filter *f);
@@ -99,11 +108,10 @@ void auth_token_scope(const struct auth_identity *id, struct store_token_filter 
 bool auth_can_manage_token(const struct auth_identity *id, const json_t *owner);
 
 /*
- * Reports (issue 3). Who sees a report: its own organisation (drafts too);
- * once submitted, the coordinator, the sector hub of the reporter's sector
- * when the reporter chose share_with_hub, and the ministries of the
- * affected sectors when the basis is the law. Users holding only the
- * auditor role see no content at all.
+ * Reports. Who sees an original report: its own organisation (drafts too)
+ * and, once submitted, the coordinator; nobody else (issue 4: sector hubs,
+ * ministries and every other member see releases instead). Users holding
+ * only the auditor role see no content at all.
  */
 void auth_report_access(const struct auth_identity *id, struct store_report_access *acc);
 /* File reports for one's own organisation. */
@@ -112,6 +120,40 @@ bool auth_can_create_report(const struct auth_identity *id);
 bool auth_can_revise_report(const struct auth_identity *id, const json_t *report);
 /* Remove from a visible report what this reader may not see (the reporter's contact). */
 void auth_report_redact(const struct auth_identity *id, json_t *report);
+
+/*
+ * Releases (issue 4): the only form in which a report's content reaches
+ * others than its provider and the coordinator. The coordinator sees every
+ * release; the provider its own past draft; everyone else the published
+ * ones targeted at them (store.h: release targets), in the recipients'
+ * view of auth_release_redact(). Auditor-only users see none.
+ */
+void auth_release_access(const struct auth_identity *id, struct store_release_access *acc);
+/*
+ * The target keys of a published release (new reference): its audience,
+ * the provider itself, and the hubs of the provider's sectors when
+ * audience.hub is set.
+ */
+json_t *auth_release_targets(const json_t *audience, const char *provider_org_id,
+                             const json_t *provider_sectors);
+/* Coordinator analysts (and the coordinator's administrators). */
+bool auth_is_coordinator_analyst(const struct auth_identity *id);
+/*
+ * Approve or refuse a release or a consent request: the provider's users
+ * who may file its reports (members, analysts, org_admins).
+ */
+bool auth_can_decide_release(const struct auth_identity *id, const char *provider_org_id);
+/*
+ * The workflow around a release (versions, consent requests): the
+ * coordinator's users, and the provider's (provider_org_id; NULL asks
+ * about the coordinator alone). Auditor-only users: none.
+ */
+bool auth_can_read_release_workflow(const struct auth_identity *id, const char *provider_org_id);
+/* Trim a visible release to what this reader may see (recipients: content and marking). */
+void auth_release_redact(const struct auth_identity *id, json_t *release);
+/* Change anonymizer rules: administrators. Read them: coordinator analysts, administrators. */
+bool auth_can_read_anon_rules(const struct auth_identity *id);
+bool auth_can_write_anon_rules(const struct auth_identity *id);
 
 /* Regimes: every member reads them; administrators edit them. */
 bool auth_can_write_regime(const struct auth_identity *id);

@@ -48,6 +48,39 @@ static int set_int(int *dst, const char *v, long long min, long long max, const 
     return 0;
 }
 
+/*
+ * anon_allow: comma-separated domain names (letters, digits, hyphens,
+ * dots; at least one dot), stored lower-cased without spaces.
+ */
+static int set_allow(struct cfg *c, const char *v, const char *key, struct err *e)
+{
+    char out[sizeof(c->anon_allow)];
+    size_t n = 0, items = 0;
+    while (*v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        size_t len = strcspn(v, ", \t");
+        if (len == 0)
+            break;
+        bool ok = len <= 253 && memchr(v, '.', len) && v[0] != '.' && v[0] != '-' &&
+                  v[len - 1] != '.' && v[len - 1] != '-';
+        for (size_t i = 0; ok && i < len; i++)
+            ok = isalnum((unsigned char)v[i]) || v[i] == '-' || (v[i] == '.' && v[i + 1] != '.');
+        if (!ok)
+            return err_field(e, key, "'%.*s' is not a domain name", (int)(len > 64 ? 64 : len), v);
+        if (++items > LIMIT_ANON_ALLOW || n + len + 2 > sizeof(out))
+            return err_field(e, key, "too many domains: at most %d", LIMIT_ANON_ALLOW);
+        if (n)
+            out[n++] = ',';
+        for (size_t i = 0; i < len; i++)
+            out[n++] = (char)tolower((unsigned char)v[i]);
+        v += len;
+    }
+    out[n] = '\0';
+    util_strlcpy(c->anon_allow, out, sizeof(c->anon_allow));
+    return 0;
+}
+
 int cfg_set(struct cfg *c, const char *k, const char *v, struct err *e)
 {
     if (!strcmp(k, "data"))
@@ -88,6 +121,10 @@ int cfg_set(struct cfg *c, const char *k, const char *v, struct err *e)
         c->pw_opslimit = x;
         return 0;
     }
+    if (!strcmp(k, "anon_k"))
+        return set_int(&c->anon_k, v, 1, 10000, k, e);
+    if (!strcmp(k, "anon_allow"))
+        return set_allow(c, v, k, e);
     if (!strcmp(k, "log_level")) {
         if (!strcmp(v, "debug") || !strcmp(v, "info")) {
             c->log_debug = !strcmp(v, "debug");

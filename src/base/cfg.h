@@ -29,6 +29,8 @@ struct cfg {
     long long pw_opslimit;   /* argon2_opslimit: argon2id passes */
     int shutdown_grace;      /* shutdown_grace: seconds to let requests finish */
     bool log_debug;          /* log_level = debug|info */
+    int anon_k;              /* anon_k: members a sector needs to be named; 0 = anon.h's default */
+    char anon_allow[2048];   /* anon_allow: public domains left alone, comma-separated, lower case */
 };
 
 /* Fill with defaults; share_dir defaults to the build-time ISAC_SHARE_DIR. */

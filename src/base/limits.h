@@ -31,6 +31,17 @@
 #define LIMIT_TOKEN_DAYS_DEFAULT 90
 #define LIMIT_QUERY_CHARS       200  /* q= search strings */
 
+/*
+ * Organisation identifiers (issue 4): what the anonymizer always redacts.
+ * The same ceilings as ANON_MAX_ORG_ITEMS / ANON_MAX_ORG_ITEM (anon.h; an
+ * assertion in api_anon.c keeps them equal), so whatever is stored can be
+ * compiled. Five full lists exceed LIMIT_MEMBER_BODY_BYTES; a PATCH
+ * replaces only the lists it names, so they can be set one at a time.
+ */
+#define LIMIT_ORG_IDENTIFIERS   64   /* entries in each identifier list */
+#define LIMIT_ORG_IDENTIFIER    255  /* bytes of one identifier */
+#define LIMIT_ANON_ALLOW        64   /* anon_allow domains (config) */
+
 /* Reports (issue 3). */
 #define LIMIT_REPORT_TITLE       200    /* characters */
 #define LIMIT_REPORT_DESCRIPTION 20000  /* characters */

@@ -2,6 +2,9 @@
  * cli_demo.c - the demo data of `isac init --demo` (DOMAIN.md §1, §10):
  * a coordinator, a sector hub, a ministry, a class-1 vendor and three
  * operators in different sectors, one user each. Names are fictional.
+ * The operators have registered identifiers (other names, domain, an
+ * address range, a host name, a person), so their releases show the
+ * anonymizer at work; addresses are from the documentation ranges.
  * Passwords are random per data dir and written to DIR/demo-logins.txt
  * (mode 0600), which `make run` prints. The operators have filed first
  * reports of the DOMAIN.md §10 scenarios, in Japanese and English.
@@ -21,30 +24,40 @@
 struct demo_org {
     const char *ja, *en, *kind, *tier, *sectors[4], *contact;
     const char *login, *display, *roles[3], *locale;
+    const char *identifiers; /* JSON, or NULL */
 };
 
 static const struct demo_org demo[] = {
     {"国家サイバー調整センター（デモ）", "National Cyber Coordination Center (demo)", "coordinator",
      "class1", {NULL}, "soc@nccc.demo.example", "coordinator", "調整 太郎",
-     {"admin", "analyst", NULL}, "ja"},
+     {"admin", "analyst", NULL}, "ja", NULL},
     {"電力セプター（デモ）", "Electricity CEPTOAR (demo)", "sector_hub", "class2",
      {"electricity", NULL}, "ceptoar@power-hub.demo.example", "hub", "分野 花子",
-     {"org_admin", "analyst", NULL}, "ja"},
+     {"org_admin", "analyst", NULL}, "ja", NULL},
     {"エネルギー産業省（デモ）", "Ministry of Energy and Industry (demo)", "ministry", "general",
      {"electricity", "gas", "petroleum", NULL}, "cyber@meni.demo.example", "ministry",
-     "省庁 一郎", {"member", NULL}, "ja"},
+     "省庁 一郎", {"member", NULL}, "ja", NULL},
     {"さくらセキュリティ研究所（デモ）", "Sakura Security Labs (demo)", "vendor", "class1",
      {"ict", NULL}, "psirt@sakura-sec.demo.example", "vendor", "Alex Vendor",
-     {"analyst", NULL}, "en"},
+     {"analyst", NULL}, "en", NULL},
     {"関東電力（デモ）", "Kanto Electric Power (demo)", "operator", "general",
      {"electricity", NULL}, "csirt@kanto-power.demo.example", "denryoku", "電力 次郎",
-     {"org_admin", "member", NULL}, "ja"},
+     {"org_admin", "member", NULL}, "ja",
+     "{\"aliases\":[\"関東電力\",\"関電\",\"Kanto Electric Power\",\"Kanto Electric\"],"
+     "\"domains\":[\"kanto-power.demo.example\"],\"ip_ranges\":[\"192.0.2.0/25\"],"
+     "\"hostnames\":[\"kp-ofc-fs01\"],\"persons\":[\"電力 次郎\",\"Jiro Denryoku\"]}"},
     {"みなと市交通局（デモ）", "Minato City Transit Bureau (demo)", "operator", "class2",
      {"railway", NULL}, "security@minato-transit.demo.example", "railway", "鉄道 三郎",
-     {"org_admin", "member", NULL}, "ja"},
+     {"org_admin", "member", NULL}, "ja",
+     "{\"aliases\":[\"みなと市交通局\",\"みなと交通\",\"Minato City Transit\",\"Minato Transit\"],"
+     "\"domains\":[\"minato-transit.demo.example\"],\"ip_ranges\":[\"2001:db8:4d54::/48\"],"
+     "\"hostnames\":[\"mt-ticket-db01\"],\"persons\":[\"鉄道 三郎\",\"Saburo Tetsudo\"]}"},
     {"星空銀行（デモ）", "Hoshizora Bank (demo)", "operator", "general",
      {"finance", NULL}, "cert@hoshizora-bank.demo.example", "bank", "Kim Banker",
-     {"org_admin", "member", NULL}, "en"},
+     {"org_admin", "member", NULL}, "en",
+     "{\"aliases\":[\"星空銀行\",\"ほしぞら銀行\",\"Hoshizora Bank\",\"HZB\"],"
+     "\"domains\":[\"hoshizora-bank.demo.example\"],\"ip_ranges\":[\"192.0.2.128/25\"],"
+     "\"hostnames\":[\"hzb-ib-web01\"],\"persons\":[\"Kim Banker\",\"キム・バンカー\"]}"},
 };
 
 /* Demo reports: which demo login files it, and its content (API shape). */
@@ -61,9 +74,11 @@ static const struct {
      "\"service\":\"事務系システム / back-office systems\",\"occurred_at\":\"2026-11-13T18:10:00+09:00\","
      "\"detected_at\":\"2026-11-13T18:30:00+09:00\",\"basis\":\"law\",\"regime\":\"jp_electricity\","
      "\"share_with_hub\":true,\"description\":\"金曜夕方、事務所の複数のPCに身代金要求画面が表示され、"
-     "ファイルが暗号化された。制御系は分離されており影響なし。\\nOn Friday evening several office PCs "
-     "showed a ransom note and their files were encrypted. Control systems are separated and "
-     "unaffected.\",\"observables\":[{\"type\":\"sha256\",\"value\":"
+     "ファイルが暗号化された。総務部の電力 次郎がファイルサーバ kp-ofc-fs01 の共有フォルダも暗号化されて"
+     "いることを確認した。制御系は分離されており影響なし。\\nOn Friday evening several office PCs "
+     "showed a ransom note and their files were encrypted. Jiro Denryoku (general affairs) found "
+     "the shared folders on the file server kp-ofc-fs01 encrypted too. Control systems are "
+     "separated and unaffected.\",\"observables\":[{\"type\":\"sha256\",\"value\":"
      "\"ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa\",\"role\":\"attacker\"},"
      "{\"type\":\"cve\",\"value\":\"CVE-2017-0144\",\"role\":\"other\"},{\"type\":"
      "\"attack_technique\",\"value\":\"T1486\",\"role\":\"other\"},{\"type\":\"malware\","
@@ -165,6 +180,8 @@ int cli_demo(struct store *st, const char *dir, struct err *e)
         json_t *org = json_pack("{s:{s:s,s:s},s:s,s:s,s:o,s:[{s:s,s:s}]}", "name", "ja", d->ja,
                                 "en", d->en, "kind", d->kind, "tier", d->tier, "sectors",
                                 sectors, "contacts", "type", "email", "value", d->contact);
+        if (d->identifiers)
+            json_object_set_new(org, "identifiers", json_loads(d->identifiers, 0, NULL));
         char *org_id = org_ids[i], *user_id = user_ids[i];
         int rc = cli_org_create(st, org, org_id, e);
         json_decref(org);

@@ -132,14 +132,31 @@ int cli_init(int argc, char **argv)
 static const char org_help[] =
     "usage: isac org add --data DIR --name NAME [--name-ja NAME] [--name-en NAME]\n"
     "                    --kind KIND [--sector CODE]... --tier TIER [--contact TYPE:VALUE]...\n"
+    "                    [--identifiers FILE]\n"
+    "       isac org update --data DIR --id ID --identifiers FILE\n"
     "       isac org list --data DIR [--all]\n"
     "       isac org disable|enable --data DIR --id ID\n"
     "\n"
     "add prints the new organisation's id alone on stdout. KIND is operator,\n"
     "sector_hub, coordinator, ministry, agency or vendor; TIER is class1, class2 or\n"
     "general; --sector and --contact may be repeated. --name sets both languages\n"
-    "unless --name-ja or --name-en say otherwise. list prints tab-separated\n"
+    "unless --name-ja or --name-en say otherwise. FILE (- for stdin) holds the\n"
+    "identifiers the anonymizer always redacts, as JSON: {\"aliases\": [...],\n"
+    "\"domains\": [...], \"ip_ranges\": [...], \"hostnames\": [...], \"persons\": [...]};\n"
+    "update replaces the lists the file names. list prints tab-separated\n"
     "id, kind, tier, sectors, English name, Japanese name.\n";
+
+/* The JSON of --identifiers FILE ("-": stdin), or NULL after printing why. */
+static json_t *read_identifiers(const char *path)
+{
+    json_error_t je;
+    json_t *j = strcmp(path, "-") ? json_load_file(path, JSON_REJECT_DUPLICATES, &je)
+                                  : json_loadf(stdin, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL)
+        fprintf(stderr, "isac: error: cannot read identifiers from '%s': line %d: %s\n", path,
+                je.line, je.text);
+    return j;
+}
 
 /* Load known codes for validation. */
 static int load_vocab(struct store *st, bool sectors, json_t **list, const char ***codes,
@@ -180,7 +197,8 @@ int cli_org_create(struct store *st, json_t *in, char *id, struct err *e)
 static int org_add(int argc, char **argv)
 {
     struct cli_opts a;
-    if (cli_parse(argc, argv, "data= name= name-ja= name-en= kind= sector= tier= contact=", &a))
+    if (cli_parse(argc, argv,
+                  "data= name= name-ja= name-en= kind= sector= tier= contact= identifiers=", &a))
         return 2;
     if (a.help) {
         fputs(org_help, stdout);
@@ -217,6 +235,14 @@ static int org_add(int argc, char **argv)
     }
     json_object_set_new(in, "sectors", sectors);
     json_object_set_new(in, "contacts", contacts);
+    if (cli_get(&a, "identifiers")) {
+        json_t *idents = read_identifiers(cli_get(&a, "identifiers"));
+        if (idents == NULL) {
+            json_decref(in);
+            return 1;
+        }
+        json_object_set_new(in, "identifiers", idents);
+    }
     return create_and_print(&a, in, cli_org_create, "org.create", "org");
 }
 
@@ -276,6 +302,61 @@ static int org_set_disabled(int argc, char **argv, bool disabled)
     return e.code ? cli_fail(&e) : 0;
 }
 
+/* Validate patch as the API would (PATCH /orgs/{id}), merge it into org id and store it. */
+static int org_patch(struct store *st, const char *id, const json_t *in, struct err *e)
+{
+    json_t *sl = NULL, *tl = NULL, *patch = NULL, *cur = NULL;
+    const char **sc = NULL, **tc = NULL;
+    struct model_vocab sv, tv;
+    if (load_vocab(st, true, &sl, &sc, &sv, e) == 0 &&
+        load_vocab(st, false, &tl, &tc, &tv, e) == 0 &&
+        model_org_check(in, MODEL_PATCH, &sv, &tv, &patch, e) == 0 &&
+        store_org_get(st, id, &cur, e) == 0) {
+        json_t *m = model_merge(cur, patch);
+        if (model_org_rules(m, e) == 0 && store_org_update(st, m, e) == 0) {
+            json_t *keys = json_array();
+            const char *k;
+            json_t *v;
+            json_object_foreach(patch, k, v) json_array_append_new(keys, json_string(k));
+            cli_audit_record(st, "org.update", "org", id, json_pack("{s:o}", "changed", keys));
+        }
+        json_decref(m);
+    }
+    json_decref(cur);
+    json_decref(patch);
+    json_decref(sl);
+    json_decref(tl);
+    free(sc);
+    free(tc);
+    return e->code;
+}
+
+static int org_update(int argc, char **argv)
+{
+    struct cli_opts a;
+    if (cli_parse(argc, argv, "data= id= identifiers=", &a))
+        return 2;
+    if (a.help || !cli_get(&a, "id") || !cli_get(&a, "identifiers")) {
+        fputs(org_help, a.help ? stdout : stderr);
+        return a.help ? 0 : 2;
+    }
+    json_t *idents = read_identifiers(cli_get(&a, "identifiers"));
+    if (idents == NULL)
+        return 1;
+    json_t *in = json_pack("{s:o}", "identifiers", idents);
+    struct store *st;
+    if (cli_open_store(&a, false, &st)) {
+        json_decref(in);
+        return 1;
+    }
+    struct err e;
+    err_init(&e);
+    org_patch(st, cli_get(&a, "id"), in, &e);
+    json_decref(in);
+    store_close(st);
+    return e.code ? cli_fail(&e) : 0;
+}
+
 int cli_org(int argc, char **argv)
 {
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
@@ -286,6 +367,8 @@ int cli_org(int argc, char **argv)
         return org_add(argc - 1, argv + 1);
     if (!strcmp(argv[0], "list"))
         return org_list(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "update"))
+        return org_update(argc - 1, argv + 1);
     if (!strcmp(argv[0], "disable"))
         return org_set_disabled(argc - 1, argv + 1, true);
     if (!strcmp(argv[0], "enable"))

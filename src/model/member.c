@@ -8,11 +8,13 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/limits.h"
 #include "base/util.h"
 #include "model_int.h"
+#include "report.h"
 
 static const char *const role_codes[] = {"member", "analyst", "org_admin", "admin", "auditor"};
 static const char *const org_kinds[] = {"operator", "sector_hub", "coordinator",
@@ -378,14 +380,164 @@ json_t *model__sector_codes(const json_t *v, const struct model_vocab *sectors, 
     return arr;
 }
 
+/* ---- organisation identifiers ---- */
+
+/* The identifier lists, in the order they are checked and returned. */
+static const char *const ident_keys[] = {"aliases", "domains", "ip_ranges", "hostnames", "persons",
+                                         NULL};
+
+/* Length of the white space at s: ASCII or the ideographic space U+3000. */
+static size_t ident_space(const char *s)
+{
+    if (*s == ' ' || *s == '\t')
+        return 1;
+    return !strncmp(s, "\xe3\x80\x80", 3) ? 3 : 0;
+}
+
+/* s without leading and trailing white space, as a new string. */
+static char *ident_trim(const char *s)
+{
+    while (ident_space(s))
+        s += ident_space(s);
+    size_t n = strlen(s);
+    for (;;) {
+        if (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        else if (n >= 3 && !strncmp(s + n - 3, "\xe3\x80\x80", 3))
+            n -= 3;
+        else
+            break;
+    }
+    char *t = xmalloc(n + 1);
+    memcpy(t, s, n);
+    t[n] = '\0';
+    return t;
+}
+
+/* Letters, digits, hyphens and dots, as the anonymizer matches host names (no '_'). */
+static bool ident_ldh(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || strchr(".-", s[0]) || strchr(".-", s[n - 1]) || strstr(s, ".."))
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return false;
+    return true;
+}
+
+/*
+ * The canonical form of one identifier of list key (trimmed t), or NULL
+ * with *reason. Names keep their spelling; the anonymizer matches them
+ * caselessly. A single character would redact half of every text.
+ */
+static char *ident_norm(const char *key, const char *t, const char **reason)
+{
+    char *out = NULL;
+    if (!strcmp(key, "domains")) {
+        if (model_observable_norm("domain", t, &out, reason) && !ident_ldh(out)) {
+            free(out);
+            out = NULL;
+        }
+        if (out == NULL)
+            *reason = "not a domain name (letters, digits, hyphens and dots; xn-- for "
+                      "international names)";
+    } else if (!strcmp(key, "ip_ranges")) {
+        const char *type = strchr(t, '/') ? "cidr" : strchr(t, ':') ? "ipv6" : "ipv4";
+        if (!model_observable_norm(type, t, &out, reason))
+            *reason = "not an IP address or network (ADDRESS/PREFIX)";
+    } else if (!strcmp(key, "hostnames")) {
+        if (!ident_ldh(t) || strlen(t) < 2) {
+            *reason = "not a host name (letters, digits, hyphens and dots; at least 2)";
+        } else {
+            out = xstrdup(t);
+            for (char *p = out; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+        }
+    } else if (util_utf8_chars(t) < 2) {
+        *reason = "must be at least 2 characters";
+    } else {
+        out = xstrdup(t);
+    }
+    return out;
+}
+
+static bool ident_has(const json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) if (!strcmp(json_string_value(v), s)) return true;
+    return false;
+}
+
+/* One list: entries checked and normalised, duplicates dropped. NULL when unusable. */
+static json_t *ident_list(const json_t *v, const char *key, struct err *e)
+{
+    char f[96];
+    snprintf(f, sizeof(f), "identifiers.%s", key);
+    if (!json_is_array(v)) {
+        err_field(e, f, "must be an array of strings");
+        return NULL;
+    }
+    if (json_array_size(v) > LIMIT_ORG_IDENTIFIERS) {
+        err_field(e, f, "too many: %zu, at most %d", json_array_size(v), LIMIT_ORG_IDENTIFIERS);
+        return NULL;
+    }
+    json_t *arr = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        snprintf(f, sizeof(f), "identifiers.%s[%zu]", key, i);
+        const char *s = model__text(x, f, LIMIT_ORG_IDENTIFIER, true, false, e);
+        if (s == NULL)
+            continue;
+        if (strlen(s) > LIMIT_ORG_IDENTIFIER) {
+            err_field(e, f, "too long: %zu bytes, at most %d", strlen(s), LIMIT_ORG_IDENTIFIER);
+            continue;
+        }
+        char *t = ident_trim(s), *norm = NULL;
+        const char *reason = NULL;
+        if (*t == '\0')
+            err_field(e, f, "must not be blank");
+        else if ((norm = ident_norm(key, t, &reason)) == NULL)
+            err_field(e, f, "%s", reason);
+        else if (!ident_has(arr, norm))
+            json_array_append_new(arr, json_string(norm));
+        free(norm);
+        free(t);
+    }
+    return arr;
+}
+
+/* {"aliases"?, "domains"?, ...}: the lists given, each normalised. */
+static json_t *identifiers_field(const json_t *v, struct err *e)
+{
+    if (!json_is_object(v)) {
+        err_field(e, "identifiers",
+                  "must be an object with aliases, domains, ip_ranges, hostnames and persons");
+        return NULL;
+    }
+    model__check_unknown(v, "identifiers.", ident_keys, e);
+    json_t *o = json_object();
+    for (const char *const *k = ident_keys; *k; k++) {
+        json_t *list = json_object_get(v, *k);
+        json_t *norm = list ? ident_list(list, *k, e) : NULL;
+        if (norm)
+            json_object_set_new(o, *k, norm);
+    }
+    return o;
+}
+
 int model_org_check(const json_t *in, enum model_mode mode, const struct model_vocab *sectors,
                     const struct model_vocab *tiers, json_t **out, struct err *e)
 {
     if (!json_is_object(in))
         return err_field(e, "", "body must be a JSON object");
-    static const char *const c_allowed[] = {"name", "kind", "sectors", "tier", "contacts", NULL};
-    static const char *const p_allowed[] = {"name",     "kind",     "sectors", "tier",
-                                            "contacts", "disabled", NULL};
+    static const char *const c_allowed[] = {"name",     "kind",        "sectors", "tier",
+                                            "contacts", "identifiers", NULL};
+    static const char *const p_allowed[] = {"name",     "kind",        "sectors",  "tier",
+                                            "contacts", "identifiers", "disabled", NULL};
     model__check_unknown(in, "", mode == MODEL_CREATE ? c_allowed : p_allowed, e);
     bool req = mode == MODEL_CREATE;
     json_t *o = json_object();
@@ -416,6 +568,11 @@ int model_org_check(const json_t *in, enum model_mode mode, const struct model_v
     json_t *contacts = cv ? contacts_field(cv, e) : (req ? json_array() : NULL);
     if (contacts)
         json_object_set_new(o, "contacts", contacts);
+
+    json_t *iv = json_object_get(in, "identifiers");
+    json_t *idents = iv ? identifiers_field(iv, e) : NULL;
+    if (idents)
+        json_object_set_new(o, "identifiers", idents);
 
     if (mode == MODEL_PATCH) {
         json_t *d = json_object_get(in, "disabled");

@@ -59,8 +59,21 @@ int model_sector_check(const json_t *in, enum model_mode mode, json_t **out, str
 
 /*
  * Validate an organisation body: name{ja,en}, kind, sectors, tier,
- * contacts, and on patch also disabled. sectors and tiers are the known
- * codes. Unknown fields are errors.
+ * contacts, identifiers, and on patch also disabled. sectors and tiers are
+ * the known codes. Unknown fields are errors.
+ *
+ * identifiers are what the anonymizer (anon.h) always redacts from the
+ * organisation's reports: {"aliases", "domains", "ip_ranges", "hostnames",
+ * "persons"}, each an optional array of at most LIMIT_ORG_IDENTIFIERS
+ * strings of 1..LIMIT_ORG_IDENTIFIER bytes without control characters.
+ * Entries are trimmed of white space (U+3000 too); aliases and persons
+ * need at least 2 characters; domains are lower-cased host names with a
+ * dot (letters, digits, hyphens; no trailing dot); hostnames lower-cased
+ * the same way, one label allowed; ip_ranges an IPv4/IPv6 address or
+ * network in canonical form (RFC 5952, host bits cleared). Duplicates
+ * after normalisation are dropped. Errors name the entry
+ * ("identifiers.domains[2]"). *out carries only the lists given, so a
+ * patch merged with model_merge() replaces just those.
  */
 int model_org_check(const json_t *in, enum model_mode mode, const struct model_vocab *sectors,
                     const struct model_vocab *tiers, json_t **out, struct err *e);

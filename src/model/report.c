@@ -32,7 +32,8 @@ const char *const model_report_fields[] = {
     "kind",        "event_type",  "causes",       "layer",  "severity", "sectors",
     "service",     "title",       "description",  "occurred_at", "detected_at",
     "recovered_at", "basis",      "regime",       "status", "followup", "contact",
-    "share_with_hub", "observables", "audience", "tlp", "purpose", "handling", NULL};
+    "share_with_hub", "observables", "audience", "tlp", "purpose", "handling", "preapproved",
+    NULL};
 
 #define IN(list, s) model__in_list(list, MODEL_NELEM(list), s)
 
@@ -544,7 +545,7 @@ static json_t *org_ids(const json_t *v, struct err *e)
  * audience: who beyond the coordinator may receive releases. Absent parts
  * are empty: {} is "the coordinator only". A revision replaces it whole.
  */
-static void audience_field(const json_t *in, json_t *o, bool create,
+static void audience_field(const json_t *in, json_t *o, bool create, bool with_hub,
                            const struct model_report_ctx *ctx, struct err *e)
 {
     json_t *v = json_object_get(in, "audience");
@@ -555,8 +556,13 @@ static void audience_field(const json_t *in, json_t *o, bool create,
         return;
     }
     static const char *const allowed[] = {"orgs", "sectors", "tiers", "all_members", NULL};
+    static const char *const allowed_hub[] = {"hub",   "orgs",        "sectors",
+                                              "tiers", "all_members", NULL};
     if (json_is_object(v))
-        model__check_unknown(v, "audience.", allowed, e);
+        model__check_unknown(v, "audience.", with_hub ? allowed_hub : allowed, e);
+    json_t *hub = json_object_get(v, "hub");
+    if (with_hub && hub && !json_is_boolean(hub))
+        err_field(e, "audience.hub", "must be true or false");
     json_t *a = json_object(), *x;
     size_t before = e->nfields;
     x = json_object_get(v, "orgs");
@@ -586,9 +592,13 @@ static void audience_field(const json_t *in, json_t *o, bool create,
         {
             char f[48];
             snprintf(f, sizeof(f), "audience.tiers[%zu]", i);
+            bool dup = false;
+            size_t j;
+            json_t *u;
+            json_array_foreach(tiers, j, u) dup = dup || json_equal(u, t);
             if (!model_vocab_has(ctx->tiers, json_string_value(t)))
                 err_field(e, f, "unknown tier code");
-            else
+            else if (!dup)
                 json_array_append(tiers, t);
         }
     }
@@ -606,6 +616,8 @@ static void audience_field(const json_t *in, json_t *o, bool create,
     json_object_set_new(a, "sectors", secs);
     json_object_set_new(a, "tiers", tiers);
     json_object_set_new(a, "all_members", json_boolean(json_is_true(x)));
+    if (with_hub)
+        json_object_set_new(a, "hub", json_boolean(json_is_true(hub)));
     json_object_set_new(o, "audience", a);
 }
 
@@ -658,7 +670,13 @@ int model_report_check(const json_t *in, enum model_mode mode,
     else if (sh)
         json_object_set(o, "share_with_hub", sh);
     observables_field(in, o, e);
-    audience_field(in, o, create, ctx, e);
+    /* The provider approves releases of this report in advance (absent: it is asked each time). */
+    json_t *pa = json_object_get(in, "preapproved");
+    if (pa && !json_is_boolean(pa))
+        err_field(e, "preapproved", "must be true or false");
+    else if (pa)
+        json_object_set(o, "preapproved", pa);
+    audience_field(in, o, create, false, ctx, e);
     json_t *tv2 = json_object_get(in, "tlp");
     if (tv2 && !model_tlp_valid(json_string_value(tv2)))
         err_field(e, "tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
@@ -683,6 +701,8 @@ int model_report_check(const json_t *in, enum model_mode mode,
             json_object_set_new(o, "status", json_string("open"));
         if (!json_object_get(o, "share_with_hub"))
             json_object_set_new(o, "share_with_hub", json_false());
+        if (!json_object_get(o, "preapproved"))
+            json_object_set_new(o, "preapproved", json_false());
         /* TLP:AMBER unless the provider says otherwise: limited disclosure, need to know. */
         if (!json_object_get(o, "tlp"))
             json_object_set_new(o, "tlp", json_string("AMBER"));
@@ -748,4 +768,74 @@ json_t *model_report_diff(const json_t *before, const json_t *after)
                                                b ? b : json_null()));
     }
     return d;
+}
+
+int model_audience_check(const json_t *in, const struct model_report_ctx *ctx, json_t **out,
+                         struct err *e)
+{
+    json_t *wrap = json_pack("{s:O}", "audience", in), *o = json_object();
+    audience_field(wrap, o, true, true, ctx, e);
+    json_decref(wrap);
+    if (e->code) {
+        json_decref(o);
+        return e->code;
+    }
+    *out = json_incref(json_object_get(o, "audience"));
+    json_decref(o);
+    if (*out == NULL)
+        return err_field(e, "audience", "must be an object");
+    return 0;
+}
+
+int model_tlp_rank(const char *label)
+{
+    for (size_t i = 0; i < MODEL_NELEM(tlps); i++)
+        if (label && !strcmp(label, tlps[i]))
+            return (int)i;
+    return -1;
+}
+
+/* Every string of a (array) is in b (array). */
+static const char *not_within(const json_t *a, const json_t *b, const char *field, char *buf,
+                              size_t n)
+{
+    size_t i, j;
+    json_t *x, *y;
+    json_array_foreach(a, i, x)
+    {
+        bool found = false;
+        json_array_foreach(b, j, y) found = found || json_equal(x, y);
+        if (!found) {
+            snprintf(buf, n, "audience.%s[%zu]", field, i);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+const char *model_audience_widens(const json_t *narrow, const json_t *wide, char *buf, size_t n)
+{
+    if (json_is_true(json_object_get(wide, "all_members")))
+        return NULL; /* everyone already: any audience is within it */
+    if (json_is_true(json_object_get(narrow, "all_members")))
+        return "audience.all_members";
+    if (json_is_true(json_object_get(narrow, "hub")) &&
+        !json_is_true(json_object_get(wide, "hub")))
+        return "audience.hub";
+    static const char *const lists[] = {"orgs", "sectors", "tiers"};
+    for (size_t i = 0; i < MODEL_NELEM(lists); i++) {
+        const char *f = not_within(json_object_get(narrow, lists[i]),
+                                   json_object_get(wide, lists[i]), lists[i], buf, n);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+bool model_tlp_red_ok(const json_t *audience)
+{
+    return !json_is_true(json_object_get(audience, "all_members")) &&
+           !json_is_true(json_object_get(audience, "hub")) &&
+           json_array_size(json_object_get(audience, "sectors")) == 0 &&
+           json_array_size(json_object_get(audience, "tiers")) == 0;
 }

@@ -10,7 +10,8 @@
  *   description, occurred_at, detected_at, recovered_at, basis, regime,
  *   status, followup, contact{name,email,phone}, share_with_hub,
  *   observables[{type,value,role}],
- *   audience{orgs[],sectors[],tiers[],all_members}, tlp, purpose, handling
+ *   audience{orgs[],sectors[],tiers[],all_members}, tlp, purpose, handling,
+ *   preapproved (the provider approves every release of it in advance; false)
  * The audience is the provider's choice of who may receive releases of the
  * report beyond the coordinator (and its sector hub with share_with_hub);
  * tlp is the TLP 2.0 marking (labels never translated).
@@ -70,6 +71,24 @@ bool model_observable_norm(const char *type, const char *value, char **out, cons
 
 /* [{field, before, after}] for each top-level field that differs (new reference). */
 json_t *model_report_diff(const json_t *before, const json_t *after);
+
+/*
+ * A release's audience {hub, orgs, sectors, tiers, all_members} (absent
+ * parts empty); *out normalised (new reference). Field errors "audience.*".
+ */
+int model_audience_check(const json_t *in, const struct model_report_ctx *ctx, json_t **out,
+                         struct err *e);
+/*
+ * The first part of narrow that goes beyond wide ("audience.orgs[2]",
+ * "audience.all_members", ...; written to buf where it needs an index), or
+ * NULL when narrow is within wide. Conservative: a named organisation
+ * inside an allowed sector still counts as widening.
+ */
+const char *model_audience_widens(const json_t *narrow, const json_t *wide, char *buf, size_t n);
+/* TLP labels by strictness: CLEAR 0, GREEN 1, AMBER 2, AMBER+STRICT 3, RED 4; -1 unknown. */
+int model_tlp_rank(const char *label);
+/* TLP:RED is only for named organisations: no sector, tier, hub or all members. */
+bool model_tlp_red_ok(const json_t *audience);
 
 /* The content fields, in display order (NULL-terminated). */
 extern const char *const model_report_fields[];

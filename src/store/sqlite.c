@@ -145,6 +145,41 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_actor ON audit(actor_login, seq);"
     "CREATE INDEX audit_object ON audit(object_id, seq);"
     "CREATE INDEX audit_action ON audit(action, seq);",
+    /* 4: releases (sqlite_release.c), consent requests, organisation identifiers, settings */
+    "ALTER TABLE orgs ADD COLUMN identifiers TEXT NOT NULL DEFAULT '{}';"
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL,"
+    " updated_by TEXT);"
+    "CREATE TABLE releases(id TEXT PRIMARY KEY, report_id TEXT NOT NULL REFERENCES reports(id),"
+    " org_id TEXT NOT NULL REFERENCES orgs(id), version INTEGER NOT NULL, state TEXT NOT NULL,"
+    " report_revision INTEGER NOT NULL, release_key BLOB NOT NULL, content TEXT NOT NULL,"
+    " redactions TEXT NOT NULL, audience TEXT NOT NULL, tlp TEXT NOT NULL, purpose TEXT,"
+    " handling TEXT, kind TEXT NOT NULL, event_type TEXT NOT NULL, severity INTEGER NOT NULL,"
+    " title TEXT NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL, submitted_at INTEGER, submitted_by TEXT,"
+    " decided_at INTEGER, decided_by TEXT, decision_note TEXT,"
+    " published_at INTEGER, published_by TEXT, pub_seq INTEGER UNIQUE,"
+    " withdrawn_at INTEGER, withdrawn_by TEXT, withdrawn_reason TEXT,"
+    " UNIQUE(report_id, version));"
+    "CREATE INDEX releases_state ON releases(state, id);"
+    "CREATE INDEX releases_org ON releases(org_id, id);"
+    "CREATE TABLE release_sectors(release_id TEXT NOT NULL REFERENCES releases(id),"
+    " sector TEXT NOT NULL, PRIMARY KEY(release_id, sector)) WITHOUT ROWID;"
+    /*
+     * Who a published release reaches, as keys ("all", "org:<id>" for named
+     * recipients and the provider, "sector:<code>", "tier:<code>",
+     * "hub:<sector>"); a reader's inbox merges the newest entries of its
+     * few keys.
+     */
+    "CREATE TABLE release_targets(key TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY(key, seq)) WITHOUT ROWID;"
+    "CREATE INDEX release_targets_seq ON release_targets(seq);"
+    "CREATE TABLE audience_requests(id TEXT PRIMARY KEY,"
+    " release_id TEXT NOT NULL REFERENCES releases(id), org_id TEXT NOT NULL REFERENCES orgs(id),"
+    " audience TEXT NOT NULL, tlp TEXT NOT NULL, reason TEXT NOT NULL, state TEXT NOT NULL,"
+    " requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, decided_by TEXT,"
+    " decided_at INTEGER, decision_note TEXT);"
+    "CREATE INDEX audience_requests_release ON audience_requests(release_id, id);"
+    "CREATE INDEX audience_requests_org ON audience_requests(org_id, state, id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -918,15 +953,33 @@ static int sq_tier_get(struct store *st, const char *code, json_t **out, struct 
     "o.id, o.name_ja, o.name_en, o.kind,"                                                         \
     " (SELECT json_group_array(sector) FROM (SELECT os.sector FROM org_sectors os"                \
     "   JOIN sectors sc ON sc.code = os.sector WHERE os.org_id = o.id ORDER BY sc.position)),"    \
-    " o.tier, o.contacts, o.disabled, " TS("o.created_at") ", " TS("o.updated_at")
+    " o.tier, o.contacts, o.disabled, " TS("o.created_at") ", " TS("o.updated_at") ","          \
+    " o.identifiers"
+
+/*
+ * The identifiers column holds the lists an organisation was given
+ * (member.h); readers always get all five, absent ones empty, so every
+ * org has one shape.
+ */
+static json_t *org_identifiers(sqlite3_stmt *st, int i)
+{
+    static const char *const keys[] = {"aliases", "domains", "ip_ranges", "hostnames", "persons"};
+    json_t *stored = sq__col_json(st, i), *out = json_object();
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        json_t *l = json_object_get(stored, keys[k]);
+        json_object_set_new(out, keys[k], json_is_array(l) ? json_incref(l) : json_array());
+    }
+    json_decref(stored);
+    return out;
+}
 
 static json_t *org_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:o,s:b,s:s,s:s}", "id", sq__col(st, 0), "name",
+    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:o,s:o,s:b,s:s,s:s}", "id", sq__col(st, 0), "name",
                      sq__name_obj(st, 1), "kind", sq__col(st, 3), "sectors", sq__col_json(st, 4), "tier",
-                     sq__col(st, 5), "contacts", sq__col_json(st, 6), "disabled",
-                     sqlite3_column_int(st, 7), "created_at", sq__col(st, 8), "updated_at",
-                     sq__col(st, 9));
+                     sq__col(st, 5), "contacts", sq__col_json(st, 6), "identifiers",
+                     org_identifiers(st, 10), "disabled", sqlite3_column_int(st, 7),
+                     "created_at", sq__col(st, 8), "updated_at", sq__col(st, 9));
 }
 
 static const char SQL_ORG_GET[] = "SELECT " ORG_COLS " FROM orgs o WHERE o.id = ?1";
@@ -939,10 +992,10 @@ static const char SQL_ORG_LIST[] =
     " AND (?7 OR o.disabled = 0) ORDER BY o.id LIMIT ?8";
 static const char SQL_ORG_INSERT[] =
     "INSERT INTO orgs(id, name_ja, name_en, kind, tier, contacts, disabled, created_at,"
-    " updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+    " updated_at, identifiers) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)";
 static const char SQL_ORG_UPDATE[] =
     "UPDATE orgs SET name_ja = ?2, name_en = ?3, kind = ?4, tier = ?5, contacts = ?6,"
-    " disabled = ?7, updated_at = ?8 WHERE id = ?1";
+    " disabled = ?7, updated_at = ?8, identifiers = ?9 WHERE id = ?1";
 static const char SQL_ORG_SECTORS_DEL[] = "DELETE FROM org_sectors WHERE org_id = ?1";
 static const char SQL_ORG_SECTORS_ADD[] =
     "INSERT INTO org_sectors(org_id, sector) VALUES(?1, ?2)";
@@ -959,6 +1012,8 @@ static int org_write_run(struct sq_conn *c, void *arg, struct err *e)
     bool create = a->create;
     const char *id = sq__jstr(org, "id");
     char *contacts = json_dumps(json_object_get(org, "contacts"), JSON_COMPACT);
+    const json_t *iv = json_object_get(org, "identifiers");
+    char *idents = json_is_object(iv) ? json_dumps(iv, JSON_COMPACT) : NULL;
     sqlite3_stmt *q = sq__stmt(c, create ? SQL_ORG_INSERT : SQL_ORG_UPDATE, e);
     if (q) {
         sq__bind_text(q, 1, id);
@@ -969,6 +1024,7 @@ static int org_write_run(struct sq_conn *c, void *arg, struct err *e)
         sq__bind_text(q, 6, contacts ? contacts : "[]");
         sqlite3_bind_int(q, 7, json_is_true(json_object_get(org, "disabled")));
         sqlite3_bind_int64(q, 8, util_now_ms() / 1000);
+        sq__bind_text(q, 9, idents ? idents : "{}");
         sq__step_write(c, q, true, e, "organisation");
     }
     if (!e->code && !create && (q = sq__stmt(c, SQL_ORG_SECTORS_DEL, e))) {
@@ -986,6 +1042,7 @@ static int org_write_run(struct sq_conn *c, void *arg, struct err *e)
         sq__step_write(c, q, false, e, "organisation sector");
     }
     free(contacts);
+    free(idents);
     return e->code;
 }
 
@@ -1401,12 +1458,14 @@ static int sq_token_touch(struct store *st, const char *id, int64_t now, struct 
 static const char SQL_AUTH_TOKEN[] =
     "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, t.id, '',"
     " t.expires_at, COALESCE(t.last_used_at, 0), t.revoked_at IS NOT NULL, o.kind,"
-    " o.name_ja, o.name_en, u.display_name"
+    " o.name_ja, o.name_en, u.display_name, o.tier,"
+    " (SELECT group_concat(sector) FROM org_sectors WHERE org_id = o.id)"
     " FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = u.org_id"
     " WHERE t.hash = ?1";
 static const char SQL_AUTH_SESSION[] =
     "SELECT u.id, u.org_id, u.login, u.locale, u.roles, u.disabled, o.disabled, '', s.csrf,"
-    " s.expires_at, 0, 0, o.kind, o.name_ja, o.name_en, u.display_name"
+    " s.expires_at, 0, 0, o.kind, o.name_ja, o.name_en, u.display_name, o.tier,"
+    " (SELECT group_concat(sector) FROM org_sectors WHERE org_id = o.id)"
     " FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
     " WHERE s.hash = ?1";
 static const char SQL_SESSION_INSERT[] =
@@ -1441,6 +1500,8 @@ static int auth_lookup(struct store *st, const char *sql, const uint8_t *hash,
             util_strlcpy(p->org_name_ja, sq__col(q, 13), sizeof(p->org_name_ja));
             util_strlcpy(p->org_name_en, sq__col(q, 14), sizeof(p->org_name_en));
             util_strlcpy(p->display_name, sq__col(q, 15), sizeof(p->display_name));
+            util_strlcpy(p->org_tier, sq__col(q, 16), sizeof(p->org_tier));
+            util_strlcpy(p->org_sectors, sq__col(q, 17), sizeof(p->org_sectors));
         } else if (rc == SQLITE_DONE) {
             err_set(e, ERR_UNAUTH, "unknown credentials");
         } else {
@@ -1662,4 +1723,16 @@ const struct store_ops store__sqlite_ops = {
     .audit_append = sq__audit_append,
     .audit_list = sq__audit_list,
     .audit_verify = sq__audit_verify,
+    .report_content_at = sq__report_content_at,
+    .release_create = sq__release_create,
+    .release_get = sq__release_get,
+    .release_update = sq__release_update,
+    .release_list = sq__release_list,
+    .audreq_create = sq__audreq_create,
+    .audreq_get = sq__audreq_get,
+    .audreq_list = sq__audreq_list,
+    .audreq_decide = sq__audreq_decide,
+    .setting_get = sq__setting_get,
+    .setting_put = sq__setting_put,
+    .sector_member_counts = sq__sector_member_counts,
 };

@@ -20,7 +20,7 @@
 #define TS(col) "strftime('%Y-%m-%dT%H:%M:%SZ'," col ",'unixepoch')"
 
 #define SQ_BUSY_MS 10000
-#define SQ_CACHE 96
+#define SQ_CACHE 128
 
 struct sq_conn {
     sqlite3 *db;
@@ -157,5 +157,19 @@ int sq__audit_append(struct store *st, const struct store_audit_entry *a, int64_
 int sq__audit_list(struct store *st, const struct store_audit_filter *f, int limit,
                    json_t **out, struct err *e);
 int sq__audit_verify(struct store *st, struct store_audit_check *out, struct err *e);
+
+/* sqlite_release.c: releases, consent requests, settings; and report_content_at. */
+int sq__report_content_at(struct store *st, const struct store_report_access *acc, const char *id, int n, json_t **out, struct err *e);
+int sq__release_create(struct store *st, const json_t *release, const uint8_t *key, size_t keylen, struct err *e);
+int sq__release_get(struct store *st, const struct store_release_access *acc, const char *id, json_t **out, uint8_t *key, size_t keylen, struct err *e);
+int sq__release_update(struct store *st, const json_t *release, const char *from_state, const json_t *targets, struct err *e);
+int sq__release_list(struct store *st, const struct store_release_access *acc, const struct store_release_filter *f, int64_t after_seq, const char *after_id, int limit, json_t **out, struct err *e);
+int sq__audreq_create(struct store *st, const json_t *req, struct err *e);
+int sq__audreq_get(struct store *st, const char *id, json_t **out, struct err *e);
+int sq__audreq_list(struct store *st, const char *release_id, const char *org_id, const char *state, json_t **out, struct err *e);
+int sq__audreq_decide(struct store *st, const json_t *req, const json_t *release, const json_t *targets, struct err *e);
+int sq__setting_get(struct store *st, const char *key, json_t **out, struct err *e);
+int sq__setting_put(struct store *st, const char *key, const json_t *value, const char *user_id, struct err *e);
+int sq__sector_member_counts(struct store *st, json_t **out, struct err *e);
 
 #endif

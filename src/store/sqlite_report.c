@@ -17,23 +17,14 @@
 
 /* ---- visibility ---- */
 
-/* Parameters ?20-?24; see struct store_report_access. */
-#define ACCESS                                                                                    \
-    " ?20 = 0 AND (r.org_id = ?21 OR (r.stage != 'draft' AND (?22"                                \
-    " OR (?23 AND r.share_with_hub = 1 AND EXISTS (SELECT 1 FROM org_sectors a"                   \
-    "     JOIN org_sectors b ON b.sector = a.sector WHERE a.org_id = r.org_id"                    \
-    "     AND b.org_id = ?21))"                                                                   \
-    " OR (?24 AND r.basis = 'law' AND EXISTS (SELECT 1 FROM report_sectors rs"                    \
-    "     JOIN org_sectors b ON b.sector = rs.sector WHERE rs.report_id = r.id"                   \
-    "     AND b.org_id = ?21)))))"
+/* Parameters ?20-?22; see struct store_report_access. */
+#define ACCESS " ?20 = 0 AND (r.org_id = ?21 OR (r.stage != 'draft' AND ?22))"
 
 static void bind_access(sqlite3_stmt *q, const struct store_report_access *acc)
 {
     sqlite3_bind_int(q, 20, acc->none || acc->org_id == NULL);
     sq__bind_text(q, 21, acc->org_id ? acc->org_id : "");
     sqlite3_bind_int(q, 22, acc->all);
-    sqlite3_bind_int(q, 23, acc->hub);
-    sqlite3_bind_int(q, 24, acc->ministry);
 }
 
 /* ---- rows ---- */
@@ -171,6 +162,28 @@ int sq__report_list(struct store *st, const struct store_report_access *acc,
         sq__bind_text(q, 15, f->due_after_id);
         bind_access(q, acc);
         sq__collect(c, q, report_summary_row, out, e);
+    }
+    sq__conn_put(s, c);
+    return e->code;
+}
+
+static const char SQL_CONTENT_AT[] =
+    "SELECT v.content FROM reports r JOIN report_revisions v ON v.report_id = r.id AND v.n = ?2"
+    " WHERE r.id = ?1 AND" ACCESS;
+
+static json_t *content_row(sqlite3_stmt *st) { return sq__col_json(st, 0); }
+
+int sq__report_content_at(struct store *st, const struct store_report_access *acc,
+                          const char *id, int n, json_t **out, struct err *e)
+{
+    struct sq_store *s = sq(st);
+    WITH_CONN(s, c, e);
+    sqlite3_stmt *q = sq__stmt(c, SQL_CONTENT_AT, e);
+    if (q) {
+        sq__bind_text(q, 1, id);
+        sqlite3_bind_int(q, 2, n);
+        bind_access(q, acc);
+        sq__one(c, q, content_row, out, e, "report revision");
     }
     sq__conn_put(s, c);
     return e->code;

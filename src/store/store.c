@@ -248,3 +248,52 @@ int store_audit_verify(struct store *st, struct store_audit_check *out, struct e
 {
     return st->ops->audit_verify(st, out, e);
 }
+
+int store_report_content_at(struct store *st, const struct store_report_access *acc, const char *id, int n, json_t **out, struct err *e)
+{
+    return st->ops->report_content_at(st, acc, id, n, out, e);
+}
+int store_release_create(struct store *st, const json_t *release, const uint8_t *key, size_t keylen, struct err *e)
+{
+    return st->ops->release_create(st, release, key, keylen, e);
+}
+int store_release_get(struct store *st, const struct store_release_access *acc, const char *id, json_t **out, uint8_t *key, size_t keylen, struct err *e)
+{
+    return st->ops->release_get(st, acc, id, out, key, keylen, e);
+}
+int store_release_update(struct store *st, const json_t *release, const char *from_state, const json_t *targets, struct err *e)
+{
+    return st->ops->release_update(st, release, from_state, targets, e);
+}
+int store_release_list(struct store *st, const struct store_release_access *acc, const struct store_release_filter *f, int64_t after_seq, const char *after_id, int limit, json_t **out, struct err *e)
+{
+    return st->ops->release_list(st, acc, f, after_seq, after_id, limit, out, e);
+}
+int store_audreq_create(struct store *st, const json_t *req, struct err *e)
+{
+    return st->ops->audreq_create(st, req, e);
+}
+int store_audreq_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    return st->ops->audreq_get(st, id, out, e);
+}
+int store_audreq_list(struct store *st, const char *release_id, const char *org_id, const char *state, json_t **out, struct err *e)
+{
+    return st->ops->audreq_list(st, release_id, org_id, state, out, e);
+}
+int store_audreq_decide(struct store *st, const json_t *req, const json_t *release, const json_t *targets, struct err *e)
+{
+    return st->ops->audreq_decide(st, req, release, targets, e);
+}
+int store_setting_get(struct store *st, const char *key, json_t **out, struct err *e)
+{
+    return st->ops->setting_get(st, key, out, e);
+}
+int store_setting_put(struct store *st, const char *key, const json_t *value, const char *user_id, struct err *e)
+{
+    return st->ops->setting_put(st, key, value, user_id, e);
+}
+int store_sector_member_counts(struct store *st, json_t **out, struct err *e)
+{
+    return st->ops->sector_member_counts(st, out, e);
+}

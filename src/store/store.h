@@ -28,9 +28,10 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 
 #define STORE_HASH_LEN 32       /* token and session hashes (BLAKE2b-256) */
-#define STORE_SCHEMA_VERSION 3  /* the newest schema this build knows */
+#define STORE_SCHEMA_VERSION 4  /* the newest schema this build knows */
 
 struct store;
 
@@ -140,6 +141,9 @@ struct store_principal {
     char org_kind[16];       /* MODEL org kinds: "coordinator", "sector_hub", ... */
     char org_name_ja[808];   /* 200 characters of up to 4 bytes */
     char org_name_en[808];
+    char org_tier[LIMIT_SECTOR_CODE + 1];
+    /* the organisation's sector codes, comma-separated (LIMIT_SECTORS of them) */
+    char org_sectors[LIMIT_SECTORS * (LIMIT_SECTOR_CODE + 1)];
     char login[72];
     char display_name[808];
     char locale[8];
@@ -174,17 +178,15 @@ int store_login_fail_clear(struct store *st, const char *key, struct err *e);
 /* ---- reports (incident and near-miss reports, their revisions) ---- */
 
 /*
- * What one reader may see of reports. Only auth_report_access() builds
- * one; the store turns it into the WHERE clause of every report read, so
+ * What one reader may see of reports: an original report never leaves its
+ * provider and the coordinator (others see releases). Only
+ * auth_report_access() builds one; the store turns it into the WHERE clause of every report read, so
  * lists and counts never include what the reader may not see.
  */
 struct store_report_access {
     bool none;              /* sees no report at all (e.g. an auditor) */
     bool all;               /* every submitted report (the coordinator) */
     const char *org_id;     /* the reader's organisation: its own reports, drafts too */
-    bool hub;               /* + submitted reports shared with the hub by a reporter
-                             *   of one of the hub's sectors */
-    bool ministry;          /* + submitted reports with basis "law" in its sectors */
 };
 
 struct store_report_filter {
@@ -239,6 +241,12 @@ int store_report_get(struct store *st, const struct store_report_access *acc, co
 int store_report_list(struct store *st, const struct store_report_access *acc,
                       const struct store_report_filter *f, const struct store_page *page,
                       json_t **out, struct err *e);
+/*
+ * The content of revision n of a report the reader may see (the release
+ * workflow renders releases from the revision they were made of).
+ */
+int store_report_content_at(struct store *st, const struct store_report_access *acc,
+                            const char *id, int n, json_t **out, struct err *e);
 /* Which report an idempotency key made; ERR_NOTFOUND if unused. */
 int store_idem_lookup(struct store *st, const char *scope, const char *key, char report_id[40],
                       struct err *e);
@@ -274,6 +282,121 @@ int store_nearmiss_list(struct store *st, const char *org_id, const char *month,
 int store_nearmiss_totals(struct store *st, const char *from, const char *to,
                           const char *sector, const char *event_type, json_t **out,
                           struct err *e);
+
+/* ---- releases: what others than the provider and the coordinator see ---- */
+
+/*
+ * A release is an anonymized version of a report (anon.h) prepared by a
+ * coordinator analyst, approved by the provider and published to an
+ * audience. One row per version; versions of one report are numbered 1, 2,
+ * ... and at most one of them is open (draft, pending or approved) at a
+ * time. Publishing version N supersedes the published version before it.
+ *
+ * Row shape (store and API): {"id","report_id","org_id","version","state",
+ * "report_revision","content":{...},"redactions":[...],"audience":{"hub",
+ * "orgs","sectors","tiers","all_members"},"tlp","purpose","handling",
+ * "created_at","created_by","updated_at","submitted_at","submitted_by",
+ * "decided_at","decided_by","decision_note","published_at","published_by",
+ * "pub_seq"}; absent times are null. States: draft, pending, approved,
+ * refused, published, superseded, withdrawn.
+ */
+#define STORE_RELEASE_KEYS_MAX (2 * LIMIT_SECTORS + 3) /* all, org, tier; sector+hub each */
+#define STORE_RELEASE_KEY_LEN  48
+
+/*
+ * What one reader may see of releases; only auth_release_access() builds
+ * one. keys are the reader's target keys ("all", "org:<id>", "tier:<t>",
+ * "sector:<s>" and, for a sector hub, "hub:<s>" per sector): a published
+ * release is visible when it was targeted at one of them.
+ */
+struct store_release_access {
+    bool none;              /* no release at all (an auditor) */
+    bool all;               /* every release in every state (the coordinator) */
+    const char *org_id;     /* its own releases in every state but draft (the provider) */
+    int nkeys;
+    char keys[STORE_RELEASE_KEYS_MAX][STORE_RELEASE_KEY_LEN];
+};
+
+struct store_release_filter {
+    /*
+     * NULL: the inbox, published releases targeted at the reader (the
+     * coordinator: all published). "draft", "pending", ...: releases in
+     * that state the reader may see unpublished (the coordinator's, the
+     * provider's own); "any": every state.
+     */
+    const char *state;
+    const char *report_id, *sector, *event_type, *tlp, *org_id;
+    const char *q;          /* substring of the title */
+    int min_severity;       /* -1: any */
+    int64_t since, until;   /* published_at (inbox) or created_at window; 0 = open */
+};
+
+/*
+ * Insert version release->version of a report (state "draft"), with its
+ * placeholder key. ERR_CONFLICT when the report already has an open
+ * version or the version number is taken.
+ */
+int store_release_create(struct store *st, const json_t *release, const uint8_t *key,
+                         size_t keylen, struct err *e);
+/*
+ * A release the reader may see; with key non-NULL also its placeholder key
+ * (keylen bytes; callers that pass it are the coordinator's). ERR_NOTFOUND
+ * when absent or invisible.
+ */
+int store_release_get(struct store *st, const struct store_release_access *acc, const char *id,
+                      json_t **out, uint8_t *key, size_t keylen, struct err *e);
+/*
+ * Replace a release's mutable fields (state, content, redactions,
+ * audience, tlp, purpose, handling and the submitted/decided/published
+ * stamps) with release's, if its stored state is still from_state
+ * (ERR_CONFLICT otherwise). targets (array of key strings) replaces where
+ * it is published; NULL leaves them. Moving to "published" assigns pub_seq,
+ * supersedes the report's previously published version and removes that
+ * version's targets; moving away from "published" removes its targets.
+ * All in one transaction.
+ */
+int store_release_update(struct store *st, const json_t *release, const char *from_state,
+                         const json_t *targets, struct err *e);
+/*
+ * Releases the reader may see. Inbox (f->state NULL): newest published
+ * first, after_seq = the pub_seq to continue below (0: from the newest).
+ * Otherwise newest created first, after_id = the id to continue below.
+ */
+int store_release_list(struct store *st, const struct store_release_access *acc,
+                       const struct store_release_filter *f, int64_t after_seq,
+                       const char *after_id, int limit, json_t **out, struct err *e);
+
+/*
+ * Consent requests: the coordinator asks the provider to widen a release's
+ * audience or loosen its marking. Shape: {"id","release_id","org_id",
+ * "audience","tlp","reason","state" (pending|approved|refused),
+ * "requested_by","requested_at","decided_by","decided_at","decision_note"}.
+ */
+int store_audreq_create(struct store *st, const json_t *req, struct err *e);
+int store_audreq_get(struct store *st, const char *id, json_t **out, struct err *e);
+/* Requests of one release (release_id) or of one provider (org_id), newest first. */
+int store_audreq_list(struct store *st, const char *release_id, const char *org_id,
+                      const char *state, json_t **out, struct err *e);
+/*
+ * Decide a pending request (ERR_CONFLICT if no longer pending). With
+ * release non-NULL (approval), also store_release_update(release, its
+ * current state, targets) in the same transaction.
+ */
+int store_audreq_decide(struct store *st, const json_t *req, const json_t *release,
+                        const json_t *targets, struct err *e);
+
+/* ---- settings (small JSON documents edited by administrators) ---- */
+
+/* *out = the value of key, or NULL (returns 0) when never set. */
+int store_setting_get(struct store *st, const char *key, json_t **out, struct err *e);
+int store_setting_put(struct store *st, const char *key, const json_t *value,
+                      const char *user_id, struct err *e);
+
+/*
+ * Member organisations per sector and kind, for the anonymizer's k:
+ * {"<sector>": {"<kind>": n, ...}, ...}, enabled organisations only.
+ */
+int store_sector_member_counts(struct store *st, json_t **out, struct err *e);
 
 /* ---- the audit log (tamper-evident) ---- */
 

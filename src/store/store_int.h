@@ -97,6 +97,18 @@ struct store_ops {
     int (*audit_list)(struct store *st, const struct store_audit_filter *f, int limit,
                       json_t **out, struct err *e);
     int (*audit_verify)(struct store *st, struct store_audit_check *out, struct err *e);
+    int (*report_content_at)(struct store *st, const struct store_report_access *acc, const char *id, int n, json_t **out, struct err *e);
+    int (*release_create)(struct store *st, const json_t *release, const uint8_t *key, size_t keylen, struct err *e);
+    int (*release_get)(struct store *st, const struct store_release_access *acc, const char *id, json_t **out, uint8_t *key, size_t keylen, struct err *e);
+    int (*release_update)(struct store *st, const json_t *release, const char *from_state, const json_t *targets, struct err *e);
+    int (*release_list)(struct store *st, const struct store_release_access *acc, const struct store_release_filter *f, int64_t after_seq, const char *after_id, int limit, json_t **out, struct err *e);
+    int (*audreq_create)(struct store *st, const json_t *req, struct err *e);
+    int (*audreq_get)(struct store *st, const char *id, json_t **out, struct err *e);
+    int (*audreq_list)(struct store *st, const char *release_id, const char *org_id, const char *state, json_t **out, struct err *e);
+    int (*audreq_decide)(struct store *st, const json_t *req, const json_t *release, const json_t *targets, struct err *e);
+    int (*setting_get)(struct store *st, const char *key, json_t **out, struct err *e);
+    int (*setting_put)(struct store *st, const char *key, const json_t *value, const char *user_id, struct err *e);
+    int (*sector_member_counts)(struct store *st, json_t **out, struct err *e);
 };
 
 /* The common head of every backend's store. */

@@ -61,6 +61,21 @@ const CONTRACT = {
   // issue 4 (started): the audit log
   '/api/v1/audit': ['get'],
   '/api/v1/audit/verify': ['get'],
+  // issue 4: releases, consent requests, the inbox and its export, redaction rules
+  '/api/v1/anon-rules': ['get', 'put'],
+  '/api/v1/reports/{id}/releases': ['get', 'post'],
+  '/api/v1/releases': ['get'],
+  '/api/v1/releases/export': ['get'],
+  '/api/v1/releases/{id}': ['get', 'patch'],
+  '/api/v1/releases/{id}/submit': ['post'],
+  '/api/v1/releases/{id}/approve': ['post'],
+  '/api/v1/releases/{id}/refuse': ['post'],
+  '/api/v1/releases/{id}/publish': ['post'],
+  '/api/v1/releases/{id}/withdraw': ['post'],
+  '/api/v1/releases/{id}/audience-requests': ['get', 'post'],
+  '/api/v1/audience-requests': ['get'],
+  '/api/v1/audience-requests/{id}/approve': ['post'],
+  '/api/v1/audience-requests/{id}/refuse': ['post'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -118,7 +133,8 @@ test('no, bogus or malformed credentials → 401 unauthenticated on every protec
     '/api/v1/users', '/api/v1/tokens', `/api/v1/orgs/${srv.coordOrgId}`, `/api/v1/users/${srv.adminUserId}`,
     '/api/v1/reports', '/api/v1/reports/due', '/api/v1/reports/01936a8e-4f5e-7c2a-9b1d-2f3e4a5b6c7d', '/api/v1/regimes',
     '/api/v1/regimes/jp_electricity', '/api/v1/near-miss-counts', '/api/v1/near-miss-counts/totals',
-    '/api/v1/audit', '/api/v1/audit/verify'];
+    '/api/v1/audit', '/api/v1/audit/verify', '/api/v1/releases', '/api/v1/releases/export',
+    '/api/v1/audience-requests', '/api/v1/anon-rules'];
   for (const p of paths) {
     assertProblem(await srv.api('GET', p), 401, 'unauthenticated');
     assertProblem(await srv.api('GET', p, { token: 'isac_notatoken0000000000000000' }), 401, 'unauthenticated');
@@ -208,7 +224,19 @@ test('every documented path and method answers (not 404/405) with an admin token
   const reporter = await srv.userWithToken({ org_id: op.id, roles: ['member'] });
   const rep = await srv.api('POST', '/api/v1/reports', { token: reporter.token, body: { event_type: 'malware', title: 'Every path', sectors: ['electricity'] } });
   assert.equal(rep.status, 201, rep.text);
+  // A release of it (the admin is the coordinator's) and a consent request about it.
+  const rel = await srv.api('POST', `/api/v1/reports/${rep.json.id}/releases`, { token: srv.adminToken, body: {} });
+  assert.equal(rel.status, 201, rel.text);
+  const areq = await srv.api('POST', `/api/v1/releases/${rel.json.id}/audience-requests`, { token: srv.adminToken, body: {} });
+  assert.equal(areq.status, 409, areq.text); // a draft: nothing to ask the provider about yet
+  const sub = await srv.api('POST', `/api/v1/releases/${rel.json.id}/submit`, { token: srv.adminToken, body: {} });
+  assert.equal(sub.status, 200, sub.text);
+  const req = await srv.api('POST', `/api/v1/releases/${rel.json.id}/audience-requests`, { token: srv.adminToken,
+    body: { audience: { all_members: true }, reason: 'every path' } });
+  assert.equal(req.status, 201, req.text);
   const fill = (tpl, m) => tpl
+    .replace(/releases\/\{id\}/, `releases/${rel.json.id}`)
+    .replace(/audience-requests\/\{id\}/, `audience-requests/${req.json.id}`)
     .replace('regimes/{code}', 'regimes/jp_telecom')
     .replace('{code}', 'electricity')
     .replace(/reports\/\{id\}/, `reports/${rep.json.id}`)
@@ -216,10 +244,10 @@ test('every documented path and method answers (not 404/405) with an admin token
     .replace(/users\/\{id\}/, `users/${m === 'delete' ? user.id : srv.adminUserId}`)
     .replace(/tokens\/\{id\}/, `tokens/${tok.id}`);
   for (const [tpl, item] of Object.entries(doc.paths)) {
-    for (const m of ['get', 'post', 'patch', 'delete'].filter((x) => item[x])) {
+    for (const m of ['get', 'put', 'post', 'patch', 'delete'].filter((x) => item[x])) {
       const url = fill(tpl, m);
       const opts = tpl === '/api/v1/session' && m === 'delete' ? { session } : { token: srv.adminToken };
-      if (['post', 'patch'].includes(m)) opts.body = {};
+      if (['put', 'post', 'patch'].includes(m)) opts.body = {};
       const r = await srv.api(m.toUpperCase(), url, opts);
       assert.ok(![404, 405].includes(r.status), `${m.toUpperCase()} ${url} answered ${r.status}: ${r.text.slice(0, 300)}`);
       assert.ok(r.status < 500, `${m.toUpperCase()} ${url} answered ${r.status}: ${r.text.slice(0, 300)}`);
@@ -227,8 +255,9 @@ test('every documented path and method answers (not 404/405) with an admin token
       assertResponse(m, tpl, r);
     }
     // A method the document does not list → 405 problem+json.
+    const unlisted = ['put', 'delete', 'patch'].find((x) => !item[x]);
     if (tpl !== '/healthz') {
-      const r = await srv.api('PUT', fill(tpl, 'put'), { token: srv.adminToken, body: {} });
+      const r = await srv.api(unlisted.toUpperCase(), fill(tpl, unlisted), { token: srv.adminToken, body: {} });
       assertProblem(r, 405, 'method-not-allowed');
     }
   }

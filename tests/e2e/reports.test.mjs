@@ -1,6 +1,7 @@
 // Reports (issue 3): the lifecycle first → update → final → reopen with an append-only history,
 // drafts, idempotent retries (sequential and concurrent), concurrent revisions, visibility per
-// organisation kind, contact redaction, list filters and pagination.
+// organisation kind (issue 4: originals only to the reporter and the coordinator), contact
+// redaction, list filters and pagination.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, assertProblem, uniq, UUID_RE } from './lib/server.mjs';
@@ -446,10 +447,12 @@ test('visibility per organisation kind: reporter, coordinator, sector hub, minis
     colleague: [A2.token, all],
     coordinator: [coord.token, all.filter((k) => k !== 'draft')],
     admin: [srv.adminToken, all.filter((k) => k !== 'draft')],
-    'hub (electricity)': [hub.token, ['lawShared', 'sharedNoBasis']],
+    // Issue 4: sector hubs and ministries no longer see originals, whatever share_with_hub and
+    // the basis say; they receive releases (releases.test.mjs, access-matrix.test.mjs).
+    'hub (electricity)': [hub.token, []],
     'hub (gas)': [hubGas.token, []],
-    'ministry (electricity)': [ministry.token, ['lawShared']],
-    'ministry (gas)': [ministryGas.token, ['lawGas']],
+    'ministry (electricity)': [ministry.token, []],
+    'ministry (gas)': [ministryGas.token, []],
     'operator B (same sector)': [B.token, []],
     'auditor of the coordinator': [auditorCoord.token, []],
     'auditor of the reporting org': [auditorA.token, []],
@@ -473,13 +476,14 @@ test('visibility per organisation kind: reporter, coordinator, sector hub, minis
   }
   assert.deepEqual(failures, [], failures.join('\n'));
 
-  // Turning share_with_hub off hides it from the hub again; the ministry still sees it (basis law).
+  // Neither share_with_hub nor the basis opens the original to the hub or the ministry, before
+  // or after a revision; the reporter and the coordinator keep it.
   await revise(srv, A.token, R.lawShared.id, { stage: 'update', changes: { share_with_hub: false } });
-  assertProblem(await getReport(srv, hub.token, R.lawShared.id), 404, 'not-found');
-  assert.equal((await getReport(srv, ministry.token, R.lawShared.id)).status, 200);
-  // A basis other than law hides it from the ministry.
-  await revise(srv, A.token, R.lawShared.id, { stage: 'update', changes: { basis: 'serious' } });
-  assertProblem(await getReport(srv, ministry.token, R.lawShared.id), 404, 'not-found');
+  await revise(srv, A.token, R.serious.id, { stage: 'update', changes: { share_with_hub: true, basis: 'law' } });
+  for (const k of ['lawShared', 'serious']) {
+    for (const tok of [hub.token, ministry.token]) assertProblem(await getReport(srv, tok, R[k].id), 404, 'not-found');
+    for (const tok of [A.token, coord.token]) assert.equal((await getReport(srv, tok, R[k].id)).status, 200);
+  }
 
   // The auditor-only user and the admin alone cannot file.
   const n = (await listReports(srv, A.token)).length;
@@ -494,8 +498,8 @@ test('visibility per organisation kind: reporter, coordinator, sector hub, minis
 test('only the reporting organisation revises: 403 for those who see the report, 404 for the others', async () => {
   const rep = (await fileReport(srv, A.token, minimal({ share_with_hub: true, basis: 'law' }))).json;
   const body = { stage: 'update', changes: { title: 'taken over' } };
-  for (const [who, tok, status] of [['coordinator', coord.token, 403], ['admin', srv.adminToken, 403], ['hub', hub.token, 403],
-    ['ministry', ministry.token, 403], ['operator B', B.token, 404], ['auditor of the org', auditorA.token, 404]]) {
+  for (const [who, tok, status] of [['coordinator', coord.token, 403], ['admin', srv.adminToken, 403], ['hub', hub.token, 404],
+    ['ministry', ministry.token, 404], ['operator B', B.token, 404], ['auditor of the org', auditorA.token, 404]]) {
     const r = await srv.api('POST', `/api/v1/reports/${rep.id}/revisions`, { token: tok, body });
     try {
       assertProblem(r, status, status === 403 ? 'forbidden' : 'not-found');
@@ -520,15 +524,18 @@ test('the contact is shown to the reporting org and the coordinator only, in the
     assert.equal(g.json.contact.phone, '03-9999-0000', `${who} sees the contact`);
     assert.ok(g.json.revisions[1].changes.some((c) => c.field === 'contact'), `${who} sees the contact change`);
   }
-  for (const [who, tok] of [['hub', hub.token], ['ministry', ministry.token]]) {
+  // Issue 4: the hub and the ministry no longer read the original at all (they used to get it
+  // without the contact); the contact appears nowhere in what they get.
+  for (const [who, tok] of [['hub', hub.token], ['ministry', ministry.token], ['operator B', B.token]]) {
     const g = await getReport(srv, tok, rep.id);
-    assert.equal(g.status, 200, who);
+    assertProblem(g, 404, 'not-found');
     assertResponse('GET', '/api/v1/reports/{id}', g);
-    assert.ok(!('contact' in g.json), `${who}: contact removed`);
-    assert.ok(g.json.revisions.every((rv) => rv.changes.every((c) => c.field !== 'contact')), `${who}: no contact in the history`);
-    assert.ok(!g.text.includes('hanako@a.example.jp') && !g.text.includes('03-9999-0000') && !g.text.includes('電力 花子'),
-      `${who}: the contact appears nowhere in the body`);
-    assert.ok(g.json.revisions[1].changes.some((c) => c.field === 'followup'), `${who}: the other changes stay`);
+    const listed = await listReports(srv, tok);
+    assert.ok(!listed.some((x) => x.id === rep.id), `${who}: not listed`);
+    for (const text of [g.text, JSON.stringify(listed)]) {
+      assert.ok(!text.includes('hanako@a.example.jp') && !text.includes('03-9999-0000') && !text.includes('電力 花子'),
+        `${who}: the contact appears nowhere in the body`);
+    }
   }
   // Lists never carry the contact (nor the description and observables).
   const listed = (await listReports(srv, A.token)).find((x) => x.id === rep.id);

@@ -702,6 +702,196 @@ static void test_apply_errors(void **state)
     json_decref(content);
 }
 
+/* ---- anon_redactions_describe ---- */
+
+static void test_describe(void **state)
+{
+    (void)state;
+    struct anon_rules *r = default_rules();
+    struct proposal p;
+    propose(&p, r, 5, key_a);
+    struct err e;
+    err_init(&e);
+    json_t *out = NULL;
+
+    /* The proposal describes itself: ids, rules, kinds and placeholders all kept. */
+    assert_int_equal(anon_redactions_describe(p.content, p.redactions, key_a, &out, &e), 0);
+    if (!json_equal(out, p.redactions)) {
+        char *g = dump(out), *w = dump(p.redactions);
+        print_error("describe of the proposal:\n  want %s\n  got  %s\n", w, g);
+        free(g);
+        free(w);
+    }
+    assert_true(json_equal(out, p.redactions));
+    json_decref(out);
+
+    /* Analyst entries: "m<N>" by position, rule "manual", kind "redacted" unless given. */
+    const char *svc = unit_jstr(p.content, "service");
+    const char *at = strstr(svc, "顧客ポータル");
+    size_t s0 = (size_t)(at - svc), s1 = s0 + strlen("顧客ポータル");
+    const char *title = unit_jstr(p.content, "title");
+    const char *gw = strstr(title, "scada-gw01");
+    size_t g0 = (size_t)(gw - title), g1 = g0 + strlen("scada-gw01");
+    json_t *kept = json_deep_copy(redaction_of(p.redactions, "service", "TotoPower"));
+    assert_non_null(kept);
+    json_t *list = json_pack(
+        "[O, {s:s,s:I,s:I}, {s:s,s:I,s:I,s:s,s:s,s:s}, {s:s,s:i,s:i,s:s},"
+        " {s:s,s:I,s:I,s:s,s:i}, {s:s,s:I,s:I,s:s}]",
+        kept,
+        "field", "service", "start", (json_int_t)s0, "end", (json_int_t)s1,
+        "field", "title", "start", (json_int_t)g0, "end", (json_int_t)g1, "kind", "host", "rule",
+        "analyst", "id", "",
+        "field", "observables[3].value", "start", 0, "end",
+        (int)strlen("https://portal.toto-power.co.jp/login"), "original",
+        "https://portal.toto-power.co.jp/login",
+        "field", "title", "start", (json_int_t)0, "end", (json_int_t)strlen("東都電力"), "kind",
+        "org", "rule", 5,
+        "field", "followup", "start", (json_int_t)0, "end", (json_int_t)strlen("山田"), "id",
+        "an-id-of-exactly-thirty-two-char");
+    assert_non_null(list);
+    json_decref(kept);
+    /* anon_apply accepts it (the order in which the API calls them) */
+    json_t *rel = NULL;
+    assert_int_equal(anon_apply(p.org, p.content, p.ctx, list, key_a, &rel, &e), 0);
+    assert_int_equal(anon_redactions_describe(p.content, list, key_a, &out, &e), 0);
+    assert_int_equal(json_array_size(out), 6);
+    /* [0] as it was given */
+    assert_true(json_equal(json_array_get(out, 0), json_array_get(list, 0)));
+    /* [1] a plain analyst entry */
+    json_t *m = json_array_get(out, 1);
+    assert_str(unit_jstr(m, "id"), "m2");
+    assert_str(unit_jstr(m, "field"), "service");
+    assert_int_equal(json_integer_value(json_object_get(m, "start")), s0);
+    assert_int_equal(json_integer_value(json_object_get(m, "end")), s1);
+    assert_str(unit_jstr(m, "original"), "顧客ポータル");
+    assert_str(unit_jstr(m, "rule"), "manual");
+    assert_str(unit_jstr(m, "kind"), "redacted");
+    const char *ph = unit_jstr(m, "placeholder");
+    assert_true(ph && !strncmp(ph, "[redacted-", 10) && strlen(ph) == 17);
+    /* the placeholder is the one the release shows */
+    assert_non_null(strstr(unit_jstr(rel, "service"), ph));
+    assert_int_equal(json_object_size(m), 8);
+    /* [2] an empty id is replaced; kind and rule as given */
+    m = json_array_get(out, 2);
+    assert_str(unit_jstr(m, "id"), "m3");
+    assert_str(unit_jstr(m, "kind"), "host");
+    assert_str(unit_jstr(m, "rule"), "analyst");
+    assert_str(unit_jstr(m, "original"), "scada-gw01");
+    ph = unit_jstr(m, "placeholder");
+    assert_true(ph && !strncmp(ph, "[host-", 6));
+    assert_non_null(strstr(unit_jstr(rel, "title"), ph));
+    /* the same host in the proposal got the same placeholder (same key, kind, text) */
+    const json_t *prop = redaction_of(p.redactions, "title", "scada-gw01");
+    if (prop && !strcmp(unit_jstr(prop, "kind"), "host"))
+        assert_str(unit_jstr(prop, "placeholder"), ph);
+    /* [3] an observable: removed whole, no placeholder */
+    m = json_array_get(out, 3);
+    assert_str(unit_jstr(m, "id"), "m4");
+    assert_str(unit_jstr(m, "original"), "https://portal.toto-power.co.jp/login");
+    assert_true(json_is_null(json_object_get(m, "placeholder")));
+    assert_str(unit_jstr(m, "rule"), "manual");
+    /* [4] an organisation name: "[org]"; a rule that is not a string is "manual" */
+    m = json_array_get(out, 4);
+    assert_str(unit_jstr(m, "placeholder"), "[org]");
+    assert_str(unit_jstr(m, "kind"), "org");
+    assert_str(unit_jstr(m, "rule"), "manual");
+    assert_str(unit_jstr(m, "id"), "m5");
+    /* [5] an id of 32 bytes is too long to keep */
+    m = json_array_get(out, 5);
+    assert_str(unit_jstr(m, "id"), "m6");
+    assert_str(unit_jstr(m, "original"), "山田");
+    json_decref(out);
+    json_decref(rel);
+
+    /* Another key, other placeholders; the rest the same. */
+    assert_int_equal(anon_redactions_describe(p.content, list, key_b, &out, &e), 0);
+    assert_string_not_equal(unit_jstr(json_array_get(out, 1), "placeholder"),
+                            "[redacted-000000]");
+    json_t *again = NULL;
+    assert_int_equal(anon_redactions_describe(p.content, list, key_a, &again, &e), 0);
+    assert_string_not_equal(unit_jstr(json_array_get(out, 1), "placeholder"),
+                            unit_jstr(json_array_get(again, 1), "placeholder"));
+    assert_str(unit_jstr(json_array_get(out, 1), "original"), "顧客ポータル");
+    json_decref(again);
+    json_decref(out);
+
+    /* An empty list describes nothing. */
+    json_t *none = json_array();
+    assert_int_equal(anon_redactions_describe(p.content, none, key_a, &out, &e), 0);
+    assert_json_eq(out, "[]");
+    json_decref(out);
+    json_decref(none);
+    json_decref(list);
+    proposal_release(&p);
+    anon_rules_free(r);
+}
+
+static void test_describe_errors(void **state)
+{
+    (void)state;
+    json_t *content = unit_jsonq("{'title':'東都電力 abc','description':'xyz',"
+                                 "'observables':[{'type':'ipv4','value':'10.0.0.1','role':'other'},"
+                                 "{'type':'ipv4','value':'10.0.0.2','role':'victim'}]}");
+    /* each faulty entry alone: the same error as anon_apply gives, and no output */
+    static const char *const bad[] = {
+        "{'field':'title','start':1,'end':6}",
+        "{'field':'title','start':0,'end':4}",
+        "{'field':'title','start':13,'end':20}",
+        "{'field':'title','start':-1,'end':3}",
+        "{'field':'title','start':'0','end':3}",
+        "{'field':'nope','start':0,'end':1}",
+        "{'start':0,'end':1}",
+        "{'field':'description','start':2,'end':2}",
+        "{'field':'description','start':0,'end':2,'original':'xz'}",
+        "{'field':'description','start':0,'end':2,'original':5}",
+        "{'field':'observables[0].value','start':0,'end':3}",
+        "{'field':'observables[1].value','start':0,'end':8}",
+        "{'field':'title','start':0,'end':3,'kind':'Bad'}",
+        "{'field':'title','start':0,'end':3,'kind':7}",
+        "7",
+    };
+    int nbad = 0;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "[{'field':'description','start':0,'end':1},%s]", bad[i]);
+        json_t *list = unit_jsonq(text);
+        struct err ea, ed;
+        err_init(&ea);
+        err_init(&ed);
+        json_t *rel = NULL, *out = (json_t *)1;
+        int ra = anon_apply(NULL, content, NULL, list, key_a, &rel, &ea);
+        int rd = anon_redactions_describe(content, list, key_a, &out, &ed);
+        char fa[256], fd[256];
+        unit_fields_str(&ea, fa, sizeof(fa));
+        unit_fields_str(&ed, fd, sizeof(fd));
+        if (ra != ERR_INVALID || rd != ra || ed.code != ra || strcmp(fa, fd) || out != NULL ||
+            strncmp(fd, "redactions[1]", 13) ||
+            (ed.nfields && strcmp(ea.fields[0].reason, ed.fields[0].reason))) {
+            print_error("entry %s: apply rc %d '%s', describe rc %d '%s'%s\n", bad[i], ra, fa, rd,
+                        fd, out ? " and an output" : "");
+            nbad++;
+        }
+        json_decref(rel);
+        json_decref(list);
+    }
+    assert_int_equal(nbad, 0);
+
+    /* content that is not an object fails both alike */
+    json_t *list = unit_jsonq("[]"), *out = (json_t *)1;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(anon_redactions_describe(list, list, key_a, &out, &e), ERR_INVALID);
+    assert_null(out);
+    assert_str(e.fields[0].field, "content");
+    json_t *bad_text = unit_jsonq("{'title':5}");
+    err_init(&e);
+    assert_int_equal(anon_redactions_describe(bad_text, list, key_a, &out, &e), ERR_INVALID);
+    assert_str(e.fields[0].field, "title");
+    json_decref(bad_text);
+    json_decref(list);
+    json_decref(content);
+}
+
 /* ---- one rule set, many threads ---- */
 
 struct worker {
@@ -770,6 +960,8 @@ int main(void)
         cmocka_unit_test(test_bad_org_and_context),
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_apply_errors),
+        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_describe_errors),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -604,6 +604,14 @@ static void test_decide_orgs(void **state)
         {ORGADM, "org-b", "{\"contacts\":[]}", 1},
         {ORGADM, "org-b", "{\"name\":{\"ja\":\"B\"},\"contacts\":[]}", 1},
         {ORGADM, "org-b", "{}", 1},
+        /* its own organisation's identifiers (issue 4): the org knows what names it */
+        {ORGADM, "org-b", "{\"identifiers\":{\"aliases\":[\"B\"]}}", 1},
+        {ORGADM, "org-b", "{\"identifiers\":{},\"contacts\":[]}", 1},
+        {ORGADM, "org-a", "{\"identifiers\":{}}", 0},
+        {ORGADM, "org-b", "{\"identifiers\":{},\"tier\":\"class1\"}", 0},
+        {MEMBER, "org-b", "{\"identifiers\":{}}", 0},
+        {ANALYST, "org-b", "{\"identifiers\":{}}", 0},
+        {ADMIN, "org-b", "{\"identifiers\":{}}", 1},
         {ORGADM, "org-b", "{\"tier\":\"class1\"}", 0},
         {ORGADM, "org-b", "{\"disabled\":false}", 0},
         {ORGADM, "org-b", "{\"kind\":\"vendor\"}", 0},
@@ -872,7 +880,7 @@ static struct auth_identity rident(enum rrole r, enum rkind k, const char *org)
 
 /*
  * Every report decision of one identity as a word:
- *   access: "-" none, "o" own org, "oa" + all submitted, "oh" + hub, "om" + ministry;
+ *   access: "-" none, "o" own org, "oa" + all submitted;
  *   c/. file reports, r/. revise its own org's report, s/. submit near-miss counts,
  *   near-miss list scope N- (nothing), N* (all orgs), No (own org),
  *   T/. near-miss totals, W/. write regimes.
@@ -883,11 +891,10 @@ static void report_decisions(const struct auth_identity *id, char *out, size_t n
     memset(&acc, 0x5a, sizeof(acc));
     auth_report_access(id, &acc);
     char a[8] = "?";
-    if (acc.none && acc.org_id == NULL && !acc.all && !acc.hub && !acc.ministry)
+    if (acc.none && acc.org_id == NULL && !acc.all)
         strcpy(a, "-");
-    else if (!acc.none && acc.org_id && !strcmp(acc.org_id, id->p.org_id) &&
-             acc.all + acc.hub + acc.ministry <= 1)
-        snprintf(a, sizeof(a), "o%s", acc.all ? "a" : acc.hub ? "h" : acc.ministry ? "m" : "");
+    else if (!acc.none && acc.org_id && !strcmp(acc.org_id, id->p.org_id))
+        snprintf(a, sizeof(a), "o%s", acc.all ? "a" : "");
     json_t *own = json_pack("{s:s}", "org_id", id->p.org_id);
     const char *scope = auth_nearmiss_scope(id);
     snprintf(out, n, "%s %c%c%c %s %c%c", a, auth_can_create_report(id) ? 'c' : '.',
@@ -906,17 +913,17 @@ static void test_decide_reports(void **state)
     (void)state;
     /* [role][kind]: operator, coordinator, sector_hub, ministry, vendor */
     static const char *const want[NRROLES][NRKINDS] = {
-        [RR_ADMIN] = {"o ... No .W", "oa ... N* TW", "oh ... No .W", "om ... No .W", "o ... No .W"},
+        [RR_ADMIN] = {"o ... No .W", "oa ... N* TW", "o ... No .W", "o ... No .W", "o ... No .W"},
         [RR_AUDITOR] = {"- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- .."},
-        [RR_ORGADM] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+        [RR_ORGADM] = {"o crs No ..", "oa crs N* T.", "o crs No ..", "o crs No ..",
                        "o crs No .."},
-        [RR_MEMBER] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+        [RR_MEMBER] = {"o crs No ..", "oa crs N* T.", "o crs No ..", "o crs No ..",
                        "o crs No .."},
-        [RR_ANALYST] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+        [RR_ANALYST] = {"o crs No ..", "oa crs N* T.", "o crs No ..", "o crs No ..",
                         "o crs No .."},
-        [RR_AUD_MEM] = {"o crs No ..", "oa crs N* T.", "oh crs No ..", "om crs No ..",
+        [RR_AUD_MEM] = {"o crs No ..", "oa crs N* T.", "o crs No ..", "o crs No ..",
                         "o crs No .."},
-        [RR_ADMIN_AUD] = {"o ... No .W", "oa ... N* TW", "oh ... No .W", "om ... No .W",
+        [RR_ADMIN_AUD] = {"o ... No .W", "oa ... N* TW", "o ... No .W", "o ... No .W",
                           "o ... No .W"},
         [RR_NONE] = {"- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- ..", "- ... N- .."},
     };
@@ -1065,13 +1072,14 @@ static void test_report_access_store(void **state)
             OK(store_report_list(f->st, &acc, &flt, &pg, &arr, &e));
             bool content = rrole_def[r].roles & (MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST |
                                                  MODEL_ROLE_ORG_ADMIN | MODEL_ROLE_ADMIN);
-            size_t want = !content ? 0 : k == 0 ? 2 : 1;
+            /* the provider sees both, the coordinator the submitted one, nobody else any */
+            size_t want = !content ? 0 : k == 0 ? 2 : kinds[k] == K_COORD ? 1 : 0;
             if (json_array_size(arr) != want)
                 print_error("%s in the %s: sees %zu, want %zu\n", rrole_def[r].name,
                             rkind_name[kinds[k]], json_array_size(arr), want);
             assert_int_equal(json_array_size(arr), want);
             json_decref(arr);
-            if (!content)
+            if (want == 0)
                 continue;
             /* the submitted one in full, redacted for this reader */
             json_t *rep = NULL;
@@ -1081,6 +1089,472 @@ static void test_report_access_store(void **state)
             assert_int_equal(json_object_get(rep, "contact") != NULL, keeps);
             json_decref(rep);
         }
+}
+
+/* ---- releases (issue 4) ---- */
+
+/* Every release decision of one identity (org "org-x") as a word:
+ *   access: "-" none, "a" every release (the coordinator), "o" its own past draft + keys;
+ *   A/. coordinator analyst, D/. decides its own org's releases,
+ *   R/. reads anonymizer rules, W/. writes them,
+ *   I/. reads its own org's identifiers, i/. another org's. */
+static void release_decisions(const struct auth_identity *id, char *out, size_t n)
+{
+    struct store_release_access acc;
+    memset(&acc, 0x5a, sizeof(acc));
+    auth_release_access(id, &acc);
+    const char *a = "?";
+    if (acc.none && !acc.all && acc.org_id == NULL && acc.nkeys == 0)
+        a = "-";
+    else if (!acc.none && acc.org_id && !strcmp(acc.org_id, id->p.org_id))
+        a = acc.all ? "a" : "o";
+    snprintf(out, n, "%s %c%c %c%c %c%c", a, auth_is_coordinator_analyst(id) ? 'A' : '.',
+             auth_can_decide_release(id, id->p.org_id) ? 'D' : '.',
+             auth_can_read_anon_rules(id) ? 'R' : '.', auth_can_write_anon_rules(id) ? 'W' : '.',
+             auth_can_read_org_identifiers(id, id->p.org_id) ? 'I' : '.',
+             auth_can_read_org_identifiers(id, "org-y") ? 'i' : '.');
+}
+
+static void test_decide_releases(void **state)
+{
+    (void)state;
+    /*
+     * [role][kind]: operator, coordinator, sector_hub, ministry, vendor.
+     * Releases: the coordinator's content roles see all; everyone else with a content
+     * role its own and what is targeted at it. Approving is for the provider's users who
+     * may file its reports (members, analysts, org_admins); preparing, and reading the rules, for the
+     * coordinator's analysts and admins; writing the rules for admins. Identifiers: the
+     * org's own users, the coordinator's content roles and admins.
+     */
+    static const char *const want[NRROLES][NRKINDS] = {
+        [RR_ADMIN] = {"o .. RW Ii", "a A. RW Ii", "o .. RW Ii", "o .. RW Ii", "o .. RW Ii"},
+        [RR_AUDITOR] = {"- .. .. I.", "- .. .. I.", "- .. .. I.", "- .. .. I.", "- .. .. I."},
+        [RR_ORGADM] = {"o .D .. I.", "a .D .. Ii", "o .D .. I.", "o .D .. I.", "o .D .. I."},
+        [RR_MEMBER] = {"o .D .. I.", "a .D .. Ii", "o .D .. I.", "o .D .. I.", "o .D .. I."},
+        [RR_ANALYST] = {"o .D .. I.", "a AD R. Ii", "o .D .. I.", "o .D .. I.", "o .D .. I."},
+        [RR_AUD_MEM] = {"o .D .. I.", "a .D .. Ii", "o .D .. I.", "o .D .. I.", "o .D .. I."},
+        [RR_ADMIN_AUD] = {"o .. RW Ii", "a A. RW Ii", "o .. RW Ii", "o .. RW Ii", "o .. RW Ii"},
+        [RR_NONE] = {"- .. .. I.", "- .. .. I.", "- .. .. I.", "- .. .. I.", "- .. .. I."},
+    };
+    int bad = 0;
+    for (int r = 0; r < NRROLES; r++)
+        for (int k = 0; k < NRKINDS; k++) {
+            struct auth_identity id = rident(r, k, "org-x");
+            char got[64];
+            release_decisions(&id, got, sizeof(got));
+            if (strcmp(got, want[r][k])) {
+                print_error("%s in a %s: want '%s', got '%s'\n", rrole_def[r].name,
+                            rkind_name[k], want[r][k], got);
+                bad++;
+            }
+            /* nobody decides another organisation's release, or one without a provider */
+            if (auth_can_decide_release(&id, "org-y") || auth_can_decide_release(&id, NULL)) {
+                print_error("%s in a %s decides another org's release\n", rrole_def[r].name,
+                            rkind_name[k]);
+                bad++;
+            }
+        }
+    assert_int_equal(bad, 0);
+}
+
+/* The keys of an access, sorted, comma-separated. */
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void keys_str(const struct store_release_access *acc, char *out, size_t n)
+{
+    const char *k[STORE_RELEASE_KEYS_MAX];
+    int nk = acc->nkeys < STORE_RELEASE_KEYS_MAX ? acc->nkeys : STORE_RELEASE_KEYS_MAX;
+    for (int i = 0; i < nk; i++)
+        k[i] = acc->keys[i];
+    qsort(k, (size_t)nk, sizeof(k[0]), cmp_cstr);
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < nk && used < n; i++)
+        used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "," : "", k[i]);
+}
+
+static void test_release_keys(void **state)
+{
+    (void)state;
+    static const struct {
+        enum rrole role;
+        enum rkind kind;
+        const char *tier, *sectors, *want;
+    } cases[] = {
+        /* a hub reaches its sectors as a member and as their hub */
+        {RR_MEMBER, K_HUB, "general", "electricity,gas,ict",
+         "all,hub:electricity,hub:gas,hub:ict,org:org-x,sector:electricity,sector:gas,"
+         "sector:ict,tier:general"},
+        {RR_ORGADM, K_HUB, "general", "gas", "all,hub:gas,org:org-x,sector:gas,tier:general"},
+        {RR_MEMBER, K_HUB, "general", "", "all,org:org-x,tier:general"},
+        /* a ministry of the same sectors is no hub */
+        {RR_MEMBER, K_MINISTRY, "class2", "electricity,gas",
+         "all,org:org-x,sector:electricity,sector:gas,tier:class2"},
+        {RR_ANALYST, K_OPERATOR, "class1", "electricity",
+         "all,org:org-x,sector:electricity,tier:class1"},
+        /* no tier: no tier key */
+        {RR_MEMBER, K_VENDOR, "", "ict", "all,org:org-x,sector:ict"},
+        {RR_ADMIN, K_OPERATOR, "", "", "all,org:org-x"},
+        /* the coordinator sees all, and has keys like everyone for its inbox */
+        {RR_ANALYST, K_COORD, "class1", "", "all,org:org-x,tier:class1"},
+        /* no content role: nothing at all */
+        {RR_AUDITOR, K_HUB, "general", "electricity,gas", ""},
+        {RR_NONE, K_COORD, "class1", "", ""},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct auth_identity id = rident(cases[i].role, cases[i].kind, "org-x");
+        util_strlcpy(id.p.org_tier, cases[i].tier, sizeof(id.p.org_tier));
+        util_strlcpy(id.p.org_sectors, cases[i].sectors, sizeof(id.p.org_sectors));
+        struct store_release_access acc;
+        memset(&acc, 0x5a, sizeof(acc));
+        auth_release_access(&id, &acc);
+        char got[1024];
+        keys_str(&acc, got, sizeof(got));
+        if (strcmp(got, cases[i].want)) {
+            print_error("keys %zu: want '%s'\n  got '%s'\n", i, cases[i].want, got);
+            bad++;
+        }
+        /* the identity's sectors are left as they were (the keys are built on a copy) */
+        if (strcmp(id.p.org_sectors, cases[i].sectors))
+            bad++;
+    }
+    assert_int_equal(bad, 0);
+
+    /*
+     * A hub with as many sectors as an organisation may have (LIMIT_SECTORS) and a tier
+     * still reaches every one of them, as a member and as their hub: no key may be dropped.
+     */
+    struct auth_identity hub = rident(RR_MEMBER, K_HUB, "01900000-0000-7000-8000-000000000001");
+    util_strlcpy(hub.p.org_tier, "general", sizeof(hub.p.org_tier));
+    size_t used = 0;
+    for (int s = 0; s < LIMIT_SECTORS; s++) {
+        /* the longest codes there are */
+        char code[LIMIT_SECTOR_CODE + 1];
+        snprintf(code, sizeof(code), "s%02d_%0*d", s, LIMIT_SECTOR_CODE - 4, 0);
+        used += (size_t)snprintf(hub.p.org_sectors + used, sizeof(hub.p.org_sectors) - used,
+                                 "%s%s", s ? "," : "", code);
+    }
+    assert_true(used < sizeof(hub.p.org_sectors));
+    struct store_release_access acc;
+    auth_release_access(&hub, &acc);
+    int need = 3 + 2 * LIMIT_SECTORS; /* all, org, tier; sector and hub per sector */
+    if (acc.nkeys != need)
+        print_error("a hub with %d sectors has %d keys, needs %d (STORE_RELEASE_KEYS_MAX %d)\n",
+                    LIMIT_SECTORS, acc.nkeys, need, STORE_RELEASE_KEYS_MAX);
+    /* every key whole: none cut short by STORE_RELEASE_KEY_LEN */
+    for (int i = 0; i < acc.nkeys && i < STORE_RELEASE_KEYS_MAX; i++)
+        if (strlen(acc.keys[i]) >= STORE_RELEASE_KEY_LEN - 1 ||
+            (!strncmp(acc.keys[i], "hub:", 4) && strlen(acc.keys[i]) != 4 + LIMIT_SECTOR_CODE) ||
+            (!strncmp(acc.keys[i], "org:", 4) && strlen(acc.keys[i]) != 4 + UTIL_UUID_LEN)) {
+            print_error("key cut short: %s\n", acc.keys[i]);
+            bad++;
+        }
+    assert_int_equal(bad, 0);
+    assert_int_equal(acc.nkeys, need);
+}
+
+/* auth_release_targets as one string, in its order. */
+static void targets_of(const char *audience, const char *provider_sectors, char *out, size_t n)
+{
+    json_t *aud = audience ? unit_jsonq(audience) : NULL;
+    json_t *ps = provider_sectors ? unit_jsonq(provider_sectors) : NULL;
+    json_t *t = auth_release_targets(aud, "org-p", ps);
+    assert_true(json_is_array(t));
+    size_t used = 0, i;
+    json_t *v;
+    out[0] = '\0';
+    json_array_foreach(t, i, v)
+    {
+        assert_true(json_is_string(v));
+        used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "," : "",
+                                 json_string_value(v));
+    }
+    json_decref(t);
+    json_decref(ps);
+    json_decref(aud);
+}
+
+static void test_release_targets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *audience, *provider_sectors, *want;
+    } cases[] = {
+        /* the provider always; nothing else for the coordinator-only audience */
+        {"{'hub':false,'orgs':[],'sectors':[],'tiers':[],'all_members':false}",
+         "['electricity']", "org:org-p"},
+        {"{}", "['electricity']", "org:org-p"},
+        {NULL, NULL, "org:org-p"},
+        /* all members collapses: narrower keys add nothing */
+        {"{'hub':true,'orgs':['org-a'],'sectors':['gas'],'tiers':['class1'],'all_members':true}",
+         "['electricity']", "org:org-p,all"},
+        {"{'all_members':true}", NULL, "org:org-p,all"},
+        /* named organisations, sectors, tiers */
+        {"{'hub':false,'orgs':['org-a','org-b'],'sectors':['gas','ict'],'tiers':['class2'],"
+         "'all_members':false}",
+         "['electricity']", "org:org-p,org:org-a,org:org-b,sector:gas,sector:ict,tier:class2"},
+        {"{'tiers':['class1','general']}", "[]", "org:org-p,tier:class1,tier:general"},
+        /* the hub: the hubs of the provider's sectors, not the audience's */
+        {"{'hub':true,'orgs':[],'sectors':['gas'],'tiers':[],'all_members':false}",
+         "['electricity','ict']", "org:org-p,sector:gas,hub:electricity,hub:ict"},
+        {"{'hub':true}", "[]", "org:org-p"},
+        {"{'hub':true}", NULL, "org:org-p"},
+        {"{'hub':false,'sectors':[]}", "['electricity']", "org:org-p"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char got[512];
+        targets_of(cases[i].audience, cases[i].provider_sectors, got, sizeof(got));
+        if (strcmp(got, cases[i].want)) {
+            print_error("targets %zu: want '%s'\n  got '%s'\n", i, cases[i].want, got);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+    /* the provider named again: it still reaches it (a repeated key is harmless) */
+    char got[512];
+    targets_of("{'orgs':['org-p']}", "[]", got, sizeof(got));
+    assert_non_null(strstr(got, "org:org-p"));
+}
+
+/* A release as the store returns it to the coordinator. */
+static json_t *release_fixture(const char *org)
+{
+    json_t *r = unit_jsonq(
+        "{'id':'rel-1','report_id':'rep-1','version':2,'state':'published',"
+        "'report_revision':3,'content':{'title':'[org] hit','provider':{'ja':'x','en':'y'}},"
+        "'redactions':[{'id':'r1','field':'title','start':0,'end':4,'original':'Toto',"
+        "'placeholder':'[org]','rule':'org:name','kind':'org'}],"
+        "'audience':{'hub':true,'orgs':[],'sectors':[],'tiers':[],'all_members':false},"
+        "'tlp':'AMBER','purpose':'defence','handling':null,'created_at':'2026-05-01T00:00:00Z',"
+        "'created_by':'u-c','updated_at':'2026-05-02T00:00:00Z',"
+        "'submitted_at':'2026-05-01T01:00:00Z','submitted_by':'u-c',"
+        "'decided_at':'2026-05-01T02:00:00Z','decided_by':'u-p','decision_note':'ok',"
+        "'published_at':'2026-05-02T00:00:00Z','published_by':'u-c','pub_seq':7,"
+        "'withdrawn_at':null,'withdrawn_by':null,'withdrawn_reason':null}");
+    json_object_set_new(r, "org_id", json_string(org));
+    return r;
+}
+
+static void test_release_redact(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int k = 0; k < NRKINDS; k++)
+        for (int r = 0; r < NRROLES; r++)
+            for (int own = 0; own < 2; own++) {
+                struct auth_identity id = rident(r, k, "org-v");
+                json_t *rel = release_fixture(own ? "org-v" : "org-p");
+                json_t *orig = json_deep_copy(rel);
+                auth_release_redact(&id, rel);
+                /* the coordinator and the provider see everything */
+                bool whole = k == K_COORD || own;
+                json_t *want = json_deep_copy(orig);
+                if (!whole) {
+                    json_t *cut = json_object();
+                    static const char *const keep[] = {"id",      "version",  "state",
+                                                       "content", "tlp",      "purpose",
+                                                       "handling", "published_at"};
+                    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+                        json_object_set(cut, keep[i], json_object_get(orig, keep[i]));
+                    json_decref(want);
+                    want = cut;
+                }
+                if (!json_equal(rel, want)) {
+                    char *g = json_dumps(rel, JSON_COMPACT | JSON_SORT_KEYS);
+                    print_error("%s in a %s (%s): got %s\n", rrole_def[r].name, rkind_name[k],
+                                own ? "provider" : "recipient", g);
+                    free(g);
+                    bad++;
+                }
+                json_decref(want);
+                json_decref(orig);
+                json_decref(rel);
+            }
+    assert_int_equal(bad, 0);
+    /* a recipient's view has exactly these keys, the time as the store gave it */
+    struct auth_identity hub = rident(RR_MEMBER, K_HUB, "org-h");
+    json_t *rel = release_fixture("org-p");
+    auth_release_redact(&hub, rel);
+    assert_int_equal(json_object_size(rel), 8);
+    assert_string_equal(json_string_value(json_object_get(rel, "published_at")),
+                        "2026-05-02T00:00:00Z");
+    json_decref(rel);
+    /* a release without an org_id is nobody's own: redacted */
+    rel = release_fixture("org-p");
+    json_object_del(rel, "org_id");
+    auth_release_redact(&hub, rel);
+    assert_int_equal(json_object_size(rel), 8);
+    json_decref(rel);
+}
+
+static void test_org_identifiers(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int k = 0; k < NRKINDS; k++)
+        for (int r = 0; r < NRROLES; r++)
+            for (int own = 0; own < 2; own++) {
+                struct auth_identity id = rident(r, k, "org-v");
+                json_t *org = unit_jsonq("{'name':{'ja':'A','en':'A'},'identifiers':"
+                                         "{'aliases':['Toto'],'domains':[],'ip_ranges':[],"
+                                         "'hostnames':[],'persons':[]}}");
+                json_object_set_new(org, "id", json_string(own ? "org-v" : "org-o"));
+                bool may = auth_can_read_org_identifiers(&id, own ? "org-v" : "org-o");
+                bool want = own || (rrole_def[r].roles & MODEL_ROLE_ADMIN) ||
+                            (k == K_COORD && (rrole_def[r].roles &
+                                              (MODEL_ROLE_MEMBER | MODEL_ROLE_ANALYST |
+                                               MODEL_ROLE_ORG_ADMIN)));
+                auth_org_redact(&id, org);
+                bool kept = json_object_get(org, "identifiers") != NULL;
+                if (may != want || kept != want) {
+                    print_error("%s in a %s, %s org: may %d kept %d, want %d\n",
+                                rrole_def[r].name, rkind_name[k], own ? "own" : "another", may,
+                                kept, want);
+                    bad++;
+                }
+                /* nothing else goes */
+                if (!json_object_get(org, "name") || !json_object_get(org, "id"))
+                    bad++;
+                json_decref(org);
+            }
+    /* an org without an id, or without identifiers */
+    struct auth_identity admin = rident(RR_ADMIN, K_OPERATOR, "org-v");
+    json_t *org = unit_jsonq("{'identifiers':{}}");
+    auth_org_redact(&admin, org);
+    assert_null(json_object_get(org, "identifiers"));
+    json_decref(org);
+    org = unit_jsonq("{'id':'org-o','name':'A'}");
+    auth_org_redact(&admin, org);
+    assert_jsonq_eq(org, "{'id':'org-o','name':'A'}");
+    json_decref(org);
+    assert_int_equal(bad, 0);
+}
+
+/* End to end: identities from real tokens; keys and targets from auth, lists from the store. */
+static void test_release_access_store(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    /* [i] = {kind, tier, sectors} */
+    enum { PROV, COORDO, HUB_E, HUB_ICT, MIN_E, OP_C2, NO };
+    static const struct {
+        const char *kind, *tier, *sectors;
+    } def[NO] = {
+        [PROV] = {"operator", "class1", "[\"electricity\",\"gas\"]"},
+        [COORDO] = {"coordinator", "class1", "[]"},
+        [HUB_E] = {"sector_hub", "general", "[\"ict\",\"electricity\"]"},
+        [HUB_ICT] = {"sector_hub", "general", "[\"ict\"]"},
+        [MIN_E] = {"ministry", "general", "[\"electricity\"]"},
+        [OP_C2] = {"operator", "class2", "[\"ict\"]"},
+    };
+    char org[NO][ID_LEN], user[NO][ID_LEN], token[NO][AUTH_TOKEN_LEN + 1];
+    for (int i = 0; i < NO; i++) {
+        util_uuid7(org[i]);
+        json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[],s:b}", "id", org[i], "name", "ja",
+                              def[i].kind, "en", def[i].kind, "kind", def[i].kind, "tier",
+                              def[i].tier, "contacts", "disabled", 0);
+        json_object_set_new(o, "sectors", unit_json(def[i].sectors));
+        OK(store_org_create(f->st, o, &e));
+        json_decref(o);
+        char login[16];
+        snprintf(login, sizeof(login), "u%d", i);
+        new_user(f, org[i], login, i == COORDO ? "[\"analyst\"]" : "[\"member\"]", NULL, user[i]);
+        json_t *tok = NULL;
+        OK(auth_token_create(f->st, user[i], "t", 30, token[i], &tok, &e));
+        json_decref(tok);
+    }
+    /* the hub's identity carries its tier and every sector */
+    struct auth_identity hub;
+    OK(auth_bearer(f->st, token[HUB_E], &hub, &e));
+    assert_string_equal(hub.p.org_tier, "general");
+    struct store_release_access acc;
+    auth_release_access(&hub, &acc);
+    char got[1024], want[1024];
+    keys_str(&acc, got, sizeof(got));
+    snprintf(want, sizeof(want),
+             "all,hub:electricity,hub:ict,org:%s,sector:electricity,sector:ict,tier:general",
+             org[HUB_E]);
+    assert_string_equal(got, want);
+
+    /* a report of the provider, and a release of it published to the hub and tier class2 */
+    static const char rep_id[] = "01900000-0000-7000-8000-0000000000aa";
+    static const char rel_id[] = "01900000-0000-7000-9000-0000000000aa";
+    json_t *c = unit_jsonq("{'kind':'incident','event_type':'malware','title':'T',"
+                           "'sectors':['electricity'],'status':'open','severity':{}}");
+    json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:O,s:b}", "id", rep_id, "org_id", org[PROV],
+                            "created_by", user[PROV], "stage", "first", "revision", 1,
+                            "content", c, "submitted", 1);
+    json_t *rev = json_pack("{s:i,s:s,s:s,s:n,s:[]}", "n", 1, "stage", "first", "user_id",
+                            user[PROV], "reason", "changes");
+    OK(store_report_create(f->st, row, rev, NULL, NULL, &e));
+    json_decref(rev);
+    json_decref(row);
+    json_t *audience = unit_jsonq("{'hub':true,'orgs':[],'sectors':[],'tiers':['class2'],"
+                                  "'all_members':false}");
+    json_t *rel = json_pack("{s:s,s:s,s:s,s:i,s:O,s:[],s:O,s:s,s:n,s:n,s:s}", "id", rel_id,
+                            "report_id", rep_id, "org_id", org[PROV], "report_revision", 1,
+                            "content", c, "redactions", "audience", audience, "tlp", "AMBER",
+                            "purpose", "handling", "created_by", user[COORDO]);
+    static const uint8_t key[32] = {1};
+    OK(store_release_create(f->st, rel, key, sizeof(key), &e));
+    json_t *prov_org = NULL;
+    OK(store_org_get(f->st, org[PROV], &prov_org, &e));
+    json_t *targets =
+        auth_release_targets(audience, org[PROV], json_object_get(prov_org, "sectors"));
+    json_decref(prov_org);
+    static const char *const path[][2] = {
+        {"draft", "pending"}, {"pending", "approved"}, {"approved", "published"}};
+    for (int i = 0; i < 3; i++) {
+        json_object_set_new(rel, "state", json_string(path[i][1]));
+        json_object_set_new(rel, "actor", json_string(user[COORDO]));
+        OK(store_release_update(f->st, rel, path[i][0], i == 2 ? targets : NULL, &e));
+    }
+    json_decref(targets);
+    json_decref(rel);
+    json_decref(audience);
+    json_decref(c);
+
+    /* who finds it in the inbox, and what each sees of it */
+    static const struct {
+        bool sees;
+        size_t keys; /* of the view: the parties' whole row (less pub_seq), recipients 8 */
+    } sees[NO] = {
+        [PROV] = {1, 25},   [COORDO] = {1, 25}, [HUB_E] = {1, 8},
+        [HUB_ICT] = {0, 0}, [MIN_E] = {0, 0},   [OP_C2] = {1, 8},
+    };
+    int bad = 0;
+    for (int i = 0; i < NO; i++) {
+        struct auth_identity id;
+        OK(auth_bearer(f->st, token[i], &id, &e));
+        auth_release_access(&id, &acc);
+        struct store_release_filter inbox = {.min_severity = -1};
+        json_t *arr = NULL;
+        OK(store_release_list(f->st, &acc, &inbox, 0, NULL, 10, &arr, &e));
+        json_t *r = NULL;
+        err_init(&e);
+        int rc = store_release_get(f->st, &acc, rel_id, &r, NULL, 0, &e);
+        if ((json_array_size(arr) == 1) != sees[i].sees || (rc == 0) != sees[i].sees) {
+            print_error("%s: inbox %zu, get rc %d; want %d\n", def[i].kind, json_array_size(arr),
+                        rc, sees[i].sees);
+            bad++;
+        }
+        if (r) {
+            auth_release_redact(&id, r);
+            json_object_del(r, "pub_seq"); /* the API drops it for everyone */
+            if (json_object_size(r) != sees[i].keys) {
+                print_error("%s sees %zu keys\n", def[i].kind, json_object_size(r));
+                bad++;
+            }
+        }
+        json_decref(r);
+        json_decref(arr);
+    }
+    assert_int_equal(bad, 0);
 }
 
 int main(void)
@@ -1105,6 +1579,12 @@ int main(void)
         cmocka_unit_test(test_decide_reports),
         cmocka_unit_test(test_report_redact),
         T(test_report_access_store),
+        cmocka_unit_test(test_decide_releases),
+        cmocka_unit_test(test_release_keys),
+        cmocka_unit_test(test_release_targets),
+        cmocka_unit_test(test_release_redact),
+        cmocka_unit_test(test_org_identifiers),
+        T(test_release_access_store),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

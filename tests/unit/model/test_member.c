@@ -360,6 +360,164 @@ static void test_org_patch(void **state)
     run_bad(ORG, MODEL_PATCH, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* ---- organisation identifiers ---- */
+
+static void test_org_identifiers_ok(void **state)
+{
+    (void)state;
+    static const struct good_case patch[] = {
+        {"{\"identifiers\":{}}", "{\"identifiers\":{}}"},
+        /* only the lists given come out, so a merged patch replaces just those */
+        {"{\"identifiers\":{\"persons\":[]}}", "{\"identifiers\":{\"persons\":[]}}"},
+        /* trimmed (U+3000 too), normalised, duplicates dropped after normalisation */
+        {"{\"identifiers\":{"
+         "\"aliases\":[\"  関東電力 \",\"関東電力\",\"KEP\u3000\",\"\u3000KEP\",\"Kanto  Electric\"],"
+         "\"domains\":[\"Example.CO.JP.\",\"example.co.jp\",\"xn--eckwd4c7c.xn--zckzah\","
+         "\"mail-01.example.jp\"],"
+         "\"ip_ranges\":[\"192.0.2.77/24\",\"192.0.2.0/24\",\"2001:DB8:0:0::1\","
+         "\"2001:db8:ffff::/32\",\"10.1.2.3\",\"10.1.2.3/32\",\"::ffff:192.0.2.1\"],"
+         "\"hostnames\":[\"SCADA-GW01\",\"scada-gw01\",\"scada-gw01.plant.local\",\"h1\"],"
+         "\"persons\":[\"山田 太郎\",\"Taro Yamada\",\"山田\u3000太郎\"]}}",
+         "{\"identifiers\":{"
+         "\"aliases\":[\"関東電力\",\"KEP\",\"Kanto  Electric\"],"
+         "\"domains\":[\"example.co.jp\",\"xn--eckwd4c7c.xn--zckzah\",\"mail-01.example.jp\"],"
+         "\"ip_ranges\":[\"192.0.2.0/24\",\"2001:db8::1\",\"2001:db8::/32\",\"10.1.2.3\","
+         "\"10.1.2.3/32\",\"::ffff:192.0.2.1\"],"
+         "\"hostnames\":[\"scada-gw01\",\"scada-gw01.plant.local\",\"h1\"],"
+         "\"persons\":[\"山田 太郎\",\"Taro Yamada\",\"山田\u3000太郎\"]}}"},
+        /* the org_admin's usual patch: one list alongside name */
+        {"{\"name\":{\"en\":\"A\"},\"identifiers\":{\"domains\":[\"a.example\"]}}",
+         "{\"name\":{\"en\":\"A\"},\"identifiers\":{\"domains\":[\"a.example\"]}}"},
+    };
+    run_good(ORG, MODEL_PATCH, patch, sizeof(patch) / sizeof(patch[0]));
+    static const struct good_case create[] = {
+        {"{\"name\":{\"en\":\"X\"},\"kind\":\"operator\",\"tier\":\"general\",\"sectors\":[\"gas\"],"
+         "\"identifiers\":{\"aliases\":[\"XG\"],\"ip_ranges\":[\"198.51.100.9/28\"]}}",
+         "{\"name\":{\"ja\":\"X\",\"en\":\"X\"},\"kind\":\"operator\",\"sectors\":[\"gas\"],"
+         "\"tier\":\"general\",\"contacts\":[],"
+         "\"identifiers\":{\"aliases\":[\"XG\"],\"ip_ranges\":[\"198.51.100.0/28\"]}}"},
+    };
+    run_good(ORG, MODEL_CREATE, create, sizeof(create) / sizeof(create[0]));
+}
+
+static void test_org_identifiers_errors(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"{\"identifiers\":[]}", "identifiers"},
+        {"{\"identifiers\":null}", "identifiers"},
+        {"{\"identifiers\":\"a.example\"}", "identifiers"},
+        {"{\"identifiers\":{\"emails\":[]}}", "identifiers.emails"},
+        {"{\"identifiers\":{\"domains\":\"a.example\"}}", "identifiers.domains"},
+        {"{\"identifiers\":{\"domains\":null}}", "identifiers.domains"},
+        {"{\"identifiers\":{\"domains\":[\"a.example\",5,\"\",\"  \",\"bad_name.example\","
+         "\"nodot\",\"-a.example\",\"a..example\",\"192.0.2.1\",\"a b.example\",\"日本.example\","
+         "\"https://a.example/\",\"a.example\"]}}",
+         "identifiers.domains[1],identifiers.domains[2],identifiers.domains[3],"
+         "identifiers.domains[4],identifiers.domains[5],identifiers.domains[6],"
+         "identifiers.domains[7],identifiers.domains[8],identifiers.domains[9],"
+         "identifiers.domains[10],identifiers.domains[11]"},
+        {"{\"identifiers\":{\"ip_ranges\":[\"192.0.2.0/33\",\"300.1.1.1\",\"2001:db8::/129\","
+         "\"fe80::1%eth0\",\"192.0.2.0/\",\"a.example\",\"01.2.3.4\",\"192.0.2.0/24\","
+         "\"192.0.2.0/-1\",\"192.0.2\"]}}",
+         "identifiers.ip_ranges[0],identifiers.ip_ranges[1],identifiers.ip_ranges[2],"
+         "identifiers.ip_ranges[3],identifiers.ip_ranges[4],identifiers.ip_ranges[5],"
+         "identifiers.ip_ranges[6],identifiers.ip_ranges[8],identifiers.ip_ranges[9]"},
+        {"{\"identifiers\":{\"hostnames\":[\"a\",\"host name\",\"host_01\",\"-x\",\"日本語\","
+         "\"x.\",\"ok-1\"]}}",
+         "identifiers.hostnames[0],identifiers.hostnames[1],identifiers.hostnames[2],"
+         "identifiers.hostnames[3],identifiers.hostnames[4],identifiers.hostnames[5]"},
+        /* one character would redact half of every text; no control characters */
+        {"{\"identifiers\":{\"aliases\":[\"x\",\"日\",\" y \",\"a\\nb\",\"a\\u0001b\",\"ab\"]}}",
+         "identifiers.aliases[0],identifiers.aliases[1],identifiers.aliases[2],"
+         "identifiers.aliases[3],identifiers.aliases[4]"},
+        {"{\"identifiers\":{\"persons\":[5,{},null,\"山田 太郎\"]}}",
+         "identifiers.persons[0],identifiers.persons[1],identifiers.persons[2]"},
+        /* every list checked, unknown members first, then in a fixed order */
+        {"{\"identifiers\":{\"persons\":[\"p\"],\"aliases\":[\"a\"],\"x\":1,\"domains\":[\"d\"]}}",
+         "identifiers.x,identifiers.aliases[0],identifiers.domains[0],identifiers.persons[0]"},
+        /* alongside other faults of the body */
+        {"{\"kind\":\"pirate\",\"identifiers\":{\"hostnames\":[\"a b\"]}}",
+         "kind,identifiers.hostnames[0]"},
+    };
+    run_bad(ORG, MODEL_PATCH, cases, sizeof(cases) / sizeof(cases[0]));
+    static const struct bad_case create[] = {
+        {"{" ORG_OK ",\"identifiers\":{\"domains\":[\"x\"]}}", "identifiers.domains[0]"},
+    };
+    run_bad(ORG, MODEL_CREATE, create, sizeof(create) / sizeof(create[0]));
+}
+
+/* Check {"identifiers": {key: list}} in patch mode: rc, and the first field on failure. */
+static void ident_limit_case(const char *key, json_t *list, int want_rc, const char *want_field,
+                             size_t want_n)
+{
+    json_t *in = json_pack("{s:{s:o}}", "identifiers", key, list);
+    json_t *out = NULL;
+    struct err e;
+    err_init(&e);
+    int rc = model_org_check(in, MODEL_PATCH, &sectors, &tiers, &out, &e);
+    assert_int_equal(rc, want_rc);
+    if (rc == 0) {
+        json_t *got = json_object_get(json_object_get(out, "identifiers"), key);
+        assert_int_equal(json_array_size(got), want_n);
+    } else {
+        assert_null(out);
+        assert_int_equal(e.nfields, 1);
+        assert_string_equal(e.fields[0].field, want_field);
+    }
+    json_decref(out);
+    json_decref(in);
+}
+
+static void test_org_identifiers_limits(void **state)
+{
+    (void)state;
+    /* LIMIT_ORG_IDENTIFIERS entries per list; one more names the list itself */
+    for (int extra = 0; extra <= 1; extra++) {
+        json_t *a = json_array();
+        for (int i = 0; i < LIMIT_ORG_IDENTIFIERS + extra; i++) {
+            char d[32];
+            snprintf(d, sizeof(d), "h%d.example", i);
+            json_array_append_new(a, json_string(d));
+        }
+        ident_limit_case("domains", a, extra ? ERR_INVALID : 0, "identifiers.domains",
+                         LIMIT_ORG_IDENTIFIERS);
+    }
+    /* duplicates count against the limit as sent, then collapse */
+    json_t *same = json_array();
+    for (int i = 0; i < LIMIT_ORG_IDENTIFIERS; i++)
+        json_array_append_new(same, json_string(i % 2 ? "Plant-1" : "plant-1"));
+    ident_limit_case("hostnames", same, 0, NULL, 1);
+
+    /* LIMIT_ORG_IDENTIFIER counts bytes: 85 × 3-byte characters fit, 86 do not */
+    char *ja_ok = repeat("電", LIMIT_ORG_IDENTIFIER / 3);
+    char *ja_bad = repeat("電", LIMIT_ORG_IDENTIFIER / 3 + 1);
+    char *ascii_ok = repeat("a", LIMIT_ORG_IDENTIFIER), *ascii_bad = repeat("a", LIMIT_ORG_IDENTIFIER + 1);
+    ident_limit_case("aliases", json_pack("[s,s]", ja_ok, ascii_ok), 0, NULL, 2);
+    ident_limit_case("aliases", json_pack("[s]", ja_bad), ERR_INVALID, "identifiers.aliases[0]", 0);
+    ident_limit_case("persons", json_pack("[s,s]", ascii_ok, ascii_bad), ERR_INVALID,
+                     "identifiers.persons[1]", 0);
+    free(ja_ok);
+    free(ja_bad);
+    free(ascii_ok);
+    free(ascii_bad);
+
+    /* a patch of one list leaves the others as they were */
+    json_t *cur = unit_json("{\"identifiers\":{\"aliases\":[\"AB\"],\"domains\":[\"a.example\"],"
+                            "\"ip_ranges\":[],\"hostnames\":[],\"persons\":[]}}");
+    json_t *in = unit_json("{\"identifiers\":{\"domains\":[\"B.example\"]}}"), *patch = NULL;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(model_org_check(in, MODEL_PATCH, &sectors, &tiers, &patch, &e), 0);
+    json_t *m = model_merge(cur, patch);
+    assert_json_eq(m, "{\"identifiers\":{\"aliases\":[\"AB\"],\"domains\":[\"b.example\"],"
+                      "\"ip_ranges\":[],\"hostnames\":[],\"persons\":[]}}");
+    json_decref(m);
+    json_decref(patch);
+    json_decref(in);
+    json_decref(cur);
+}
+
 /* ---- users ---- */
 
 #define USER_OK                                                                                   \
@@ -814,6 +972,9 @@ int main(void)
         cmocka_unit_test(test_org_create_errors),
         cmocka_unit_test(test_org_limits),
         cmocka_unit_test(test_org_patch),
+        cmocka_unit_test(test_org_identifiers_ok),
+        cmocka_unit_test(test_org_identifiers_errors),
+        cmocka_unit_test(test_org_identifiers_limits),
         cmocka_unit_test(test_user_create_ok),
         cmocka_unit_test(test_user_create_errors),
         cmocka_unit_test(test_user_limits),

@@ -463,7 +463,8 @@ static void test_report_create_defaults(void **state)
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
          "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
-         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null,"
+         "'preapproved':false}"},
         /* kind follows a near-miss event type unless given */
         {"{'event_type':'near_miss','title':'T','sectors':['gas']}",
          "{'event_type':'near_miss','kind':'near_miss','causes':[],'layer':null,"
@@ -471,14 +472,16 @@ static void test_report_create_defaults(void **state)
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
          "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
-         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null,"
+         "'preapproved':false}"},
         {"{'event_type':'near_miss','title':'T','sectors':['gas'],'kind':null}",
          "{'event_type':'near_miss','kind':'near_miss','causes':[],'layer':null,"
          "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['gas'],"
          "'service':null,'title':'T','description':null,'occurred_at':null,"
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
          "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
-         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null,"
+         "'preapproved':false}"},
         /* everything given; blanks become null, duplicate sectors go, overall is not taken */
         {"{'kind':'near_miss','event_type':'intrusion','causes':[{'code':'intentional',"
          "'detail':'phishing'},{'code':'other','detail':'  '},{'code':'accidental'}],"
@@ -499,7 +502,8 @@ static void test_report_create_defaults(void **state)
          "'contact':{'name':'Sato','email':'sato@example.jp','phone':'+81 3 1234 5678'},"
          "'share_with_hub':true,'observables':[{'type':'asn','value':'AS64500',"
          "'role':'other'}],"
-         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null,"
+         "'preapproved':false}"},
         /* contact parts blank or absent are null; severity null is "not assessed" */
         {"{" REP_OK ",'contact':{'name':' ','email':''},'severity':null,'causes':null}",
          "{'event_type':'malware','kind':'incident','causes':[],'layer':null,"
@@ -508,7 +512,8 @@ static void test_report_create_defaults(void **state)
          "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
          "'followup':null,'contact':{'name':null,'email':null,'phone':null},"
          "'share_with_hub':false,'observables':[],"
-         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null}"},
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER','purpose':null,'handling':null,"
+         "'preapproved':false}"},
     };
     run_good(MODEL_CREATE, cases, sizeof(cases) / sizeof(cases[0]));
 
@@ -525,7 +530,7 @@ static void test_report_create_defaults(void **state)
             fail();
         }
     assert_int_equal(json_object_size(out), nf);
-    assert_int_equal(nf, 23); /* issue 3's 19, and issue 4's audience, tlp, purpose, handling */
+    assert_int_equal(nf, 24); /* issue 3's 19; issue 4's audience, tlp, purpose, handling, preapproved */
     /* the input is not modified */
     assert_jsonq_eq(in, "{" REP_OK "}");
     json_decref(out);
@@ -972,7 +977,8 @@ static void test_report_diff(void **state)
                     "{'field':'observables','before':null,'after':[]},"
                     "{'field':'audience','before':null,'after':{'orgs':[],'sectors':[],"
                     "'tiers':[],'all_members':false}},"
-                    "{'field':'tlp','before':null,'after':'AMBER'}]");
+                    "{'field':'tlp','before':null,'after':'AMBER'},"
+                    "{'field':'preapproved','before':null,'after':false}]");
     json_decref(d);
     json_decref(in);
 
@@ -1047,6 +1053,261 @@ static void test_vocabularies(void **state)
     }
 }
 
+/* ---- preapproved (issue 4) ---- */
+
+static void test_report_preapproved(void **state)
+{
+    (void)state;
+    static const struct good_case create[] = {
+        {"{" REP_OK ",'preapproved':true}",
+         "{'event_type':'malware','kind':'incident','causes':[],'layer':null,"
+         "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['ict'],"
+         "'service':null,'title':'T','description':null,'occurred_at':null,"
+         "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
+         "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER',"
+         "'purpose':null,'handling':null,'preapproved':true}"},
+        {"{" REP_OK ",'preapproved':false}",
+         "{'event_type':'malware','kind':'incident','causes':[],'layer':null,"
+         "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['ict'],"
+         "'service':null,'title':'T','description':null,'occurred_at':null,"
+         "'detected_at':null,'recovered_at':null,'basis':null,'regime':null,'status':'open',"
+         "'followup':null,'contact':null,'share_with_hub':false,'observables':[],"
+         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER',"
+         "'purpose':null,'handling':null,'preapproved':false}"},
+    };
+    run_good(MODEL_CREATE, create, sizeof(create) / sizeof(create[0]));
+    static const struct bad_case create_bad[] = {
+        {"{" REP_OK ",'preapproved':'yes'}", "preapproved"},
+        {"{" REP_OK ",'preapproved':1}", "preapproved"},
+        {"{" REP_OK ",'preapproved':null}", "preapproved"},
+        {"{" REP_OK ",'preapproved':{}}", "preapproved"},
+        /* in field order, after observables, before the audience */
+        {"{" REP_OK ",'preapproved':0,'share_with_hub':0,'audience':{'x':1}}",
+         "share_with_hub,preapproved,audience.x"},
+    };
+    run_bad(MODEL_CREATE, create_bad, sizeof(create_bad) / sizeof(create_bad[0]));
+    /* a revision may change it either way, and it shows in the diff */
+    static const struct good_case patch[] = {
+        {"{'preapproved':true}", "{'preapproved':true}"},
+        {"{'preapproved':false,'title':'U'}", "{'title':'U','preapproved':false}"},
+    };
+    run_good(MODEL_PATCH, patch, sizeof(patch) / sizeof(patch[0]));
+    static const struct bad_case patch_bad[] = {
+        {"{'preapproved':null}", "preapproved"},
+        {"{'preapproved':'false'}", "preapproved"},
+    };
+    run_bad(MODEL_PATCH, patch_bad, sizeof(patch_bad) / sizeof(patch_bad[0]));
+    json_t *a = unit_jsonq("{'title':'T','preapproved':false}");
+    json_t *b = unit_jsonq("{'title':'T','preapproved':true}");
+    json_t *d = model_report_diff(a, b);
+    assert_jsonq_eq(d, "[{'field':'preapproved','before':false,'after':true}]");
+    json_decref(d);
+    json_decref(b);
+    json_decref(a);
+}
+
+/* ---- release audiences and TLP (issue 4) ---- */
+
+#define ORG_A "01900000-0000-7000-8000-00000000000a"
+#define ORG_B "01900000-0000-7000-8000-00000000000b"
+
+static void test_audience_check(void **state)
+{
+    (void)state;
+    struct model_report_ctx ctx = ctx_now();
+    static const struct {
+        const char *in, *out;
+    } good[] = {
+        /* absent parts are empty: {} is the coordinator (and the provider) only */
+        {"{}", "{'hub':false,'orgs':[],'sectors':[],'tiers':[],'all_members':false}"},
+        {"{'hub':true}", "{'hub':true,'orgs':[],'sectors':[],'tiers':[],'all_members':false}"},
+        {"{'all_members':true,'hub':false}",
+         "{'hub':false,'orgs':[],'sectors':[],'tiers':[],'all_members':true}"},
+        /* named organisations and sectors once each, in the order given */
+        {"{'orgs':['" ORG_B "','" ORG_A "','" ORG_B "'],'sectors':['gas','ict','gas'],"
+         "'tiers':['class2'],'all_members':false,'hub':false}",
+         "{'hub':false,'orgs':['" ORG_B "','" ORG_A "'],'sectors':['gas','ict'],"
+         "'tiers':['class2'],'all_members':false}"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        json_t *in = unit_jsonq(good[i].in), *copy = json_deep_copy(in), *out = NULL;
+        struct err e;
+        err_init(&e);
+        int rc = model_audience_check(in, &ctx, &out, &e);
+        json_t *want = unit_jsonq(good[i].out);
+        if (rc != 0 || !json_equal(out, want) || !json_equal(in, copy)) {
+            char *g = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+            print_error("audience %zu %s: rc %d (%s) got %s\n", i, good[i].in, rc,
+                        e.nfields ? e.fields[0].field : e.detail, g ? g : "(null)");
+            free(g);
+            bad++;
+        }
+        json_decref(want);
+        json_decref(out);
+        json_decref(copy);
+        json_decref(in);
+    }
+    static const struct bad_case badc[] = {
+        {"'everyone'", "audience"},
+        {"[]", "audience"},
+        {"5", "audience"},
+        {"{'hub':'yes'}", "audience.hub"},
+        {"{'hub':1}", "audience.hub"},
+        {"{'colour':'red'}", "audience.colour"},
+        {"{'orgs':'" ORG_A "'}", "audience.orgs"},
+        {"{'orgs':['" ORG_A "','not-a-uuid',7]}", "audience.orgs[1],audience.orgs[2]"},
+        {"{'sectors':'gas'}", "audience.sectors"},
+        {"{'sectors':['gas','railway']}", "audience.sectors[1]"},
+        {"{'tiers':'class1'}", "audience.tiers"},
+        {"{'tiers':['class1','class9']}", "audience.tiers[1]"},
+        {"{'all_members':'true'}", "audience.all_members"},
+        /* everything at once: unknown keys first, then in the order of the shape */
+        {"{'zz':1,'all_members':0,'tiers':['x'],'sectors':['y'],'orgs':['z'],'hub':null}",
+         "audience.zz,audience.hub,audience.orgs[0],audience.sectors[0],audience.tiers[0],"
+         "audience.all_members"},
+    };
+    for (size_t i = 0; i < sizeof(badc) / sizeof(badc[0]); i++) {
+        json_t *in = unit_jsonq(badc[i].in), *out = NULL;
+        struct err e;
+        err_init(&e);
+        int rc = model_audience_check(in, &ctx, &out, &e);
+        char got[512];
+        unit_fields_str(&e, got, sizeof(got));
+        if (rc != ERR_INVALID || e.code != ERR_INVALID || out != NULL ||
+            strcmp(got, badc[i].fields)) {
+            print_error("audience %zu %s: want '%s', got rc %d '%s'%s\n", i, badc[i].in,
+                        badc[i].fields, rc, got, out ? " and an output" : "");
+            bad++;
+        }
+        json_decref(out);
+        json_decref(in);
+    }
+    assert_int_equal(bad, 0);
+    /* too many named organisations */
+    json_t *orgs = json_array();
+    for (int i = 0; i <= LIMIT_AUDIENCE_ORGS; i++) {
+        char id[UTIL_UUID_LEN + 1];
+        snprintf(id, sizeof(id), "01900000-0000-7000-8000-%012d", i);
+        json_array_append_new(orgs, json_string(id));
+    }
+    json_t *in = json_pack("{s:o}", "orgs", orgs), *out = NULL;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(model_audience_check(in, &ctx, &out, &e), ERR_INVALID);
+    assert_null(out);
+    char got[64];
+    unit_fields_str(&e, got, sizeof(got));
+    assert_string_equal(got, "audience.orgs");
+    json_array_remove(orgs, 0);
+    err_init(&e);
+    assert_int_equal(model_audience_check(in, &ctx, &out, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(out, "orgs")), LIMIT_AUDIENCE_ORGS);
+    json_decref(out);
+    json_decref(in);
+}
+
+static void test_audience_widens(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *narrow, *wide;
+        const char *want; /* NULL: within */
+    } cases[] = {
+        {"{}", "{}", NULL},
+        {"{'hub':false,'orgs':[],'sectors':[],'tiers':[],'all_members':false}", "{}", NULL},
+        /* everyone allowed: anything goes */
+        {"{'hub':true,'orgs':['" ORG_A "'],'sectors':['gas'],'tiers':['class1'],"
+         "'all_members':true}",
+         "{'all_members':true}", NULL},
+        {"{'all_members':true}", "{'hub':true,'sectors':['gas']}", "audience.all_members"},
+        {"{'hub':true}", "{'hub':false}", "audience.hub"},
+        {"{'hub':true}", "{}", "audience.hub"},
+        {"{'hub':true}", "{'hub':true}", NULL},
+        {"{'hub':false}", "{'hub':true}", NULL},
+        /* lists: each item must be allowed; the first that is not is named */
+        {"{'orgs':['" ORG_B "']}", "{'orgs':['" ORG_A "','" ORG_B "']}", NULL},
+        {"{'orgs':['" ORG_A "','" ORG_B "']}", "{'orgs':['" ORG_B "']}", "audience.orgs[0]"},
+        {"{'sectors':['gas','ict']}", "{'sectors':['gas']}", "audience.sectors[1]"},
+        {"{'sectors':['gas']}", "{'sectors':['ict','gas']}", NULL},
+        {"{'tiers':['class1','class2']}", "{'tiers':['class1']}", "audience.tiers[1]"},
+        {"{'tiers':[]}", "{'tiers':['class1']}", NULL},
+        /* conservative: a named organisation inside an allowed sector still widens */
+        {"{'orgs':['" ORG_A "']}", "{'sectors':['gas'],'hub':true}", "audience.orgs[0]"},
+        /* the order of the checks: all members, hub, orgs, sectors, tiers */
+        {"{'all_members':true,'hub':true}", "{}", "audience.all_members"},
+        {"{'hub':true,'orgs':['" ORG_A "']}", "{}", "audience.hub"},
+        {"{'tiers':['class1'],'orgs':['" ORG_A "']}", "{}", "audience.orgs[0]"},
+        {"{'tiers':['class1'],'sectors':['gas']}", "{}", "audience.sectors[0]"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *n = unit_jsonq(cases[i].narrow), *w = unit_jsonq(cases[i].wide);
+        char buf[64] = "";
+        const char *got = model_audience_widens(n, w, buf, sizeof(buf));
+        if ((got == NULL) != (cases[i].want == NULL) ||
+            (got && strcmp(got, cases[i].want))) {
+            print_error("widens %zu: %s within %s: want %s, got %s\n", i, cases[i].narrow,
+                        cases[i].wide, cases[i].want ? cases[i].want : "NULL",
+                        got ? got : "NULL");
+            bad++;
+        }
+        json_decref(w);
+        json_decref(n);
+    }
+    assert_int_equal(bad, 0);
+    /* NULL audiences are empty ones */
+    char buf[64];
+    assert_null(model_audience_widens(NULL, NULL, buf, sizeof(buf)));
+    json_t *wide = unit_jsonq("{'orgs':['" ORG_A "']}");
+    assert_null(model_audience_widens(NULL, wide, buf, sizeof(buf)));
+    const char *f = model_audience_widens(wide, NULL, buf, sizeof(buf));
+    assert_non_null(f);
+    assert_string_equal(f, "audience.orgs[0]");
+    json_decref(wide);
+}
+
+static void test_tlp_helpers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *label;
+        int rank;
+    } ranks[] = {
+        {"CLEAR", 0}, {"GREEN", 1}, {"AMBER", 2}, {"AMBER+STRICT", 3}, {"RED", 4},
+        {"amber", -1}, {"TLP:RED", -1}, {"WHITE", -1}, {"", -1}, {"AMBER ", -1}, {NULL, -1},
+    };
+    for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++) {
+        if (model_tlp_rank(ranks[i].label) != ranks[i].rank)
+            print_error("rank of %s: want %d\n", ranks[i].label ? ranks[i].label : "NULL",
+                        ranks[i].rank);
+        assert_int_equal(model_tlp_rank(ranks[i].label), ranks[i].rank);
+        /* every ranked label is a valid one, and only those */
+        assert_int_equal(ranks[i].label && model_tlp_valid(ranks[i].label), ranks[i].rank >= 0);
+    }
+    static const struct {
+        const char *audience;
+        bool ok;
+    } red[] = {
+        {"{}", true},
+        {"{'orgs':['" ORG_A "','" ORG_B "']}", true},
+        {"{'hub':false,'orgs':['" ORG_A "'],'sectors':[],'tiers':[],'all_members':false}", true},
+        {"{'orgs':['" ORG_A "'],'hub':true}", false},
+        {"{'orgs':['" ORG_A "'],'sectors':['gas']}", false},
+        {"{'tiers':['class1']}", false},
+        {"{'all_members':true}", false},
+        {"{'all_members':true,'orgs':['" ORG_A "']}", false},
+    };
+    for (size_t i = 0; i < sizeof(red) / sizeof(red[0]); i++) {
+        json_t *a = unit_jsonq(red[i].audience);
+        if (model_tlp_red_ok(a) != red[i].ok)
+            print_error("red_ok %s: want %d\n", red[i].audience, red[i].ok);
+        assert_int_equal(model_tlp_red_ok(a), red[i].ok);
+        json_decref(a);
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1065,6 +1326,10 @@ int main(void)
         cmocka_unit_test(test_report_cross_fields),
         cmocka_unit_test(test_report_diff),
         cmocka_unit_test(test_vocabularies),
+        cmocka_unit_test(test_report_preapproved),
+        cmocka_unit_test(test_audience_check),
+        cmocka_unit_test(test_audience_widens),
+        cmocka_unit_test(test_tlp_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

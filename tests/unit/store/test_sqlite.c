@@ -432,7 +432,8 @@ static void test_org_crud(void **state)
     char t0s[UTIL_TIME_LEN + 1];
     util_time_fmt(t0, t0s);
     assert_true(strcmp(created, t0s) >= 0); /* stored with the store's clock */
-    assert_int_equal(json_object_size(got), 9);
+    assert_int_equal(json_object_size(got), 10);
+    assert_true(json_is_object(json_object_get(got, "identifiers")));
 
     /* Update replaces every mutable field. */
     json_t *upd = json_deep_copy(got);

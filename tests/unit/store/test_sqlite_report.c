@@ -199,7 +199,7 @@ static json_t *make_content(const char *overrides)
         "'share_with_hub':false,"
         "'observables':[{'type':'ipv4','value':'192.0.2.1','role':'attacker'}],"
         "'audience':{'orgs':[],'sectors':[],'tiers':[],'all_members':false},'tlp':'AMBER',"
-        "'purpose':null,'handling':null}");
+        "'purpose':null,'handling':null,'preapproved':false}");
     json_t *o = unit_jsonq(overrides ? overrides : "{}");
     json_t *c = model_merge(base, o);
     struct err e;
@@ -397,15 +397,15 @@ static void test_report_create_get(void **state)
     assert_true(json_array_size(ch) > 5);
     assert_str(unit_jstr(json_array_get(ch, 0), "field"), "kind");
     assert_int_equal(json_object_size(rv), 6);
-    /* exactly these keys: 23 content fields, 11 of metadata, revisions */
-    assert_int_equal(json_object_size(r), 23 + 11 + 1);
+    /* exactly these keys: 24 content fields, 11 of metadata, revisions */
+    assert_int_equal(json_object_size(r), 24 + 11 + 1);
     json_decref(r);
 
     /* Without revisions; a submitted report has submitted_at. */
     r = NULL;
     OK(store_report_get(f->st, &own, sub, false, &r, &e));
     assert_null(json_object_get(r, "revisions"));
-    assert_int_equal(json_object_size(r), 23 + 11);
+    assert_int_equal(json_object_size(r), 24 + 11);
     assert_str(unit_jstr(r, "stage"), "first");
     assert_true(is_rfc3339(unit_jstr(r, "submitted_at")));
     assert_str(unit_jstr(r, "submitted_at"), unit_jstr(r, "created_at"));
@@ -683,38 +683,32 @@ static void test_report_visibility(void **state)
     static const struct {
         const char *who;
         int org;       /* enum org, or -1 for a NULL org_id */
-        bool none, all, hub, ministry;
+        bool none, all;
         unsigned see[9]; /* the reports seen, ascending, 0-terminated */
     } cases[] = {
         /* the reporting organisation: all of its own, drafts too */
-        {"own", REP, 0, 0, 0, 0, {1, 2, 3, 4, 5}},
-        {"own rep2", REP2, 0, 0, 0, 0, {6, 7}},
+        {"own", REP, 0, 0, {1, 2, 3, 4, 5}},
+        {"own rep2", REP2, 0, 0, {6, 7}},
         /* an operator that reported nothing */
-        {"other operator", REP3, 0, 0, 0, 0, {0}},
+        {"other operator", REP3, 0, 0, {0}},
         /* the coordinator: every submitted report, and its own draft */
-        {"coordinator", COORD, 0, 1, 0, 0, {2, 3, 4, 5, 6, 8}},
-        /* hubs: shared, submitted, by a reporter of one of the hub's sectors */
-        {"hub electricity", HUB_E, 0, 0, 1, 0, {3}},
-        {"hub gas", HUB_G, 0, 0, 1, 0, {6}},
-        {"hub without sectors", HUB_NONE, 0, 0, 1, 0, {0}},
-        {"hub org, no hub flag", HUB_E, 0, 0, 0, 0, {0}},
-        /* ministries: submitted, basis law, in one of the ministry's sectors */
-        {"ministry electricity", MIN_E, 0, 0, 0, 1, {5, 6}},
-        {"ministry gas", MIN_G, 0, 0, 0, 1, {4, 5}},
-        {"ministry org, no flag", MIN_E, 0, 0, 0, 0, {0}},
-        {"hub and ministry flags", MIN_E, 0, 0, 1, 1, {3, 5, 6}},
+        {"coordinator", COORD, 0, 1, {2, 3, 4, 5, 6, 8}},
+        /* hubs and ministries: no original report, shared or under the law (releases only) */
+        {"hub electricity", HUB_E, 0, 0, {0}},
+        {"hub gas", HUB_G, 0, 0, {0}},
+        {"hub without sectors", HUB_NONE, 0, 0, {0}},
+        {"ministry electricity", MIN_E, 0, 0, {0}},
+        {"ministry gas", MIN_G, 0, 0, {0}},
         /* none: nothing, not even one's own */
-        {"none", REP, 1, 0, 0, 0, {0}},
-        {"none with all", COORD, 1, 1, 1, 1, {0}},
-        {"no org", -1, 0, 1, 1, 1, {0}},
+        {"none", REP, 1, 0, {0}},
+        {"none with all", COORD, 1, 1, {0}},
+        {"no org", -1, 0, 1, {0}},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct store_report_access acc = {.none = cases[i].none,
                                           .all = cases[i].all,
-                                          .org_id = cases[i].org < 0 ? NULL : f->org[cases[i].org],
-                                          .hub = cases[i].hub,
-                                          .ministry = cases[i].ministry};
+                                          .org_id = cases[i].org < 0 ? NULL : f->org[cases[i].org]};
         /* the list, newest first: see[] backwards */
         unsigned want[9];
         size_t nw = 0;
@@ -752,27 +746,14 @@ static void test_report_visibility(void **state)
     }
     assert_int_equal(bad, 0);
 
-    /* What makes a report visible is stored with it: a revision that shares it shows it. */
-    struct store_report_access hub = {.org_id = f->org[HUB_E], .hub = true};
+    /* Sharing with the hub or filing under the law does not open the original to anyone. */
+    struct store_report_access hub = {.org_id = f->org[HUB_E]};
     json_t *r = NULL;
+    OK(try_revise(f, id[2], 1, U_REP, "update", "{'share_with_hub':true,'basis':'law'}", NULL,
+                  NULL, &e));
     FAILS(ERR_NOTFOUND, store_report_get(f->st, &hub, id[2], false, &r, &e));
-    OK(try_revise(f, id[2], 1, U_REP, "update", "{'share_with_hub':true}", NULL, NULL, &e));
-    OK(store_report_get(f->st, &hub, id[2], false, &r, &e));
-    json_decref(r);
-    struct store_report_access min = {.org_id = f->org[MIN_G], .ministry = true};
-    OK(store_report_get(f->st, &min, id[4], false, &r, &e));
-    json_decref(r);
-    OK(try_revise(f, id[4], 1, U_REP, "final", "{'basis':'voluntary'}", NULL, NULL, &e));
-    r = NULL;
-    FAILS(ERR_NOTFOUND, store_report_get(f->st, &min, id[4], false, &r, &e));
-    /* A hub follows its reporters' sectors, not the report's: rep2 moving to electricity. */
-    json_t *o = NULL;
-    OK(store_org_get(f->st, f->org[REP2], &o, &e));
-    json_object_set_new(o, "sectors", unit_jsonq("['electricity']"));
-    OK(store_org_update(f->st, o, &e));
-    json_decref(o);
-    OK(store_report_get(f->st, &hub, id[6], false, &r, &e));
-    json_decref(r);
+    struct store_report_access min = {.org_id = f->org[MIN_E]};
+    FAILS(ERR_NOTFOUND, store_report_get(f->st, &min, id[2], false, &r, &e));
 }
 
 /* ---- filters and order ---- */
@@ -950,7 +931,7 @@ static void test_report_filters(void **state)
         assert_non_null(json_object_get(v, "title"));
         assert_non_null(json_object_get(v, "severity"));
         assert_non_null(json_object_get(v, "org_name"));
-        assert_int_equal(json_object_size(v), 23 - 3 + 11);
+        assert_int_equal(json_object_size(v), 24 - 3 + 11);
     }
     json_decref(arr);
 
