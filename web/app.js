@@ -7,10 +7,11 @@ import {
   state, setTitle, updateTitle, hasRole, isAdmin, canListOrgs, canListUsers, canCreateUsers, canReadAudit,
   itemsOf, loadRefData, sectorName, tierName, kindName, roleName, localeName, orgName,
   banner, problemBanner, takeFlash, field, group, textInput, selectInput, setFieldError,
-  clearFieldErrors, showProblem, setBusy, pageHead, loadingEl, filterBox, makeList,
+  clearFieldErrors, showProblem, setBusy, pageHead, loadingEl, filterBox, makeList, reasonText,
 } from './ui.js';
 import { canReadReports, canFileReports, viewReports, viewReportNew, viewReport, viewReportRevise, viewDue, viewNearMiss } from './reports.js';
 import { viewAudit } from './audit.js';
+import { canReadInbox, canApprove, isCoordinatorAnalyst, viewInbox, viewRelease, viewApprovals, viewQueue } from './releases.js';
 
 const KINDS = ['operator', 'sector_hub', 'coordinator', 'ministry', 'agency', 'vendor'];
 const TIERS = ['class1', 'class2', 'general'];
@@ -90,6 +91,9 @@ function switchLang(l) {
 
 const NAV = [
   { path: '/home', key: 'nav.home', can: () => true },
+  { path: '/inbox', key: 'nav.inbox', can: canReadInbox },
+  { path: '/approvals', key: 'nav.approvals', can: canApprove },
+  { path: '/release-queue', key: 'nav.release_queue', can: isCoordinatorAnalyst },
   { path: '/reports', key: 'nav.reports', can: canReadReports },
   { path: '/due', key: 'nav.due', can: canReadReports },
   { path: '/near-miss', key: 'nav.near_miss', can: canReadReports },
@@ -238,6 +242,9 @@ const ROUTES = {
   '/reports/new': { view: viewReportNew, can: canFileReports },
   '/due': { view: viewDue, can: canReadReports },
   '/near-miss': { view: viewNearMiss, can: canReadReports },
+  '/inbox': { view: viewInbox, can: canReadInbox },
+  '/approvals': { view: viewApprovals, can: canApprove },
+  '/release-queue': { view: viewQueue, can: isCoordinatorAnalyst },
   // No client-side gate: the server answers 403 to anyone but auditors and admins, and
   // the page shows that problem (audit.js).
   '/audit': { view: viewAudit },
@@ -249,6 +256,9 @@ const PATTERNS = [
   [new RegExp('^/reports/' + UUID + '$'), { view: (page, params, id) => viewReport(page, params, id), can: canReadReports }],
   [new RegExp('^/reports/' + UUID + '/update$'), { view: (page, params, id) => viewReportRevise(page, params, id, 'update'), can: canFileReports }],
   [new RegExp('^/reports/' + UUID + '/edit$'), { view: (page, params, id) => viewReportRevise(page, params, id, 'draft'), can: canFileReports }],
+  [new RegExp('^/releases/' + UUID + '$'), { view: (page, params, id) => viewRelease(page, params, id), can: canReadInbox }],
+  // Any signed-in user may open an organisation page; the server decides what it shows.
+  [new RegExp('^/orgs/' + UUID + '$'), { view: (page, params, id) => viewOrg(page, params, id) }],
 ];
 
 function findRoute(path) {
@@ -330,7 +340,8 @@ function viewHome(page) {
     h('dl.props',
       h('div.prop', h('dt', () => t('field.kind')), h('dd', () => kindName(org.kind))),
       h('div.prop', h('dt', () => t('field.tier')), h('dd', () => (tier && tier.name ? pick(tier.name) : tierName(org.tier)))),
-      org.disabled ? h('div.prop', h('dt', () => t('field.status')), h('dd', h('span.status.status-off', () => t('status.disabled')))) : null));
+      org.disabled ? h('div.prop', h('dt', () => t('field.status')), h('dd', h('span.status.status-off', () => t('status.disabled')))) : null),
+    org.id ? h('p.card-link', h('a', { href: '#/orgs/' + org.id }, () => t(canEditIdentifiers(org) ? 'org.open_edit' : 'org.open'))) : null);
 
   const sectorCard = h('section.card', { 'aria-labelledby': 'home-sectors' },
     h('h2.card-title#home-sectors', () => t('home.sectors')),
@@ -401,7 +412,7 @@ function tierCodes() {
 
 function orgNameCell(o) {
   return h('div.name-cell',
-    h('span.name-primary', () => pick(o.name)),
+    h('a.name-primary.report-link', { href: '#/orgs/' + o.id }, () => pick(o.name)),
     h('span.name-secondary', { lang: () => (lang() === 'ja' ? 'en' : 'ja') }, () => pickOther(o.name)));
 }
 
@@ -409,6 +420,145 @@ function statusCell(x) {
   return h('span.status' + (x.disabled ? '.status-off' : '.status-on'), () => t(x.disabled ? 'status.disabled' : 'status.active'));
 }
 
+
+// ---------------------------------------------------------------- one organisation
+
+// What the anonymizer always hides of an organisation (releases contract): one list each.
+const ID_KINDS = ['aliases', 'domains', 'ip_ranges', 'hostnames', 'persons'];
+const MAX_ID_ITEMS = 64;
+
+function canEditIdentifiers(org) {
+  return isAdmin() || (hasRole('org_admin') && !!state.me.org && state.me.org.id === org.id);
+}
+
+async function viewOrg(page, params, id) {
+  const loading = loadingEl();
+  page.appendChild(loading);
+  setTitle(() => t('org.page_title'));
+  const [org] = await Promise.all([api('GET', '/orgs/' + encodeURIComponent(id)), loadRefData()]);
+  loading.remove();
+  state.orgCache.set(org.id, org);
+  setTitle(() => pick(org.name));
+  append(page, h('div.page-head',
+    h('div.page-head-text',
+      canListOrgs() ? h('p.page-kicker', h('a', { href: '#/orgs' }, '← ', tx(() => t('orgs.title')))) : null,
+      h('h1.page-title', { tabindex: '-1' }, () => pick(org.name)),
+      h('p.lead', { lang: () => (lang() === 'ja' ? 'en' : 'ja') }, () => pickOther(org.name)))));
+  takeFlash(page);
+  const contacts = org.contacts || [];
+  page.appendChild(h('div.cards.org-cards',
+    h('section.card', { 'aria-labelledby': 'org-props' },
+      h('h2.card-title#org-props', () => t('org.props')),
+      h('dl.props',
+        h('div.prop', h('dt', () => t('field.kind')), h('dd', () => kindName(org.kind))),
+        h('div.prop', h('dt', () => t('field.tier')), h('dd', () => tierName(org.tier))),
+        h('div.prop', h('dt', () => t('field.sectors')), h('dd', () => (org.sectors || []).map(sectorName).join(lang() === 'ja' ? '、' : ', ') || '—')),
+        h('div.prop', h('dt', () => t('field.status')), h('dd', statusCell(org))),
+        h('div.prop', h('dt', () => t('org.id')), h('dd', h('code.report-id', org.id))))),
+    h('section.card', { 'aria-labelledby': 'org-contacts' },
+      h('h2.card-title#org-contacts', () => t('field.contacts')),
+      contacts.length
+        ? h('dl.props', contacts.map((c) => h('div.prop', h('dt', () => t('contact.' + c.type) + (c.label ? t('paren', { x: c.label }) : '')), h('dd', c.value))))
+        : h('p.muted', () => t('contacts.none')))));
+  if (canEditIdentifiers(org)) page.appendChild(identifiersForm(org));
+  else if (org.identifiers) page.appendChild(identifiersView(org.identifiers));
+}
+
+function identifiersView(ids) {
+  return h('section.card.ident-card', { 'aria-labelledby': 'ident-h' },
+    h('h2.card-title#ident-h', () => t('ident.title')),
+    h('dl.props.props-wide', ID_KINDS.map((k) => h('div.prop', h('dt', () => t('ident.' + k)),
+      (ids[k] || []).length ? h('dd', h('ul.ident-list', ids[k].map((x) => h('li', h('code', x))))) : h('dd.muted', () => t('value.empty'))))));
+}
+
+/** One textarea per kind, one identifier per line; errors name the line they are about. */
+function identifiersForm(org) {
+  const reg = new Map();
+  const slot = h('div.banner-slot', { 'aria-live': 'polite' });
+  const ids = org.identifiers || {};
+  const boxes = ID_KINDS.map((k) => {
+    const input = h('textarea.input.textarea.textarea-ids', { name: 'identifiers.' + k, rows: 4, spellcheck: 'false', autocapitalize: 'none', autocomplete: 'off' });
+    input.value = (ids[k] || []).join('\n');
+    const f = field({ label: () => t('ident.' + k), input, optional: true, hint: () => t('ident.' + k + '_hint', { n: MAX_ID_ITEMS }), reg, name: 'identifiers.' + k });
+    const lineErrs = h('div.org-line-errors');
+    f.el.appendChild(lineErrs);
+    return { k, input, f, lineErrs, sent: [], described: input.getAttribute('aria-describedby') };
+  });
+  const save = h('button.btn.btn-primary', { type: 'submit' }, () => t('ident.save'));
+  const form = h('form.form.ident-form', { novalidate: true, 'aria-labelledby': 'ident-h', on: { submit: onSave } },
+    h('div.ident-head',
+      h('h2.section-title#ident-h', () => t('ident.title')),
+      h('p.section-lead', () => t('ident.lead'))),
+    slot,
+    h('div.two-col', boxes.slice(0, 2).map((b) => b.f.el)),
+    h('div.two-col', boxes.slice(2, 4).map((b) => b.f.el)),
+    h('div.two-col', boxes[4].f.el),
+    h('div.form-actions', save));
+
+  function lines(b) {
+    const seen = new Set();
+    const out = [];
+    b.input.value.split(/\r?\n/).forEach((raw, i) => {
+      const v = raw.trim();
+      if (!v || seen.has(v)) return;
+      seen.add(v);
+      out.push({ v, line: i + 1 });
+    });
+    return out;
+  }
+
+  /** Before sending: an error slot for every line the server may name ("identifiers.domains[2]"). */
+  function registerLines() {
+    for (const key of [...reg.keys()]) if (/^identifiers\.\w+\[/.test(key)) reg.delete(key);
+    for (const b of boxes) {
+      clear(b.lineErrs);
+      b.sent = lines(b);
+      const errIds = [];
+      b.sent.forEach((x, i) => {
+        const err = h('p.field-error', { id: uid('iderr'), hidden: true });
+        errIds.push(err.id);
+        b.lineErrs.appendChild(err);
+        reg.set(`identifiers.${b.k}[${i}]`, { el: b.f.el, input: b.input, err, focus: b.input });
+      });
+      b.input.setAttribute('aria-describedby', [b.described, ...errIds].join(' '));
+    }
+  }
+
+  function lineErrors(err) {
+    if (!(err instanceof ApiError)) return;
+    for (const e of err.errors) {
+      const m = /^identifiers\.(\w+)\[(\d+)\]$/.exec(e.field || '');
+      const b = m ? boxes.find((x) => x.k === m[1]) : null;
+      const x = b ? b.sent[Number(m[2])] : null;
+      const f = m ? reg.get(e.field) : null;
+      if (f && x) setFieldError(f, () => t('ident.line_error', { n: x.line, value: x.v, reason: reasonText(e.reason) }));
+    }
+  }
+
+  async function onSave(ev) {
+    ev.preventDefault();
+    registerLines();
+    clearFieldErrors(reg);
+    clear(slot);
+    const body = { identifiers: {} };
+    for (const b of boxes) body.identifiers[b.k] = b.sent.map((x) => x.v);
+    setBusy(save, true, 'form.saving', 'ident.save');
+    try {
+      const res = await api('PATCH', '/orgs/' + encodeURIComponent(org.id), body);
+      state.orgCache.set(res.id, res);
+      // Show what the server keeps (domains lower-cased, networks canonical, duplicates gone).
+      const kept = res.identifiers || body.identifiers;
+      for (const b of boxes) b.input.value = (kept[b.k] || []).join('\n');
+      slot.appendChild(banner('success', () => t('ident.saved')));
+    } catch (err) {
+      showProblem(err, reg, slot);
+      lineErrors(err);
+    } finally {
+      setBusy(save, false, 'form.saving', 'ident.save');
+    }
+  }
+  return form;
+}
 
 function viewOrgNew(page) {
   page.classList.add('page-form');

@@ -17,6 +17,9 @@ const ACTION_GROUPS = [
   ['token', ['token.create', 'token.update', 'token.revoke']],
   ['refdata', ['sector.create', 'sector.update', 'regime.create', 'regime.update']],
   ['report', ['report.read', 'report.list']],
+  ['release', ['release.create', 'release.update', 'release.submit', 'release.approve', 'release.refuse',
+    'release.publish', 'release.withdraw', 'release.read', 'release.list', 'release.export',
+    'audience.request', 'audience.approve', 'audience.refuse', 'anon_rules.update']],
   ['audit', ['audit.search', 'audit.verify']],
 ];
 const OUTCOMES = ['ok', 'denied', 'failed'];

@@ -10,6 +10,9 @@ import {
   field, group, textInput, selectInput, clearFieldErrors, resolveField, setFieldError, reasonText,
   showProblem, setBusy, pageHead, setTitle, loadingEl, filterBox, makeList,
 } from './ui.js';
+// releases.js imports display pieces from here and this page shows a report's releases: the
+// cycle is safe because neither module touches the other's bindings while it loads.
+import { canPrepareRelease, prepareReleaseButton, releasesSection } from './releases.js';
 
 // Codes of the domain (DOMAIN.md §4, reports contract). Labels live in i18n.js.
 export const EVENT_TYPES = ['near_miss', 'confidentiality', 'integrity', 'availability', 'malware',
@@ -812,9 +815,9 @@ function buildReportForm(page, slot, mode, report) {
  * Audience and handling: a one-line summary ("共有先: 調整機関のみ · TLP:AMBER") with a
  * button that opens the picker (TLP, audience, purpose, handling), so the first screen of
  * the form stays short. Returns {el, shareCb, collect(), open(bool), registerOrgs(),
- * orgLineErrors(err)}.
+ * orgLineErrors(err)}. opts.shareKey, opts.hintKey, opts.hubKey: other wording (releases.js).
  */
-function markingPicker(cur, reg, isNew) {
+function markingPicker(cur, reg, isNew, opts = {}) {
   const aud = audienceOf(cur);
   const pickerId = uid('marking');
 
@@ -831,7 +834,7 @@ function markingPicker(cur, reg, isNew) {
   // -- audience
   const shareId = uid('share');
   const shareCb = h('input.checkbox', { type: 'checkbox', id: shareId, name: 'share_with_hub', checked: !!cur.share_with_hub });
-  const shareItem = h('div.check-item', shareCb, h('label', { for: shareId }, () => t('rform.share_label')));
+  const shareItem = h('div.check-item', shareCb, h('label', { for: shareId }, () => t(opts.shareKey || 'rform.share_label')));
   const fShare = { el: shareItem, err: h('p.field-error', { hidden: true }), input: shareCb, focus: shareCb };
   shareItem.appendChild(fShare.err);
   reg.set('share_with_hub', fShare);
@@ -862,7 +865,7 @@ function markingPicker(cur, reg, isNew) {
   const baseDescribed = orgsIn.getAttribute('aria-describedby');
 
   const redNote = h('p.aud-red-note', { role: 'note' }, () => t('rform.aud_red_note'));
-  const gAud = group({ legend: () => t('rform.aud_legend'), hint: () => t('rform.aud_hint'), reg, name: 'audience',
+  const gAud = group({ legend: () => t('rform.aud_legend'), hint: () => t(opts.hintKey || 'rform.aud_hint'), reg, name: 'audience',
     children: [h('div.aud-checks', shareItem, allItem), redNote, gSecs.el, gTiers.el, fOrgs.el], bodyCls: 'stack' });
   gAud.focus = shareCb;
   reg.set('audience.all_members', { el: allItem, err: gAud.err, input: allCb, focus: allCb });
@@ -929,7 +932,7 @@ function markingPicker(cur, reg, isNew) {
     for (const g of [gSecs.el, gTiers.el, allItem]) g.classList.toggle('is-disabled', red);
     const c = collect();
     const hub = shareCb.checked;
-    bindText(summaryText, () => t('aud.summary', { audience: audienceText(c.audience, hub) }));
+    bindText(summaryText, () => t('aud.summary', { audience: audienceText(c.audience, hub, opts.hubKey) }));
     clear(summaryTlp);
     summaryTlp.appendChild(tlpPill(c.tlp, true));
   }
@@ -995,6 +998,8 @@ export async function viewReport(page, params, id) {
       actions.push(h('button.btn.btn-secondary', { type: 'button', on: { click: () => openPanel('reopen') } }, () => t('report.action.reopen')));
     }
   }
+  const releaseBtn = canPrepareRelease(r) ? prepareReleaseButton(r) : null;
+  if (releaseBtn) actions.push(releaseBtn);
 
   const head = h('div.page-head.report-head',
     h('div.page-head-text',
@@ -1045,6 +1050,8 @@ export async function viewReport(page, params, id) {
     'contact' in r ? section('report.contact', contactView(r.contact), 'report.contact_note') : null);
 
   page.appendChild(h('div.report-grid', main, side));
+  const releases = releasesSection(r, releaseBtn);
+  if (releases) page.appendChild(releases);
   page.appendChild(timeline(r));
 
   function openPanel(kind) {
@@ -1171,7 +1178,7 @@ function dueBox(r) {
 
 function timeline(r) {
   const revs = (r.revisions || []).slice().sort((a, b) => b.n - a.n);
-  const first = initialContent(r, revs);
+  const first = initialContent(r);
   const id = uid('tl');
   return h('section.timeline-section', { 'aria-labelledby': id },
     h('h2.section-title', { id }, () => t('timeline.title'), h('span.section-count', () => t('timeline.count', { n: revs.length }))),
@@ -1184,11 +1191,15 @@ function timeline(r) {
  * revision's changes undone (each change carries the field's whole value before it).
  * The server lists no changes for revision 1, whose content is the report itself.
  */
-function initialContent(r, revsNewestFirst) {
+function initialContent(r) { return contentAt(r, 1); }
+
+/** The content as revision n left it (a release is made from one revision). */
+export function contentAt(r, n) {
+  const revs = (r.revisions || []).slice().sort((a, b) => b.n - a.n);
   const c = {};
   for (const k of FIELDS) if (k in r) c[k] = r[k];
-  for (const rev of revsNewestFirst) {
-    if (rev.n <= 1) break;
+  for (const rev of revs) {
+    if (rev.n <= n) break;
     for (const ch of rev.changes || []) c[ch.field] = ch.before;
   }
   return c;
@@ -1570,3 +1581,12 @@ function nearMissTotals() {
     slot, body);
 }
 
+
+// ---------------------------------------------------------------- shared with releases.js
+
+export {
+  tlpPill, severityBadge, eventName, eventShort, levelName, levelShort, causeName, layerName, statusName,
+  kindName as reportKindName, obsTypeName, obsRoleName, sectorList, listSep, fmtTime, timeEl, stackedTime,
+  fromLocalDate, section, prop, severityTable, textBlock, observablesTable, markingPicker, audienceParts,
+  isCoordinator, TIME_FIELDS, NO_AUDIENCE, idempotency,
+};

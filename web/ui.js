@@ -155,6 +155,12 @@ export const REASONS = [
   [/unknown regime/i, 'reason.unknown_regime'],
   [/not a sector of your organi[sz]ation/i, 'reason.not_own_sector'],
   [/TLP:RED is for named recipients/i, 'reason.tlp_red'],
+  // releases
+  [/widening (the audience )?needs the provider.s consent/i, 'reason.widening'],
+  [/loosening the marking needs the provider.s consent/i, 'reason.tlp_looser'],
+  [/has since narrowed the report.s audience/i, 'reason.narrowed_since'],
+  [/a published release changes only its audience/i, 'reason.published_audience_only'],
+  [/a draft cannot be released/i, 'reason.release_draft'],
 ];
 
 export function reasonText(reason) {

@@ -333,6 +333,76 @@ static int item_range(struct anon__org *o, const char *s, size_t n, const char *
     return 0;
 }
 
+/*
+ * Company forms a text often leaves out: "関東電力株式会社" is written
+ * "関東電力", "Kanto Electric Power Co., Inc." "Kanto Electric Power".
+ */
+static const char *const legal_forms[] = {
+    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人",
+    "一般財団法人", "公益社団法人", "公益財団法人", "独立行政法人", "(株)", "（株）",
+};
+static const char *const legal_suffixes_en[] = {
+    ", Co., Ltd.", " Co., Ltd.", " Co.,Ltd.", " Co. Ltd.", ", Inc.", " Inc.", " Inc",
+    " Corporation", " Corp.", " K.K.", " Ltd.", " Ltd", " LLC", " Co.",
+};
+
+static bool starts_with(const char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    return n >= k && !memcmp(s, p, k);
+}
+
+static bool ends_with(const char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    return n >= k && !memcmp(s + n - k, p, k);
+}
+
+/* Trim ASCII and ideographic spaces at both ends of s[0..*n). */
+static const char *trim_spaces(const char *s, size_t *n)
+{
+    while (*n && space_at(s, *n)) {
+        size_t sp = space_at(s, *n);
+        s += sp;
+        *n -= sp;
+    }
+    while (*n && s[*n - 1] == ' ')
+        (*n)--;
+    return s;
+}
+
+/* The registered name, and the name without its legal form when that is still a name. */
+static int add_name(struct anon__org *o, const char *s, const char *field, struct err *e)
+{
+    size_t n = strlen(s);
+    if (add_literal(o, "org:name", "org", s, n, field, e))
+        return e->code;
+    const char *b = s;
+    size_t m = n;
+    for (size_t i = 0; i < sizeof(legal_forms) / sizeof(legal_forms[0]); i++) {
+        if (starts_with(b, m, legal_forms[i])) {
+            b += strlen(legal_forms[i]);
+            m -= strlen(legal_forms[i]);
+        } else if (ends_with(b, m, legal_forms[i])) {
+            m -= strlen(legal_forms[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof(legal_suffixes_en) / sizeof(legal_suffixes_en[0]); i++)
+        if (ends_with(b, m, legal_suffixes_en[i])) {
+            m -= strlen(legal_suffixes_en[i]);
+            break;
+        }
+    b = trim_spaces(b, &m);
+    if (m == n || m == 0)
+        return 0;
+    char *t = xmalloc(m + 1);
+    memcpy(t, b, m);
+    t[m] = '\0';
+    int rc = util_utf8_chars(t) >= 2 ? add_literal(o, "org:name", "org", t, m, field, e) : 0;
+    free(t);
+    return rc;
+}
+
 int anon__org_new(const json_t *org, struct anon__org **out, struct err *e)
 {
     *out = NULL;
@@ -357,7 +427,7 @@ int anon__org_new(const json_t *org, struct anon__org **out, struct err *e)
                 util_utf8_chars(s) < 2)
                 err_field(e, f, "must be a string of 2 to %d bytes", ANON_MAX_ORG_NAME);
             else
-                add_literal(o, "org:name", "org", s, strlen(s), f, e);
+                add_name(o, s, f, e);
         }
         each_item(o, org, "aliases", item_alias, e);
         each_item(o, org, "persons", item_person, e);

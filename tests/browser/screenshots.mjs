@@ -136,6 +136,56 @@ async function seedReports(base) {
   return ids;
 }
 
+// Releases (issue 4): the Kanto operator's identifiers, a gas operator to receive, and
+// releases in each state the screens show: published (with a pending request for a wider
+// audience), awaiting the provider's approval, and a draft in the analyst's editor.
+const GAS_USER = { login: 'soc.gas', password: 'a long enough password 123' };
+
+async function seedReleases(base) {
+  const admin = await apiSession(base, { login: ADMIN.login, password: ADMIN.password });
+  const op = await apiSession(base, OPERATOR);
+  const orgs = (await admin('GET', '/orgs?limit=200')).items;
+  const kanto = orgs.find((o) => o.name.en === 'Kanto Electric Power Co., Inc.');
+  const gas = orgs.find((o) => o.name.en === 'Metropolitan Gas Co., Ltd.');
+  await admin('PATCH', '/orgs/' + kanto.id, { identifiers: {
+    aliases: ['関東電力', '関電', 'KEP'], domains: ['kanto-ep.example.jp'], ip_ranges: ['192.0.2.0/24'],
+    hostnames: ['scada-gw01', 'hist-srv02'], persons: ['佐藤 花子', '山田 太郎'] } });
+  await admin('POST', '/users', { login: GAS_USER.login, display_name: '高橋 美咲', org_id: gas.id, roles: ['member'],
+    locale: 'ja', password: GAS_USER.password });
+  const file = (body) => op('POST', '/reports', { sectors: ['electricity'], audience: { all_members: true, sectors: [], tiers: [], orgs: [] }, ...body });
+  const ids = {};
+
+  const a = await file({ event_type: 'intrusion', title: '関東電力の制御系ゲートウェイ scada-gw01 で不審な通信を検知',
+    severity: { continuity: 1, safety: 0, trust: 2 }, layer: 'malfunction', detected_at: jst(-3, 9), tlp: 'AMBER+STRICT',
+    description: '関東電力株式会社 本店の監視端末 scada-gw01 から外部の 198.51.100.23 へ不審な通信を検知した。\n当直の山田 太郎が通信を遮断し、hist-srv02.kanto-ep.example.jp のログを調査している。\n問い合わせ: soc@kanto-ep.example.jp / 03-1234-5678',
+    causes: [{ code: 'intentional', detail: 'KEP の保守用 VPN 装置（192.0.2.10）の脆弱性を悪用された可能性' }],
+    observables: [{ type: 'ipv4', value: '198.51.100.23', role: 'attacker' }, { type: 'ipv4', value: '192.0.2.10', role: 'victim' },
+      { type: 'domain', value: 'update-check.example.net', role: 'attacker' }],
+    purpose: '同種の装置を使う事業者の監視強化のため', handling: '組織内での共有に限る。対応完了後に破棄すること。' });
+  const ra = await admin('POST', `/reports/${a.id}/releases`, {});
+  await admin('POST', `/releases/${ra.id}/submit`, {});
+  await op('POST', `/releases/${ra.id}/approve`, { note: '内容を確認しました。' });
+  await admin('POST', `/releases/${ra.id}/publish`, {});
+  await admin('POST', `/releases/${ra.id}/audience-requests`, { audience: { hub: true, all_members: true, sectors: [], tiers: [], orgs: [] },
+    tlp: 'GREEN', reason: '他分野でも同じ装置が使われているため、TLP:GREEN で広く注意喚起したい。' });
+  ids.published = ra.id;
+
+  const b = await file({ event_type: 'malware', title: '事務用PCで身代金要求画面（佐藤 花子が発見）', tlp: 'AMBER',
+    severity: { continuity: 2 }, description: '本社の事務用PC数台がロックされた。発見者は佐藤 花子（内線 1234）。\n感染源は kanto-ep.example.jp 宛のなりすましメールとみられる。' });
+  const rb = await admin('POST', `/reports/${b.id}/releases`, {});
+  await admin('POST', `/releases/${rb.id}/submit`, {});
+  ids.pending = rb.id;
+
+  const c = await file({ event_type: 'availability', title: '関電 hist-srv02 のディスク障害で監視データが欠落', tlp: 'GREEN',
+    description: 'ヒストリアンサーバ hist-srv02 のディスク障害により、約 3 時間分の監視データが欠落した。\n復旧作業は山田 太郎（設備部）が担当。ベンダーの保守窓口 support@vendor.example.com に連絡済み。',
+    followup: 'KEP 全拠点のヒストリアンで同型ディスクを点検する。' });
+  const rc = await admin('POST', `/reports/${c.id}/releases`, {});
+  ids.draft = rc.id;
+  ids.draftReport = c.id;
+  ids.kanto = kanto.id;
+  return ids;
+}
+
 async function settle(page) {
   await page.locator('main h1').waitFor();
   await page.waitForLoadState('networkidle');
@@ -310,6 +360,93 @@ async function main() {
 
         const unexpected = errors.filter((e) => !/status of (401|422)/.test(e));
         if (unexpected.length) console.error(`${w.name}/${lang}: page errors:\n  ` + unexpected.join('\n  '));
+        await context.close();
+      }
+    }
+    // Releases, seeded only now so that the audit screens above still show their first page.
+    const rel = await seedReleases(srv.base);
+    for (const w of WIDTHS) {
+      for (const lang of LANGS) {
+        const context = await browser.newContext({ viewport: { width: w.width, height: w.height }, locale: lang === 'ja' ? 'ja-JP' : 'en-GB', timezoneId: 'Asia/Tokyo', deviceScaleFactor: 1, reducedMotion: 'reduce' });
+        await context.addInitScript((l) => { try { localStorage.setItem('isac.lang', l); } catch { /* */ } }, lang);
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+        const shot = async (name) => {
+          const file = path.join(OUT, `${w.name}-${lang}-${name}.png`);
+          await page.screenshot({ path: file, fullPage: true });
+          shots.push(file);
+        };
+        let n = 60;
+        const next = () => String(n++).padStart(2, '0');
+        // Releases: the recipient's inbox and release page, the provider's approvals, the
+        // analyst's redaction editor and work queue, the organisation's identifiers.
+        const signIn = async (user) => {
+          const out = page.locator('header button.btn-on-dark');
+          if (await out.isVisible()) await out.click();
+          await page.goto(srv.base + '/');
+          await page.locator('input[name="login"]').fill(user.login);
+          await page.locator('input[name="password"]').fill(user.password);
+          await page.locator('form.login-form button[type="submit"]').click();
+          await page.locator('nav.mainnav').waitFor({ state: 'visible' });
+        };
+        await signIn(GAS_USER);
+        await page.goto(srv.base + '/#/inbox');
+        await settle(page);
+        await page.locator('table tbody tr').first().waitFor();
+        await shot(next() + '-inbox');
+        await page.goto(srv.base + '/#/releases/' + rel.published);
+        await settle(page);
+        await shot(next() + '-release-recipient');
+        await signIn(OPERATOR);
+        await page.goto(srv.base + '/#/approvals');
+        await settle(page);
+        await page.locator('.consent-card').first().waitFor();
+        await shot(next() + '-approvals');
+        await page.goto(srv.base + '/#/releases/' + rel.pending);
+        await settle(page);
+        await page.locator('.decision-panel').waitFor();
+        await shot(next() + '-release-approve');
+        await signIn({ login: ADMIN.login, password: ADMIN.password });
+        await page.goto(srv.base + '/#/releases/' + rel.draft);
+        await settle(page);
+        await page.locator('.redaction-editor').waitFor();
+        await page.evaluate(() => {
+          // A selection in the original, as the analyst makes one before "hide the selection".
+          const box = document.querySelector('.redact-text[data-field="description"]');
+          const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const i = n.data.indexOf('設備部');
+            if (i < 0) continue;
+            const r = document.createRange();
+            r.setStart(n, i); r.setEnd(n, i + 3);
+            getSelection().removeAllRanges(); getSelection().addRange(r);
+            break;
+          }
+        });
+        await page.locator('.redact-selection.has-selection').waitFor();
+        await shot(next() + '-release-editor');
+        await page.evaluate(() => getSelection().removeAllRanges());
+        await page.goto(srv.base + '/#/releases/' + rel.published);
+        await settle(page);
+        await page.locator('.consent-card').first().waitFor();
+        await shot(next() + '-release-published-analyst');
+        await page.goto(srv.base + '/#/release-queue?state=any');
+        await settle(page);
+        await page.locator('table tbody tr').first().waitFor();
+        await shot(next() + '-release-queue');
+        await page.goto(srv.base + '/#/reports/' + rel.draftReport);
+        await settle(page);
+        await page.locator('.release-versions table').waitFor();
+        await shot(next() + '-report-releases');
+        await page.goto(srv.base + '/#/orgs/' + rel.kanto);
+        await settle(page);
+        await shot(next() + '-org-identifiers');
+
+        const unexpected = errors.filter((e) => !/status of (401|422)/.test(e));
+        if (unexpected.length) console.error(`${w.name}/${lang}: page errors (releases):\n  ` + unexpected.join('\n  '));
         await context.close();
       }
     }

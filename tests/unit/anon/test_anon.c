@@ -921,6 +921,29 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* A company name is also redacted without its legal form, in either language. */
+static void test_legal_forms(void **state)
+{
+    (void)state;
+    struct anon_rules *r = default_rules();
+    json_t *org = unit_jsonq("{'kind':'operator','sectors':['electricity'],"
+                             "'name':{'ja':'株式会社みなと電力','en':'Minato Power Co., Ltd.'}}");
+    json_t *content = unit_jsonq("{'title':'みなと電力で停止、Minato Power reports outage',"
+                                 "'description':'（株式会社みなと電力）'}");
+    json_t *ctx = context(5), *rel = NULL, *red = NULL;
+    struct err e;
+    err_init(&e);
+    assert_int_equal(anon_propose(r, org, content, ctx, key_a, &rel, &red, &e), 0);
+    assert_str(unit_jstr(rel, "title"), "[org]で停止、[org] reports outage");
+    assert_str(unit_jstr(rel, "description"), "（[org]）");
+    json_decref(rel);
+    json_decref(red);
+    json_decref(ctx);
+    json_decref(content);
+    json_decref(org);
+    anon_rules_free(r);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -962,6 +985,7 @@ int main(void)
         cmocka_unit_test(test_apply_errors),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_describe_errors),
+        cmocka_unit_test(test_legal_forms),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
