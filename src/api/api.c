@@ -95,6 +95,22 @@ static const struct route routes[] = {
     {"GET", "/api/v1/audience-requests", false, api__audreq_list},
     {"POST", "/api/v1/audience-requests/{id}/approve", false, api__audreq_approve},
     {"POST", "/api/v1/audience-requests/{id}/refuse", false, api__audreq_refuse},
+    {"GET", "/api/v1/stream", false, api__stream},
+    {"POST", "/api/v1/alerts", false, api__alert_create},
+    {"GET", "/api/v1/alerts", false, api__alert_list},
+    {"GET", "/api/v1/alerts/{id}", false, api__alert_get},
+    {"PATCH", "/api/v1/alerts/{id}", false, api__alert_update},
+    {"GET", "/api/v1/alerts/{id}/preview", false, api__alert_preview},
+    {"POST", "/api/v1/alerts/{id}/publish", false, api__alert_publish},
+    {"POST", "/api/v1/alerts/{id}/versions", false, api__alert_version},
+    {"POST", "/api/v1/alerts/{id}/receipts", false, api__alert_receipt},
+    {"GET", "/api/v1/alerts/{id}/delivery", false, api__alert_delivery},
+    {"GET", "/api/v1/orgs/{id}/webhooks", false, api__webhook_list},
+    {"POST", "/api/v1/orgs/{id}/webhooks", false, api__webhook_create},
+    {"GET", "/api/v1/webhooks/{id}", false, api__webhook_get},
+    {"PATCH", "/api/v1/webhooks/{id}", false, api__webhook_update},
+    {"DELETE", "/api/v1/webhooks/{id}", false, api__webhook_delete},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", false, api__webhook_log},
 };
 
 /* ---- setup ---- */

@@ -29,6 +29,9 @@ struct api_vocab_cache {
     int64_t loaded_ms[3];
 };
 
+struct notify;
+struct deliver;
+
 struct api {
     struct store *st;        /* borrowed */
     struct api_vocab_cache vocab;
@@ -36,6 +39,9 @@ struct api {
     char *openapi;           /* the OpenAPI document, read at start */
     size_t openapi_len;
     char web_root[1100];     /* share_dir/web */
+    struct notify *notify;   /* borrowed: the stream fan-out (NULL: streams unavailable) */
+    struct deliver *deliver; /* borrowed: webhook and e-mail workers (deliver_kick() after a
+                              * publish; NULL is fine) */
 };
 
 /* Load the OpenAPI document and set up; ERR_IO if share_dir is wrong. */
@@ -48,6 +54,9 @@ void api_release(struct api *a);
  * report that knows neither detected_at nor occurred_at.
  */
 int api_report_due(struct store *st, json_t *row, int64_t fallback, struct err *e);
+
+/* The recipients' view of a stored alert version (new reference): what streams carry. */
+json_t *api_alert_recipient_view(const json_t *row);
 
 /* The http_handler_fn; ud is a struct api *. */
 void api_handle(struct http_req *req, void *ud);

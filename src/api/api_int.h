@@ -121,6 +121,27 @@ api_fn api__release_refuse, api__release_publish, api__release_withdraw;
 api_fn api__audreq_create, api__audreq_list_release, api__audreq_list, api__audreq_approve;
 api_fn api__audreq_refuse;
 
+/* Route handlers (api_stream.c): the server-sent event stream. */
+api_fn api__stream;
+
+/*
+ * An alert version as the API shows it (api_alert_view.c): the stored
+ * row's body fields (title, summary, actions, links, observables) at the
+ * top level, redacted for id by auth_alert_redact()
+ * (id NULL: the recipients' view, which streams and webhooks carry). New
+ * reference; row is not modified.
+ */
+json_t *api_alert_view(const struct auth_identity *id, const json_t *row);
+
+/* Route handlers (api_alerts.c): alerts, receipts, the delivery page. */
+api_fn api__alert_create, api__alert_list, api__alert_get, api__alert_update;
+api_fn api__alert_preview, api__alert_publish, api__alert_version, api__alert_receipt;
+api_fn api__alert_delivery;
+
+/* Route handlers (api_webhooks.c): organisations' webhooks and their delivery logs. */
+api_fn api__webhook_list, api__webhook_create, api__webhook_get, api__webhook_update;
+api_fn api__webhook_delete, api__webhook_log;
+
 /*
  * The anonymizer's input for a report of provider org_id (api_anon.c):
  * *rules the built-in and custom rules compiled (anon_rules_free()); *org

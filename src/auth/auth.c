@@ -560,3 +560,95 @@ bool auth_can_read_anon_rules(const struct auth_identity *id)
 }
 
 bool auth_can_write_anon_rules(const struct auth_identity *id) { return auth_is_admin(id); }
+
+/* ---- alerts ---- */
+
+void auth_alert_access(const struct auth_identity *id, struct store_release_access *acc)
+{
+    auth_release_access(id, acc); /* the same keys; hub keys match no alert target */
+}
+
+json_t *auth_alert_targets(const json_t *audience)
+{
+    json_t *out = json_array();
+    if (json_is_true(json_object_get(audience, "all_members"))) {
+        json_array_append_new(out, json_string("all"));
+        return out;
+    }
+    append_keys(out, "org:", json_object_get(audience, "orgs"));
+    append_keys(out, "sector:", json_object_get(audience, "sectors"));
+    append_keys(out, "tier:", json_object_get(audience, "tiers"));
+    return out;
+}
+
+/* Every sector code of the audience is one of the caller's organisation's. */
+static bool own_sectors_only(const struct auth_identity *id, const json_t *audience)
+{
+    if (json_is_true(json_object_get(audience, "all_members")) ||
+        json_array_size(json_object_get(audience, "orgs")) ||
+        json_array_size(json_object_get(audience, "tiers")) ||
+        json_array_size(json_object_get(audience, "sectors")) == 0)
+        return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(audience, "sectors"), i, v)
+    {
+        const char *code = json_string_value(v);
+        size_t n = code ? strlen(code) : 0;
+        bool found = false;
+        for (const char *p = id->p.org_sectors; n && *p && !found;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            found = len == n && !strncmp(p, code, n);
+            p += len + (end != NULL);
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+bool auth_can_issue_alert(const struct auth_identity *id, const json_t *audience)
+{
+    if (auth_is_coordinator_analyst(id))
+        return true;
+    if (strcmp(id->p.org_kind, "sector_hub") || !auth_has(id, MODEL_ROLE_ANALYST))
+        return false;
+    return audience == NULL || own_sectors_only(id, audience);
+}
+
+bool auth_is_alert_issuer_side(const struct auth_identity *id, const json_t *alert)
+{
+    if (!auth_has(id, CONTENT_ROLES))
+        return false;
+    const char *issuer = jstr(alert, "issuer_org");
+    return is_coordinator(id) || (issuer && !strcmp(issuer, id->p.org_id));
+}
+
+void auth_alert_redact(const struct auth_identity *id, json_t *alert)
+{
+    if (id && auth_is_alert_issuer_side(id, alert))
+        return;
+    /* Recipients: what to do and why; not who composed it, whom else it reached, or reports. */
+    json_object_del(alert, "created_by");
+    json_object_del(alert, "published_by");
+    json_object_del(alert, "audience");
+    json_object_del(alert, "pub_seq");
+    json_t *links = json_object_get(json_object_get(alert, "body"), "links");
+    if (json_is_object(links))
+        json_object_set_new(links, "reports", json_array());
+    links = json_object_get(alert, "links");
+    if (json_is_object(links))
+        json_object_set_new(links, "reports", json_array());
+}
+
+bool auth_can_acknowledge_alert(const struct auth_identity *id)
+{
+    return auth_has(id, CONTENT_ROLES);
+}
+
+bool auth_can_manage_webhooks(const struct auth_identity *id, const char *org_id)
+{
+    return auth_is_admin(id) ||
+           (org_id && !strcmp(org_id, id->p.org_id) && auth_has(id, MODEL_ROLE_ORG_ADMIN));
+}

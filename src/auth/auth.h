@@ -155,6 +155,33 @@ void auth_release_redact(const struct auth_identity *id, json_t *release);
 bool auth_can_read_anon_rules(const struct auth_identity *id);
 bool auth_can_write_anon_rules(const struct auth_identity *id);
 
+/*
+ * Alerts (issue 5). The issuer side (the coordinator's users, and the
+ * issuing organisation's) sees every version in every state; everyone else
+ * the published versions targeted at its organisation, in the recipients'
+ * view. The access uses the same keys as releases.
+ */
+void auth_alert_access(const struct auth_identity *id, struct store_release_access *acc);
+/* The target keys of an audience {orgs, sectors, tiers, all_members} (new reference). */
+json_t *auth_alert_targets(const json_t *audience);
+/*
+ * Issue alerts: coordinator analysts (any audience), and analysts of a
+ * sector hub for an audience of sectors that are all its own (audience
+ * NULL: whether the caller may issue at all).
+ */
+bool auth_can_issue_alert(const struct auth_identity *id, const json_t *audience);
+/* Compose, publish, version and watch the delivery of this alert: the issuer side. */
+bool auth_is_alert_issuer_side(const struct auth_identity *id, const json_t *alert);
+/*
+ * Trim a visible alert to the recipients' view unless the reader is on the
+ * issuer side (id NULL: always the recipients' view).
+ */
+void auth_alert_redact(const struct auth_identity *id, json_t *alert);
+/* Acknowledge (read, acted): users with a content role. */
+bool auth_can_acknowledge_alert(const struct auth_identity *id);
+/* Webhooks of an organisation: administrators and that organisation's org_admins. */
+bool auth_can_manage_webhooks(const struct auth_identity *id, const char *org_id);
+
 /* Regimes: every member reads them; administrators edit them. */
 bool auth_can_write_regime(const struct auth_identity *id);
 

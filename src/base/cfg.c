@@ -28,6 +28,14 @@ void cfg_defaults(struct cfg *c)
     c->pw_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
     c->pw_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     c->shutdown_grace = 10;
+    c->stream_heartbeat_s = 15;
+    c->webhook_timeout_ms = 10000;
+    c->webhook_backoff_ms = 1000;
+    c->webhook_max_tries = 8;
+    util_strlcpy(c->smtp_from, "isac@localhost", sizeof(c->smtp_from));
+    c->alert_escalate_after_s = 600;
+    c->escalation_check_ms = 5000;
+    c->deliver_poll_ms = 200;
 }
 
 static int set_str(char *dst, size_t n, const char *v, const char *key, struct err *e)
@@ -81,8 +89,66 @@ static int set_allow(struct cfg *c, const char *v, const char *key, struct err *
     return 0;
 }
 
+static int set_bool(bool *dst, const char *v, const char *key, struct err *e)
+{
+    if (strcmp(v, "true") && strcmp(v, "false"))
+        return err_field(e, key, "must be true or false");
+    *dst = !strcmp(v, "true");
+    return 0;
+}
+
+/* smtp_url: the scheme says whether TLS is implicit (smtps) or not (smtp); empty: no e-mail. */
+static int set_smtp_url(struct cfg *c, const char *v, const char *key, struct err *e)
+{
+    if (*v && strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8))
+        return err_field(e, key, "must start with smtp:// or smtps://");
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return err_field(e, key, "must not contain spaces or control characters");
+    return set_str(c->smtp_url, sizeof(c->smtp_url), v, key, e);
+}
+
+/* smtp_from: a bare address (local@domain); it goes into the envelope and the From: header. */
+static int set_smtp_from(struct cfg *c, const char *v, const char *key, struct err *e)
+{
+    const char *at = strrchr(v, '@');
+    bool ok = at && at != v && at[1] != '\0';
+    for (const char *p = v; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && *p != 0x7f && !strchr("<>()[]\\,;:\"", *p);
+    if (!ok)
+        return err_field(e, key, "must be an address like isac@example.jp");
+    return set_str(c->smtp_from, sizeof(c->smtp_from), v, key, e);
+}
+
+/* The keys of alert delivery (src/deliver); 1 if k is none of them. */
+static int set_delivery(struct cfg *c, const char *k, const char *v, struct err *e)
+{
+    if (!strcmp(k, "webhook_timeout_ms"))
+        return set_int(&c->webhook_timeout_ms, v, 100, 300000, k, e);
+    if (!strcmp(k, "webhook_backoff_ms"))
+        return set_int(&c->webhook_backoff_ms, v, 10, 3600000, k, e);
+    if (!strcmp(k, "webhook_max_tries"))
+        return set_int(&c->webhook_max_tries, v, 1, 100, k, e);
+    if (!strcmp(k, "webhook_allow_http"))
+        return set_bool(&c->webhook_allow_http, v, k, e);
+    if (!strcmp(k, "smtp_url"))
+        return set_smtp_url(c, v, k, e);
+    if (!strcmp(k, "smtp_from"))
+        return set_smtp_from(c, v, k, e);
+    if (!strcmp(k, "alert_escalate_after_s"))
+        return set_int(&c->alert_escalate_after_s, v, 1, 7 * 24 * 3600, k, e);
+    if (!strcmp(k, "escalation_check_ms"))
+        return set_int(&c->escalation_check_ms, v, 50, 3600000, k, e);
+    if (!strcmp(k, "deliver_poll_ms"))
+        return set_int(&c->deliver_poll_ms, v, 10, 60000, k, e);
+    return 1;
+}
+
 int cfg_set(struct cfg *c, const char *k, const char *v, struct err *e)
 {
+    int drc = set_delivery(c, k, v, e);
+    if (drc != 1)
+        return drc;
     if (!strcmp(k, "data"))
         return set_str(c->data_dir, sizeof(c->data_dir), v, k, e);
     if (!strcmp(k, "listen"))
@@ -107,6 +173,8 @@ int cfg_set(struct cfg *c, const char *k, const char *v, struct err *e)
         return set_int(&c->login_window, v, 1, 24 * 3600, k, e);
     if (!strcmp(k, "shutdown_grace"))
         return set_int(&c->shutdown_grace, v, 0, 600, k, e);
+    if (!strcmp(k, "stream_heartbeat_s"))
+        return set_int(&c->stream_heartbeat_s, v, 1, 3600, k, e);
     if (!strcmp(k, "argon2_memlimit")) {
         long long x;
         if (!util_parse_int(v, crypto_pwhash_MEMLIMIT_MIN, 4LL << 30, &x))

@@ -28,9 +28,21 @@ struct cfg {
     long long pw_memlimit;   /* argon2_memlimit: argon2id memory in bytes */
     long long pw_opslimit;   /* argon2_opslimit: argon2id passes */
     int shutdown_grace;      /* shutdown_grace: seconds to let requests finish */
+    int stream_heartbeat_s;  /* stream_heartbeat_s: seconds between heartbeats on event streams */
     bool log_debug;          /* log_level = debug|info */
     int anon_k;              /* anon_k: members a sector needs to be named; 0 = anon.h's default */
     char anon_allow[2048];   /* anon_allow: public domains left alone, comma-separated, lower case */
+
+    /* Alert delivery (src/deliver): webhooks, e-mail, escalation. */
+    int webhook_timeout_ms;  /* webhook_timeout_ms: one POST, connect to last byte */
+    int webhook_backoff_ms;  /* webhook_backoff_ms: first retry delay, doubling (cap 1 h) */
+    int webhook_max_tries;   /* webhook_max_tries: tries before a delivery is dead */
+    bool webhook_allow_http; /* webhook_allow_http: accept http:// webhook URLs (tests) */
+    char smtp_url[1024];     /* smtp_url: smtp:// or smtps:// server; empty = no e-mail */
+    char smtp_from[256];     /* smtp_from: envelope and From: address of alert e-mails */
+    int alert_escalate_after_s; /* alert_escalate_after_s: unread urgent alerts re-sent after */
+    int escalation_check_ms; /* escalation_check_ms: how often escalations are looked for */
+    int deliver_poll_ms;     /* deliver_poll_ms: how often the outbox is polled when idle */
 };
 
 /* Fill with defaults; share_dir defaults to the build-time ISAC_SHARE_DIR. */

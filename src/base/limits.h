@@ -56,6 +56,14 @@
 #define LIMIT_NEARMISS_COUNT     1000000
 #define LIMIT_NEARMISS_PAGE      1000   /* near-miss entries per page */
 
+/* Alerts (issue 5). */
+#define LIMIT_ALERT_TITLE        200    /* characters, each language */
+#define LIMIT_ALERT_TEXT         4000   /* summary, actions, withdrawal reason: each language */
+#define LIMIT_ALERT_LINKS        50     /* linked releases; linked reports */
+#define LIMIT_ALERT_OBSERVABLES  500
+#define LIMIT_ALERT_NOTE         4000   /* a recipient's note on an acted receipt */
+#define LIMIT_ALERT_BODY_BYTES   (512 * 1024)
+
 #define LIMIT_PAGE_DEFAULT      50
 #define LIMIT_PAGE_MAX          200
 

@@ -134,6 +134,16 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL) {
+        fputs("isac: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
 char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -39,6 +39,7 @@ bool util_utf8_valid(const char *s, size_t n);
 char *xstrdup(const char *s);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
 
 /* Constant-time comparison of two NUL-terminated strings. */
 bool util_streq_ct(const char *a, const char *b);

@@ -13,7 +13,9 @@
 #include "base/cfg.h"
 #include "base/log.h"
 #include "cli.h"
+#include "deliver/deliver.h"
 #include "http/http.h"
+#include "notify/notify.h"
 
 static const char help[] =
     "usage: isac serve [--data DIR] [--listen ADDR:PORT] [--config FILE] [--share DIR]\n"
@@ -76,7 +78,25 @@ int cli_serve(int argc, char **argv)
         store_close(st);
         return cli_fail(&e);
     }
+    struct notify *nt = NULL;
+    if (notify_new(st, &cfg, api_alert_recipient_view, &nt, &e)) {
+        api_release(&api);
+        store_close(st);
+        return cli_fail(&e);
+    }
+    api.notify = nt;
+    struct deliver *dl = NULL;
+    if (deliver_new(st, &cfg, api_alert_recipient_view, &dl, &e)) {
+        notify_stop(nt);
+        notify_free(nt);
+        api_release(&api);
+        store_close(st);
+        return cli_fail(&e);
+    }
+    api.deliver = dl;
     if (http_start(&srv, &cfg, api_handle, &api, &e)) {
+        deliver_free(dl);
+        notify_free(nt);
         api_release(&api);
         store_close(st);
         return cli_fail(&e);
@@ -87,7 +107,10 @@ int cli_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     log_info("signal %d: stopping", sig);
+    notify_stop(nt); /* streams never end by themselves */
     http_stop(srv, cfg.shutdown_grace);
+    deliver_free(dl); /* after the requests that kick it, before the store closes */
+    notify_free(nt);
     api_release(&api);
     store_close(st);
     log_info("stopped");

@@ -333,6 +333,145 @@ void http_respond_file(struct http_req *r, const char *root, const char *relpath
     send_response(r, 200, resp, (size_t)sb.st_size);
 }
 
+/* ---- streamed answers ---- */
+
+struct http_stream {
+    pthread_mutex_t mu;
+    struct MHD_Connection *conn; /* NULL once the connection let go */
+    int refs;                    /* the connection's and the caller's */
+    bool suspended;              /* parked by stream_read: a write must resume it */
+    bool closing;                /* end after what is queued */
+    char *data;                  /* queued bytes data[off..len) */
+    size_t off, len, cap, max;
+};
+
+static void stream_unref_locked(struct http_stream *s)
+{
+    bool last = --s->refs == 0;
+    pthread_mutex_unlock(&s->mu);
+    if (last) {
+        pthread_mutex_destroy(&s->mu);
+        free(s->data);
+        free(s);
+    }
+}
+
+/*
+ * libmicrohttpd asks for the next bytes. With nothing queued the
+ * connection is suspended (no thread, no polling) until a write resumes
+ * it; microhttpd.h prescribes suspending from here and returning 0.
+ */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct http_stream *s = cls;
+    pthread_mutex_lock(&s->mu);
+    s->suspended = false;
+    ssize_t n = 0;
+    if (s->len > s->off) {
+        size_t k = s->len - s->off < max ? s->len - s->off : max;
+        memcpy(buf, s->data + s->off, k);
+        s->off += k;
+        if (s->off == s->len)
+            s->off = s->len = 0;
+        n = (ssize_t)k;
+    } else if (s->closing) {
+        n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else {
+        s->suspended = true;
+        MHD_suspend_connection(s->conn);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* The connection is done with the response (sent, or the client went away). */
+static void stream_gone(void *cls)
+{
+    struct http_stream *s = cls;
+    pthread_mutex_lock(&s->mu);
+    s->conn = NULL;
+    s->suspended = false;
+    stream_unref_locked(s);
+}
+
+struct http_stream *http_stream_open(struct http_req *r, const char *ctype, size_t max_queued)
+{
+    struct http_stream *s = xcalloc(1, sizeof(*s));
+    pthread_mutex_init(&s->mu, NULL);
+    s->conn = r->conn;
+    s->refs = 2;
+    s->max = max_queued;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_gone);
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    send_response(r, 200, resp, 0);
+    return s;
+}
+
+/* Wake a parked connection; s->mu held. */
+static void stream_wake(struct http_stream *s)
+{
+    if (s->suspended && s->conn) {
+        s->suspended = false;
+        MHD_resume_connection(s->conn);
+    }
+}
+
+bool http_stream_write(struct http_stream *s, const char *data, size_t n)
+{
+    pthread_mutex_lock(&s->mu);
+    bool ok = s->conn && !s->closing && s->len - s->off + n <= s->max;
+    if (ok && s->len + n > s->cap) {
+        /* slide the unsent part to the front before growing */
+        if (s->off) {
+            memmove(s->data, s->data + s->off, s->len - s->off);
+            s->len -= s->off;
+            s->off = 0;
+        }
+        if (s->len + n > s->cap) {
+            size_t cap = s->cap ? s->cap : 512;
+            while (cap < s->len + n)
+                cap *= 2;
+            s->data = xrealloc(s->data, cap);
+            s->cap = cap;
+        }
+    }
+    if (ok) {
+        memcpy(s->data + s->len, data, n);
+        s->len += n;
+        stream_wake(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+void http_stream_close(struct http_stream *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->closing = true;
+    stream_wake(s);
+    pthread_mutex_unlock(&s->mu);
+}
+
+bool http_stream_done(struct http_stream *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool done = s->conn == NULL || s->closing;
+    pthread_mutex_unlock(&s->mu);
+    return done;
+}
+
+void http_stream_release(struct http_stream *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    stream_unref_locked(s);
+}
+
 /* ---- libmicrohttpd callbacks ---- */
 
 static MHD_Result_t count_header(void *cls, enum MHD_ValueKind kind, const char *k,

@@ -75,6 +75,36 @@ void http_defer(struct http_req *r, http_resume_fn *fn, void *ud);
 /* Wake a deferred request; safe from any thread. */
 void http_resume(struct http_req *r);
 
+/* ---- streamed answers (server-sent events) ---- */
+
+/*
+ * A response whose body is written later, piece by piece, from any thread
+ * (GET /api/v1/stream). Between writes the connection is suspended, so an
+ * idle stream costs no worker thread and no polling. The stream is shared
+ * by the connection (until the client goes away) and the caller (until
+ * http_stream_release()); whichever lets go last frees it.
+ */
+struct http_stream;
+
+/*
+ * Answer r with status 200 and a body of unknown length in content type
+ * ctype, sent as it is written. The caller holds one reference. max_queued
+ * bounds the bytes waiting for a slow client.
+ */
+struct http_stream *http_stream_open(struct http_req *r, const char *ctype, size_t max_queued);
+/*
+ * Queue n bytes (copied) and wake the connection. False when the stream
+ * has ended, its client is gone, or more than max_queued bytes would be
+ * waiting (a client that cannot keep up): the caller should close it.
+ */
+bool http_stream_write(struct http_stream *s, const char *data, size_t n);
+/* End the stream once what is queued has been sent. */
+void http_stream_close(struct http_stream *s);
+/* True once the client is gone or the stream has ended. */
+bool http_stream_done(struct http_stream *s);
+/* Drop the caller's reference. */
+void http_stream_release(struct http_stream *s);
+
 /* ---- responses: exactly one per request ---- */
 
 /* Add a header to the response that will be sent (copied). */

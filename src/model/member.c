@@ -312,7 +312,7 @@ static json_t *contacts_field(const json_t *v, struct err *e)
             err_field(e, pre, "must be an object with type and value");
             continue;
         }
-        static const char *const allowed[] = {"type", "value", "label", NULL};
+        static const char *const allowed[] = {"type", "value", "label", "locale", NULL};
         char pre2[72];
         snprintf(pre2, sizeof(pre2), "%s.", pre);
         model__check_unknown(c, pre2, allowed, e);
@@ -336,10 +336,19 @@ static json_t *contacts_field(const json_t *v, struct err *e)
         }
         snprintf(f, sizeof(f), "%s.label", pre);
         const char *label = model__text(json_object_get(c, "label"), f, LIMIT_CONTACT_LABEL, false, false, e);
+        /* The language alert e-mails to this contact are written in (default ja). */
+        snprintf(f, sizeof(f), "%s.locale", pre);
+        const char *loc = model__text(json_object_get(c, "locale"), f, 8, false, false, e);
+        if (loc && !model_locale_valid(loc)) {
+            err_field(e, f, "must be ja or en");
+            loc = NULL;
+        }
         if (type && value) {
             json_t *o = json_pack("{s:s,s:s}", "type", type, "value", value);
             if (label && !model__blank(label))
                 json_object_set_new(o, "label", json_string(label));
+            if (loc)
+                json_object_set_new(o, "locale", json_string(loc));
             json_array_append_new(arr, o);
         }
     }

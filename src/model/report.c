@@ -442,24 +442,16 @@ static void contact_field(const json_t *in, json_t *o, struct err *e)
     json_object_set_new(o, "contact", c);
 }
 
-static void observables_field(const json_t *in, json_t *o, struct err *e)
+int model_observables_check(const json_t *v, size_t max, json_t **out, struct err *e)
 {
-    json_t *v = json_object_get(in, "observables");
-    if (v == NULL)
-        return;
-    if (json_is_null(v)) {
-        json_object_set_new(o, "observables", json_array());
-        return;
-    }
-    if (!json_is_array(v)) {
-        err_field(e, "observables", "must be an array");
-        return;
-    }
-    if (json_array_size(v) > LIMIT_REPORT_OBSERVABLES) {
-        err_field(e, "observables", "too many: %zu, at most %d", json_array_size(v),
-                  LIMIT_REPORT_OBSERVABLES);
-        return;
-    }
+    *out = NULL;
+    if (!json_is_array(v))
+        return err_field(e, "observables", "must be an array");
+    if (json_array_size(v) > max)
+        return err_field(e, "observables", "too many: %zu, at most %zu", json_array_size(v),
+                         max);
+    size_t before = e->nfields;
+    bool was_truncated = e->fields_truncated;
     json_t *arr = json_array();
     size_t i, j;
     json_t *ob, *prev;
@@ -510,7 +502,26 @@ static void observables_field(const json_t *in, json_t *o, struct err *e)
                                                  "role", role));
         free(norm);
     }
-    json_object_set_new(o, "observables", arr);
+    /* Errors of other fields reported before do not fail this one. */
+    if (e->nfields != before || e->fields_truncated != was_truncated) {
+        json_decref(arr);
+        return e->code;
+    }
+    *out = arr;
+    return 0;
+}
+
+static void observables_field(const json_t *in, json_t *o, struct err *e)
+{
+    json_t *v = json_object_get(in, "observables"), *arr = NULL;
+    if (v == NULL)
+        return;
+    if (json_is_null(v)) {
+        json_object_set_new(o, "observables", json_array());
+        return;
+    }
+    if (model_observables_check(v, LIMIT_REPORT_OBSERVABLES, &arr, e) == 0)
+        json_object_set_new(o, "observables", arr);
 }
 
 /* Organisation ids of audience.orgs: UUIDs, no duplicates. */

@@ -69,6 +69,15 @@ int model_report_finish(json_t *content, struct err *e);
  */
 bool model_observable_norm(const char *type, const char *value, char **out, const char **reason);
 
+/*
+ * Validate and normalise observables [{type, value, role}] (role defaults
+ * to "other"; values through model_observable_norm(); the same typed value
+ * twice is kept once), at most max of them: reports and alerts share it.
+ * Errors at "observables", "observables[3].value", ... *out is the
+ * normalised array (new reference), NULL on error.
+ */
+int model_observables_check(const json_t *v, size_t max, json_t **out, struct err *e);
+
 /* [{field, before, after}] for each top-level field that differs (new reference). */
 json_t *model_report_diff(const json_t *before, const json_t *after);
 

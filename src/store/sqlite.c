@@ -180,6 +180,43 @@ static const char *const migrations[] = {
     " decided_at INTEGER, decision_note TEXT);"
     "CREATE INDEX audience_requests_release ON audience_requests(release_id, id);"
     "CREATE INDEX audience_requests_org ON audience_requests(org_id, state, id);",
+    /* 5: alerts, their recipients and receipts, webhooks, the delivery outbox (sqlite_alert.c) */
+    "CREATE TABLE alerts(id TEXT PRIMARY KEY, series_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, state TEXT NOT NULL, issuer_org TEXT NOT NULL REFERENCES orgs(id),"
+    " body TEXT NOT NULL, urgency TEXT NOT NULL, exercise INTEGER NOT NULL,"
+    " audience TEXT NOT NULL, tlp TEXT NOT NULL, title TEXT NOT NULL,"
+    " created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " published_by TEXT, published_at INTEGER, pub_seq INTEGER UNIQUE,"
+    " UNIQUE(series_id, version));"
+    "CREATE INDEX alerts_issuer ON alerts(issuer_org, id);"
+    "CREATE INDEX alerts_state ON alerts(state, id);"
+    /* Who a published alert version reaches, by key (as release_targets); seq = pub_seq. */
+    "CREATE TABLE alert_targets(key TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY(key, seq)) WITHOUT ROWID;"
+    /* The organisations targeted when a version was published: reach is measured against them. */
+    "CREATE TABLE alert_recipients(alert_id TEXT NOT NULL REFERENCES alerts(id),"
+    " org_id TEXT NOT NULL REFERENCES orgs(id), escalated_at INTEGER,"
+    " PRIMARY KEY(alert_id, org_id)) WITHOUT ROWID;"
+    "CREATE INDEX alert_recipients_org ON alert_recipients(org_id, alert_id);"
+    "CREATE TABLE receipts(alert_id TEXT NOT NULL REFERENCES alerts(id), org_id TEXT NOT NULL,"
+    " kind TEXT NOT NULL, channel TEXT NOT NULL, user_id TEXT NOT NULL, at INTEGER NOT NULL,"
+    " note TEXT, PRIMARY KEY(alert_id, org_id, kind, channel, user_id)) WITHOUT ROWID;"
+    "CREATE TABLE webhooks(id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id),"
+    " url TEXT NOT NULL, secret BLOB NOT NULL, enabled INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhooks_org ON webhooks(org_id, id);"
+    /* Webhook and e-mail work: one row per (alert version, destination); workers claim due rows. */
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, alert_id TEXT NOT NULL REFERENCES alerts(id),"
+    " org_id TEXT NOT NULL, channel TEXT NOT NULL, target TEXT NOT NULL, locale TEXT,"
+    " state TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
+    " last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER,"
+    " escalation INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outbox_due ON outbox(state, next_at);"
+    "CREATE INDEX outbox_target ON outbox(target, id);"
+    "CREATE TABLE delivery_log(id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL"
+    " REFERENCES outbox(id), at INTEGER NOT NULL, status INTEGER, error TEXT,"
+    " duration_ms INTEGER NOT NULL);"
+    "CREATE INDEX delivery_log_outbox ON delivery_log(outbox_id, id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1735,4 +1772,23 @@ const struct store_ops store__sqlite_ops = {
     .setting_get = sq__setting_get,
     .setting_put = sq__setting_put,
     .sector_member_counts = sq__sector_member_counts,
+    .alert_create = sq__alert_create,
+    .alert_get = sq__alert_get,
+    .alert_update = sq__alert_update,
+    .alert_publish = sq__alert_publish,
+    .alert_list = sq__alert_list,
+    .alert_events = sq__alert_events,
+    .alert_recipients = sq__alert_recipients,
+    .receipts_add = sq__receipts_add,
+    .alert_receipts = sq__alert_receipts,
+    .webhook_create = sq__webhook_create,
+    .webhook_get = sq__webhook_get,
+    .webhook_list = sq__webhook_list,
+    .webhook_update = sq__webhook_update,
+    .webhook_delete = sq__webhook_delete,
+    .outbox_claim = sq__outbox_claim,
+    .outbox_result = sq__outbox_result,
+    .webhook_log = sq__webhook_log,
+    .escalation_due = sq__escalation_due,
+    .alert_escalate = sq__alert_escalate,
 };

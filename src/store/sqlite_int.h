@@ -37,10 +37,10 @@ typedef int sq_write_fn(struct sq_conn *c, void *arg, struct err *e);
 struct sq_job {
     sq_write_fn *fn;
     void *arg;
-    struct err *e;      /* the submitter's */
-    sem_t done;         /* posted once the job's batch is committed (or failed) */
+    struct err *e;             /* the submitter's */
+    sem_t done;                /* posted once the job's batch is committed (or failed) */
     void (*done_fn)(void *ud); /* instead of done: called on the writer thread, job freed */
-    bool failed;        /* run_batch: this job failed and is not run again */
+    bool failed;               /* run_batch: this job failed and is not run again */
     void *done_ud;
     struct sq_job *next;
 };
@@ -56,16 +56,16 @@ struct sq_store {
     /* Group commit: one writer thread runs queued writes, many per transaction. */
     pthread_t writer;
     bool writer_running;
-    struct sq_conn *wconn;    /* the writer thread's connection */
-    pthread_mutex_t q_mu;     /* guards the queue and stopping */
-    pthread_cond_t q_cv;      /* the writer waits for work */
+    struct sq_conn *wconn; /* the writer thread's connection */
+    pthread_mutex_t q_mu;  /* guards the queue and stopping */
+    pthread_cond_t q_cv;   /* the writer waits for work */
     struct sq_job *q_head, *q_tail;
     bool stopping;
 
     /* Checkpoints on their own thread (see checkpointer_main). */
     pthread_t checkpointer;
-    struct sq_conn *cconn;    /* the checkpointer's connection */
-    pthread_cond_t ckpt_cv;   /* with q_mu: wakes the checkpointer */
+    struct sq_conn *cconn;  /* the checkpointer's connection */
+    pthread_cond_t ckpt_cv; /* with q_mu: wakes the checkpointer */
     bool checkpoint_due;
 
     unsigned char audit_key[32]; /* DIR/audit.key: keys the audit hash chain */
@@ -82,9 +82,9 @@ static inline struct sq_store *sq(struct store *st)
 typedef json_t *row_fn(sqlite3_stmt *st);
 
 /* Wrappers that take and return a pooled connection around fn. */
-#define WITH_CONN(s, c, e)                                                                        \
-    struct sq_conn *c;                                                                            \
-    if (sq__conn_get((s), &c, (e)))                                                                   \
+#define WITH_CONN(s, c, e)                                                                         \
+    struct sq_conn *c;                                                                             \
+    if (sq__conn_get((s), &c, (e)))                                                                \
         return (e)->code;
 
 /* Map a SQLite failure to ERR_CONFLICT or ERR_STORE (logged). */
@@ -143,8 +143,8 @@ int sq__regime_list(struct store *st, bool include_disabled, json_t **out, struc
 int sq__regime_get(struct store *st, const char *code, json_t **out, struct err *e);
 int sq__regime_create(struct store *st, const json_t *regime, struct err *e);
 int sq__regime_update(struct store *st, const json_t *regime, struct err *e);
-int sq__nearmiss_put(struct store *st, const char *org_id, const char *user_id,
-                     const char *month, const json_t *entries, struct err *e);
+int sq__nearmiss_put(struct store *st, const char *org_id, const char *user_id, const char *month,
+                     const json_t *entries, struct err *e);
 int sq__nearmiss_list(struct store *st, const char *org_id, const char *month, bool history,
                       int64_t after_id, int limit, json_t **out, struct err *e);
 int sq__nearmiss_totals(struct store *st, const char *from, const char *to, const char *sector,
@@ -154,22 +154,66 @@ int sq__nearmiss_totals(struct store *st, const char *from, const char *to, cons
 int sq__audit_key_load(struct sq_store *s, const char *dir, bool create, struct err *e);
 int sq__audit_append(struct store *st, const struct store_audit_entry *a, int64_t *seq,
                      struct err *e);
-int sq__audit_list(struct store *st, const struct store_audit_filter *f, int limit,
-                   json_t **out, struct err *e);
+int sq__audit_list(struct store *st, const struct store_audit_filter *f, int limit, json_t **out,
+                   struct err *e);
 int sq__audit_verify(struct store *st, struct store_audit_check *out, struct err *e);
 
 /* sqlite_release.c: releases, consent requests, settings; and report_content_at. */
-int sq__report_content_at(struct store *st, const struct store_report_access *acc, const char *id, int n, json_t **out, struct err *e);
-int sq__release_create(struct store *st, const json_t *release, const uint8_t *key, size_t keylen, struct err *e);
-int sq__release_get(struct store *st, const struct store_release_access *acc, const char *id, json_t **out, uint8_t *key, size_t keylen, struct err *e);
-int sq__release_update(struct store *st, const json_t *release, const char *from_state, const json_t *targets, struct err *e);
-int sq__release_list(struct store *st, const struct store_release_access *acc, const struct store_release_filter *f, int64_t after_seq, const char *after_id, int limit, json_t **out, struct err *e);
+int sq__report_content_at(struct store *st, const struct store_report_access *acc, const char *id,
+                          int n, json_t **out, struct err *e);
+int sq__release_create(struct store *st, const json_t *release, const uint8_t *key, size_t keylen,
+                       struct err *e);
+int sq__release_get(struct store *st, const struct store_release_access *acc, const char *id,
+                    json_t **out, uint8_t *key, size_t keylen, struct err *e);
+int sq__release_update(struct store *st, const json_t *release, const char *from_state,
+                       const json_t *targets, struct err *e);
+int sq__release_list(struct store *st, const struct store_release_access *acc,
+                     const struct store_release_filter *f, int64_t after_seq, const char *after_id,
+                     int limit, json_t **out, struct err *e);
 int sq__audreq_create(struct store *st, const json_t *req, struct err *e);
 int sq__audreq_get(struct store *st, const char *id, json_t **out, struct err *e);
-int sq__audreq_list(struct store *st, const char *release_id, const char *org_id, const char *state, json_t **out, struct err *e);
-int sq__audreq_decide(struct store *st, const json_t *req, const json_t *release, const json_t *targets, struct err *e);
+int sq__audreq_list(struct store *st, const char *release_id, const char *org_id, const char *state,
+                    json_t **out, struct err *e);
+int sq__audreq_decide(struct store *st, const json_t *req, const json_t *release,
+                      const json_t *targets, struct err *e);
 int sq__setting_get(struct store *st, const char *key, json_t **out, struct err *e);
-int sq__setting_put(struct store *st, const char *key, const json_t *value, const char *user_id, struct err *e);
+int sq__setting_put(struct store *st, const char *key, const json_t *value, const char *user_id,
+                    struct err *e);
 int sq__sector_member_counts(struct store *st, json_t **out, struct err *e);
+
+/* sqlite_alert.c: alerts, their targets, recipients and receipts. */
+int sq__alert_create(struct store *st, const json_t *alert, struct err *e);
+int sq__alert_get(struct store *st, const struct store_release_access *acc, const char *id,
+                  json_t **out, struct err *e);
+int sq__alert_update(struct store *st, const json_t *alert, struct err *e);
+int sq__alert_publish(struct store *st, const char *id, const char *user_id, const json_t *targets,
+                      int64_t *seq, struct err *e);
+int sq__alert_list(struct store *st, const struct store_release_access *acc,
+                   const struct store_alert_filter *f, int64_t after_seq, const char *after_id,
+                   int limit, json_t **out, struct err *e);
+int sq__alert_events(struct store *st, const struct store_release_access *acc, int64_t after_seq,
+                     int limit, json_t **out, struct err *e);
+int sq__alert_recipients(struct store *st, const char *alert_id, json_t **out, struct err *e);
+int sq__receipts_add(struct store *st, const struct store_receipt *r, size_t n, struct err *e);
+int sq__alert_receipts(struct store *st, const char *alert_id, json_t **receipts,
+                       json_t **recipients, struct err *e);
+
+/* sqlite_deliver.c: webhooks, the delivery outbox and its log, escalation. */
+int sq__webhook_create(struct store *st, const json_t *hook, const uint8_t *secret, size_t len,
+                       struct err *e);
+int sq__webhook_get(struct store *st, const char *id, json_t **out, struct err *e);
+int sq__webhook_list(struct store *st, const char *org_id, json_t **out, struct err *e);
+int sq__webhook_update(struct store *st, const json_t *hook, struct err *e);
+int sq__webhook_delete(struct store *st, const char *id, struct err *e);
+int sq__outbox_claim(struct store *st, const char *channel, int64_t now, int64_t stale_ms,
+                     int limit, json_t **out, struct err *e);
+int sq__outbox_result(struct store *st, int64_t id, bool ok, int status, const char *error,
+                      int64_t duration_ms, int64_t next_at, struct err *e);
+int sq__webhook_log(struct store *st, const char *webhook_id, int limit, json_t **out,
+                    struct err *e);
+int sq__escalation_due(struct store *st, int64_t published_before, int limit, json_t **out,
+                       struct err *e);
+int sq__alert_escalate(struct store *st, const char *alert_id, const char *org_id, int64_t now,
+                       struct err *e);
 
 #endif

@@ -25,8 +25,14 @@ void store_close(struct store *st)
         st->ops->close(st);
 }
 
-const char *store_backend(const struct store *st) { return st->ops->name; }
-int store_schema_version(struct store *st) { return st->ops->schema_version(st); }
+const char *store_backend(const struct store *st)
+{
+    return st->ops->name;
+}
+int store_schema_version(struct store *st)
+{
+    return st->ops->schema_version(st);
+}
 
 int store_sector_list(struct store *st, bool inc, json_t **out, struct err *e)
 {
@@ -65,8 +71,8 @@ int store_org_update(struct store *st, const json_t *o, struct err *e)
 {
     return st->ops->org_update(st, o, e);
 }
-int store_org_list(struct store *st, const struct store_org_filter *f,
-                   const struct store_page *p, json_t **out, struct err *e)
+int store_org_list(struct store *st, const struct store_org_filter *f, const struct store_page *p,
+                   json_t **out, struct err *e)
 {
     return st->ops->org_list(st, f, p, out, e);
 }
@@ -87,8 +93,8 @@ int store_user_update(struct store *st, const json_t *u, const char *pwhash, str
 {
     return st->ops->user_update(st, u, pwhash, e);
 }
-int store_user_list(struct store *st, const struct store_user_filter *f,
-                    const struct store_page *p, json_t **out, struct err *e)
+int store_user_list(struct store *st, const struct store_user_filter *f, const struct store_page *p,
+                    json_t **out, struct err *e)
 {
     return st->ops->user_list(st, f, p, out, e);
 }
@@ -135,9 +141,8 @@ int store_auth_session(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 {
     return st->ops->auth_session(st, hash, out, e);
 }
-int store_session_create(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-                         const char *user_id, const char *csrf, int64_t now, int64_t exp,
-                         struct err *e)
+int store_session_create(struct store *st, const uint8_t hash[STORE_HASH_LEN], const char *user_id,
+                         const char *csrf, int64_t now, int64_t exp, struct err *e)
 {
     return st->ops->session_create(st, hash, user_id, csrf, now, exp, e);
 }
@@ -183,8 +188,8 @@ int store_report_get(struct store *st, const struct store_report_access *acc, co
     return st->ops->report_get(st, acc, id, with_revisions, out, e);
 }
 int store_report_list(struct store *st, const struct store_report_access *acc,
-                      const struct store_report_filter *f, const struct store_page *p,
-                      json_t **out, struct err *e)
+                      const struct store_report_filter *f, const struct store_page *p, json_t **out,
+                      struct err *e)
 {
     return st->ops->report_list(st, acc, f, p, out, e);
 }
@@ -218,8 +223,8 @@ int store_regime_update(struct store *st, const json_t *r, struct err *e)
 {
     return st->ops->regime_update(st, r, e);
 }
-int store_nearmiss_put(struct store *st, const char *org_id, const char *user_id,
-                       const char *month, const json_t *entries, struct err *e)
+int store_nearmiss_put(struct store *st, const char *org_id, const char *user_id, const char *month,
+                       const json_t *entries, struct err *e)
 {
     return st->ops->nearmiss_put(st, org_id, user_id, month, entries, e);
 }
@@ -239,8 +244,8 @@ int store_audit_append(struct store *st, const struct store_audit_entry *a, int6
 {
     return st->ops->audit_append(st, a, seq, e);
 }
-int store_audit_list(struct store *st, const struct store_audit_filter *f, int limit,
-                     json_t **out, struct err *e)
+int store_audit_list(struct store *st, const struct store_audit_filter *f, int limit, json_t **out,
+                     struct err *e)
 {
     return st->ops->audit_list(st, f, limit, out, e);
 }
@@ -249,23 +254,29 @@ int store_audit_verify(struct store *st, struct store_audit_check *out, struct e
     return st->ops->audit_verify(st, out, e);
 }
 
-int store_report_content_at(struct store *st, const struct store_report_access *acc, const char *id, int n, json_t **out, struct err *e)
+int store_report_content_at(struct store *st, const struct store_report_access *acc, const char *id,
+                            int n, json_t **out, struct err *e)
 {
     return st->ops->report_content_at(st, acc, id, n, out, e);
 }
-int store_release_create(struct store *st, const json_t *release, const uint8_t *key, size_t keylen, struct err *e)
+int store_release_create(struct store *st, const json_t *release, const uint8_t *key, size_t keylen,
+                         struct err *e)
 {
     return st->ops->release_create(st, release, key, keylen, e);
 }
-int store_release_get(struct store *st, const struct store_release_access *acc, const char *id, json_t **out, uint8_t *key, size_t keylen, struct err *e)
+int store_release_get(struct store *st, const struct store_release_access *acc, const char *id,
+                      json_t **out, uint8_t *key, size_t keylen, struct err *e)
 {
     return st->ops->release_get(st, acc, id, out, key, keylen, e);
 }
-int store_release_update(struct store *st, const json_t *release, const char *from_state, const json_t *targets, struct err *e)
+int store_release_update(struct store *st, const json_t *release, const char *from_state,
+                         const json_t *targets, struct err *e)
 {
     return st->ops->release_update(st, release, from_state, targets, e);
 }
-int store_release_list(struct store *st, const struct store_release_access *acc, const struct store_release_filter *f, int64_t after_seq, const char *after_id, int limit, json_t **out, struct err *e)
+int store_release_list(struct store *st, const struct store_release_access *acc,
+                       const struct store_release_filter *f, int64_t after_seq,
+                       const char *after_id, int limit, json_t **out, struct err *e)
 {
     return st->ops->release_list(st, acc, f, after_seq, after_id, limit, out, e);
 }
@@ -277,11 +288,13 @@ int store_audreq_get(struct store *st, const char *id, json_t **out, struct err 
 {
     return st->ops->audreq_get(st, id, out, e);
 }
-int store_audreq_list(struct store *st, const char *release_id, const char *org_id, const char *state, json_t **out, struct err *e)
+int store_audreq_list(struct store *st, const char *release_id, const char *org_id,
+                      const char *state, json_t **out, struct err *e)
 {
     return st->ops->audreq_list(st, release_id, org_id, state, out, e);
 }
-int store_audreq_decide(struct store *st, const json_t *req, const json_t *release, const json_t *targets, struct err *e)
+int store_audreq_decide(struct store *st, const json_t *req, const json_t *release,
+                        const json_t *targets, struct err *e)
 {
     return st->ops->audreq_decide(st, req, release, targets, e);
 }
@@ -289,11 +302,100 @@ int store_setting_get(struct store *st, const char *key, json_t **out, struct er
 {
     return st->ops->setting_get(st, key, out, e);
 }
-int store_setting_put(struct store *st, const char *key, const json_t *value, const char *user_id, struct err *e)
+int store_setting_put(struct store *st, const char *key, const json_t *value, const char *user_id,
+                      struct err *e)
 {
     return st->ops->setting_put(st, key, value, user_id, e);
 }
 int store_sector_member_counts(struct store *st, json_t **out, struct err *e)
 {
     return st->ops->sector_member_counts(st, out, e);
+}
+int store_alert_create(struct store *st, const json_t *alert, struct err *e)
+{
+    return st->ops->alert_create(st, alert, e);
+}
+int store_alert_get(struct store *st, const struct store_release_access *acc, const char *id,
+                    json_t **out, struct err *e)
+{
+    return st->ops->alert_get(st, acc, id, out, e);
+}
+int store_alert_update(struct store *st, const json_t *alert, struct err *e)
+{
+    return st->ops->alert_update(st, alert, e);
+}
+int store_alert_publish(struct store *st, const char *id, const char *user_id,
+                        const json_t *targets, int64_t *seq, struct err *e)
+{
+    return st->ops->alert_publish(st, id, user_id, targets, seq, e);
+}
+int store_alert_list(struct store *st, const struct store_release_access *acc,
+                     const struct store_alert_filter *f, int64_t after_seq, const char *after_id,
+                     int limit, json_t **out, struct err *e)
+{
+    return st->ops->alert_list(st, acc, f, after_seq, after_id, limit, out, e);
+}
+int store_alert_events(struct store *st, const struct store_release_access *acc, int64_t after_seq,
+                       int limit, json_t **out, struct err *e)
+{
+    return st->ops->alert_events(st, acc, after_seq, limit, out, e);
+}
+int store_alert_recipients(struct store *st, const char *alert_id, json_t **out, struct err *e)
+{
+    return st->ops->alert_recipients(st, alert_id, out, e);
+}
+int store_receipts_add(struct store *st, const struct store_receipt *r, size_t n, struct err *e)
+{
+    return st->ops->receipts_add(st, r, n, e);
+}
+int store_alert_receipts(struct store *st, const char *alert_id, json_t **receipts,
+                         json_t **recipients, struct err *e)
+{
+    return st->ops->alert_receipts(st, alert_id, receipts, recipients, e);
+}
+int store_webhook_create(struct store *st, const json_t *hook, const uint8_t *secret, size_t len,
+                         struct err *e)
+{
+    return st->ops->webhook_create(st, hook, secret, len, e);
+}
+int store_webhook_get(struct store *st, const char *id, json_t **out, struct err *e)
+{
+    return st->ops->webhook_get(st, id, out, e);
+}
+int store_webhook_list(struct store *st, const char *org_id, json_t **out, struct err *e)
+{
+    return st->ops->webhook_list(st, org_id, out, e);
+}
+int store_webhook_update(struct store *st, const json_t *hook, struct err *e)
+{
+    return st->ops->webhook_update(st, hook, e);
+}
+int store_webhook_delete(struct store *st, const char *id, struct err *e)
+{
+    return st->ops->webhook_delete(st, id, e);
+}
+int store_outbox_claim(struct store *st, const char *channel, int64_t now, int64_t stale_ms,
+                       int limit, json_t **out, struct err *e)
+{
+    return st->ops->outbox_claim(st, channel, now, stale_ms, limit, out, e);
+}
+int store_outbox_result(struct store *st, int64_t id, bool ok, int status, const char *error,
+                        int64_t duration_ms, int64_t next_at, struct err *e)
+{
+    return st->ops->outbox_result(st, id, ok, status, error, duration_ms, next_at, e);
+}
+int store_webhook_log(struct store *st, const char *webhook_id, int limit, json_t **out,
+                      struct err *e)
+{
+    return st->ops->webhook_log(st, webhook_id, limit, out, e);
+}
+int store_escalation_due(struct store *st, int64_t published_before, int limit, json_t **out,
+                         struct err *e)
+{
+    return st->ops->escalation_due(st, published_before, limit, out, e);
+}
+int store_alert_escalate(struct store *st, const char *alert_id, const char *org_id, int64_t now,
+                         struct err *e)
+{
+    return st->ops->alert_escalate(st, alert_id, org_id, now, e);
 }

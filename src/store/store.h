@@ -31,7 +31,7 @@
 #include "base/limits.h"
 
 #define STORE_HASH_LEN 32       /* token and session hashes (BLAKE2b-256) */
-#define STORE_SCHEMA_VERSION 4  /* the newest schema this build knows */
+#define STORE_SCHEMA_VERSION 5  /* the newest schema this build knows */
 
 struct store;
 
@@ -397,6 +397,139 @@ int store_setting_put(struct store *st, const char *key, const json_t *value,
  * {"<sector>": {"<kind>": n, ...}, ...}, enabled organisations only.
  */
 int store_sector_member_counts(struct store *st, json_t **out, struct err *e);
+
+/* ---- alerts: countermeasure alerts and their delivery (issue 5) ---- */
+
+/*
+ * Row shape: {"id","series_id","version","kind" (alert|correction|withdrawal),
+ * "state" (draft|published),"issuer_org","body":{"title","summary","actions",
+ * "links","observables"},"urgency","exercise","audience","tlp","created_by",
+ * "created_at","updated_at","published_by","published_at","pub_seq"}.
+ * Readers are described by a struct store_release_access (the same keys:
+ * "all", "org:<id>", "sector:<s>", "tier:<t>"): all = the coordinator,
+ * org_id = the issuer's own alerts in every state, keys = published
+ * versions targeted at the reader.
+ */
+struct store_alert_filter {
+    const char *state;      /* NULL: published versions targeted at the reader (inbox),
+                             * newest published first; else draft|published|any: the
+                             * issuer side's list, newest created first */
+    const char *urgency;
+    int exercise;           /* -1 any, 0 real traffic only, 1 exercises only */
+    int64_t since_ms, until_ms; /* published_at (inbox) or created_at window; 0 = open */
+    const char *q;          /* substring of the title (either language) */
+    const char *series_id;  /* only versions of this series */
+    bool latest;            /* inbox: only the newest published version of each series */
+};
+
+/*
+ * Insert a draft. With "series_id" null the alert starts a series (its id
+ * is the series id, version 1); else it is the next version of that series
+ * (version assigned here; ERR_CONFLICT if the series has a draft already).
+ */
+int store_alert_create(struct store *st, const json_t *alert, struct err *e);
+int store_alert_get(struct store *st, const struct store_release_access *acc, const char *id,
+                    json_t **out, struct err *e);
+/* Replace the body, urgency, exercise, audience and tlp of a draft (ERR_CONFLICT if not). */
+int store_alert_update(struct store *st, const json_t *alert, struct err *e);
+/*
+ * Publish a draft in one transaction: pub_seq (the stream event id) is
+ * assigned, targets (array of keys) written, the targeted organisations
+ * (enabled, matching a key, not the issuer) fixed as its recipients, and
+ * one outbox row queued per recipient webhook and e-mail contact. *seq
+ * receives the event id. ERR_CONFLICT if it is no longer a draft.
+ */
+int store_alert_publish(struct store *st, const char *id, const char *user_id,
+                        const json_t *targets, int64_t *seq, struct err *e);
+/*
+ * Inbox (f->state NULL; after_seq): what others sent the reader (an issuer
+ * is not its own recipient, though its sectors' keys match; the
+ * coordinator's inbox holds everything). Or the issuer side's list
+ * (after_id), newest created first. At most limit rows.
+ */
+int store_alert_list(struct store *st, const struct store_release_access *acc,
+                     const struct store_alert_filter *f, int64_t after_seq,
+                     const char *after_id, int limit, json_t **out, struct err *e);
+/*
+ * Published versions visible to acc with pub_seq > after_seq, oldest first,
+ * at most limit: what a stream replays after Last-Event-ID.
+ */
+int store_alert_events(struct store *st, const struct store_release_access *acc,
+                       int64_t after_seq, int limit, json_t **out, struct err *e);
+/* The organisations an alert version targeted: [{"org_id","kind","name":{ja,en}}]. */
+int store_alert_recipients(struct store *st, const char *alert_id, json_t **out,
+                           struct err *e);
+
+/* A receipt: delivered (per channel), read or acted, by an organisation (and user). */
+struct store_receipt {
+    const char *alert_id, *org_id;
+    const char *kind;       /* "delivered", "read", "acted" */
+    const char *channel;    /* "stream", "inbox", "webhook", "email", "api", "ui" */
+    const char *user_id;    /* "" when no user (webhook, e-mail) */
+    int64_t at;             /* milliseconds since the epoch */
+    const char *note;       /* acted: optional note */
+};
+/*
+ * Record receipts; the first of each (alert, org, kind, channel, user)
+ * wins, except that a later "acted" replaces its note. Receipts of
+ * organisations the alert did not target are ignored.
+ */
+int store_receipts_add(struct store *st, const struct store_receipt *r, size_t n,
+                       struct err *e);
+/*
+ * Every receipt of an alert version: [{"org_id","kind","channel","user_id",
+ * "at" (ms),"note"}], and its recipients with escalated_at (ms or null).
+ */
+int store_alert_receipts(struct store *st, const char *alert_id, json_t **receipts,
+                         json_t **recipients, struct err *e);
+
+/* ---- webhooks and the delivery outbox (issue 5; sqlite_deliver.c) ---- */
+
+/*
+ * Webhook: {"id","org_id","url","enabled","created_at","updated_at"}; the
+ * secret (32 bytes) travels separately and is never returned by get/list.
+ */
+int store_webhook_create(struct store *st, const json_t *hook, const uint8_t *secret,
+                         size_t len, struct err *e);
+int store_webhook_get(struct store *st, const char *id, json_t **out, struct err *e);
+int store_webhook_list(struct store *st, const char *org_id, json_t **out, struct err *e);
+int store_webhook_update(struct store *st, const json_t *hook, struct err *e);
+int store_webhook_delete(struct store *st, const char *id, struct err *e);
+
+/*
+ * Outbox row: {"id","alert_id","org_id","channel" (webhook|email),"target"
+ * (webhook id or e-mail address),"locale","state" (pending|sending|done|dead),
+ * "tries","next_at" (ms),"last_error","escalation"}.
+ * Claim: up to limit due rows of channel (state pending, next_at <= now)
+ * become "sending" and are returned with "alert" (the row of the alert
+ * version), and for webhooks "url" and "secret" (base64url) of the hook.
+ * A crash leaves rows "sending": store_outbox_claim() also reclaims those
+ * older than stale_ms.
+ */
+int store_outbox_claim(struct store *st, const char *channel, int64_t now, int64_t stale_ms,
+                       int limit, json_t **out, struct err *e);
+/*
+ * The result of one try: ok → done (and a delivered receipt for the org
+ * on this channel, in the same transaction); else pending again at
+ * next_at, or dead when next_at is 0. Each try is appended to the
+ * delivery log with status (HTTP or SMTP code, 0 if none), error and
+ * duration.
+ */
+int store_outbox_result(struct store *st, int64_t id, bool ok, int status, const char *error,
+                        int64_t duration_ms, int64_t next_at, struct err *e);
+/* The delivery log of a webhook, newest first, at most limit entries. */
+int store_webhook_log(struct store *st, const char *webhook_id, int limit, json_t **out,
+                      struct err *e);
+/*
+ * Escalation: recipients of published urgent/critical alert versions
+ * published before published_before (ms) without a read receipt and not
+ * yet escalated: [{"alert_id","org_id"}] (at most limit).
+ */
+int store_escalation_due(struct store *st, int64_t published_before, int limit, json_t **out,
+                         struct err *e);
+/* Queue the webhook and e-mail deliveries of alert_id to org_id again and mark it escalated. */
+int store_alert_escalate(struct store *st, const char *alert_id, const char *org_id,
+                         int64_t now, struct err *e);
 
 /* ---- the audit log (tamper-evident) ---- */
 

@@ -76,6 +76,18 @@ const CONTRACT = {
   '/api/v1/audience-requests': ['get'],
   '/api/v1/audience-requests/{id}/approve': ['post'],
   '/api/v1/audience-requests/{id}/refuse': ['post'],
+  // issue 5: alerts, receipts, the delivery page, the event stream, webhooks and their logs
+  '/api/v1/alerts': ['get', 'post'],
+  '/api/v1/alerts/{id}': ['get', 'patch'],
+  '/api/v1/alerts/{id}/preview': ['get'],
+  '/api/v1/alerts/{id}/publish': ['post'],
+  '/api/v1/alerts/{id}/versions': ['post'],
+  '/api/v1/alerts/{id}/receipts': ['post'],
+  '/api/v1/alerts/{id}/delivery': ['get'],
+  '/api/v1/stream': ['get'],
+  '/api/v1/orgs/{id}/webhooks': ['get', 'post'],
+  '/api/v1/webhooks/{id}': ['get', 'patch', 'delete'],
+  '/api/v1/webhooks/{id}/deliveries': ['get'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -176,7 +188,10 @@ test('GET /api/v1/openapi.json serves api/openapi.json, a valid-looking OpenAPI 
     'Report', 'ReportSummary', 'ReportCreate', 'ReportChanges', 'RevisionCreate', 'Revision', 'Change', 'Observable',
     'ObservableInput', 'Severity', 'SeverityInput', 'Cause', 'CauseInput', 'Due', 'ReportList', 'DueList', 'Regime',
     'RegimeStep', 'RegimeCreate', 'RegimePatch', 'RegimeList', 'NearMissEntry', 'NearMissEntryInput', 'NearMissSubmit',
-    'NearMissList', 'NearMissTotal', 'NearMissTotalList']) {
+    'NearMissList', 'NearMissTotal', 'NearMissTotalList',
+    'Alert', 'RecipientAlert', 'AnyAlert', 'AlertList', 'AlertCreate', 'AlertPatch', 'AlertVersionCreate', 'AlertPreview',
+    'Receipt', 'ReceiptCreate', 'AlertDelivery', 'Webhook', 'WebhookCreated', 'WebhookCreate', 'WebhookPatch',
+    'WebhookList', 'DeliveryLogEntry', 'DeliveryLog']) {
     assert.ok(doc.components.schemas[n], `components.schemas.${n}`);
     schemaErrors(n, null); // compiles
   }
@@ -234,7 +249,31 @@ test('every documented path and method answers (not 404/405) with an admin token
   const req = await srv.api('POST', `/api/v1/releases/${rel.json.id}/audience-requests`, { token: srv.adminToken,
     body: { audience: { all_members: true }, reason: 'every path' } });
   assert.equal(req.status, 201, req.text);
+  // Alerts (issue 5): a published one (read, versions, receipts, delivery page) and a draft (edit,
+  // preview, publish); webhooks of the coordinator (an organisation DELETE below leaves alone).
+  const mkAlert = async () => {
+    const a = await srv.api('POST', '/api/v1/alerts', { token: srv.adminToken,
+      body: { title: { en: 'Every path' }, actions: { en: 'Patch' }, urgency: 'routine', audience: { orgs: [op.id] } } });
+    assert.equal(a.status, 201, a.text);
+    return a.json;
+  };
+  const published = await mkAlert();
+  const pub = await srv.api('POST', `/api/v1/alerts/${published.id}/publish`, { token: srv.adminToken, body: {} });
+  assert.equal(pub.status, 200, pub.text);
+  const draft = await mkAlert();
+  const mkHook = async () => {
+    const h = await srv.api('POST', `/api/v1/orgs/${srv.coordOrgId}/webhooks`, { token: srv.adminToken,
+      body: { url: 'https://hooks.example.invalid/isac' } });
+    assert.equal(h.status, 201, h.text);
+    return h.json;
+  };
+  const hook = await mkHook();
+  const hookDel = await mkHook();
+  const alertFor = (tpl, m) => (m === 'patch' || /\/(preview|publish)$/.test(tpl) ? draft.id : published.id);
   const fill = (tpl, m) => tpl
+    .replace(/alerts\/\{id\}/, `alerts/${alertFor(tpl, m)}`)
+    .replace(/\/preview$/, `/preview?org_id=${op.id}`)
+    .replace(/webhooks\/\{id\}/, `webhooks/${m === 'delete' ? hookDel.id : hook.id}`)
     .replace(/releases\/\{id\}/, `releases/${rel.json.id}`)
     .replace(/audience-requests\/\{id\}/, `audience-requests/${req.json.id}`)
     .replace('regimes/{code}', 'regimes/jp_telecom')
@@ -246,6 +285,15 @@ test('every documented path and method answers (not 404/405) with an admin token
   for (const [tpl, item] of Object.entries(doc.paths)) {
     for (const m of ['get', 'put', 'post', 'patch', 'delete'].filter((x) => item[x])) {
       const url = fill(tpl, m);
+      if (tpl === '/api/v1/stream') {
+        // An event stream never ends: check the head and hang up.
+        const ac = new AbortController();
+        const r = await fetch(srv.base + url, { headers: { authorization: `Bearer ${srv.adminToken}` }, signal: ac.signal });
+        assert.equal(r.status, 200, `GET ${url}`);
+        assert.match(r.headers.get('content-type') || '', /^text\/event-stream/, `GET ${url}: Content-Type`);
+        ac.abort();
+        continue;
+      }
       const opts = tpl === '/api/v1/session' && m === 'delete' ? { session } : { token: srv.adminToken };
       if (['put', 'post', 'patch'].includes(m)) opts.body = {};
       const r = await srv.api(m.toUpperCase(), url, opts);

@@ -11,7 +11,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -113,6 +113,7 @@ export class IsacServer {
     this.adminToken = null;  // bearer token of the bootstrap admin (made with `isac token create`)
     this.coordOrgId = null;
     this.adminUserId = null;
+    this.configPath = null;  // a config file passed to `isac serve --config` (startServer opts.config)
   }
 
   get base() { return `http://127.0.0.1:${this.port}`; }
@@ -138,8 +139,9 @@ export class IsacServer {
     this.stderr = '';
     this.stdout = '';
     this.exit = null;
-    const child = spawn(ISAC_BIN, ['serve', '--data', this.dataDir, '--listen', `127.0.0.1:${this.port}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['serve', '--data', this.dataDir, '--listen', `127.0.0.1:${this.port}`];
+    if (this.configPath) args.push('--config', this.configPath);
+    const child = spawn(ISAC_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
     child.stdout.setEncoding('utf8').on('data', (d) => { this.stdout += d; });
@@ -351,6 +353,8 @@ export class IsacServer {
 /**
  * Fresh data dir: `isac init`, a coordinator org and an admin user via the CLI, an admin bearer
  * token via `isac token create`, then `isac serve`. opts.serve=false skips serving.
+ * opts.config = {key: value} writes a config file of `key = value` lines into the data dir and
+ * serves with `--config` (e.g. {stream_heartbeat_s: 1, webhook_allow_http: true}).
  */
 export async function startServer(opts = {}) {
   if (!existsSync(ISAC_BIN)) {
@@ -369,6 +373,10 @@ export async function startServer(opts = {}) {
     if (!UUID_RE.test(srv.adminUserId)) throw new Error(`isac user add printed ${JSON.stringify(srv.adminUserId)}, want an id`);
     srv.adminToken = await srv.cliData('token', 'create', ['--user', ADMIN_LOGIN, '--name', 'e2e-admin']);
     if (!/^isac_\S+$/.test(srv.adminToken)) throw new Error(`isac token create printed ${JSON.stringify(srv.adminToken)}`);
+    if (opts.config) {
+      srv.configPath = join(dir, 'isac.conf');
+      await writeFile(srv.configPath, Object.entries(opts.config).map(([k, v]) => `${k} = ${v}\n`).join(''));
+    }
     if (opts.serve !== false) await srv.serve();
   } catch (e) {
     await srv.cleanup().catch(() => {});

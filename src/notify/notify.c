@@ -1,0 +1,468 @@
+/*
+ * notify.c - fan-out of published alert versions to event streams.
+ *
+ * One fan-out thread turns "event seq is durable" into writes: it reads
+ * every event after the last one it handled, in order (so two publishes
+ * whose notify_event() calls cross never reorder or skip an event), renders
+ * each once, and writes the same bytes to every subscriber the event
+ * targets. Writes only queue bytes and wake a parked connection
+ * (http_stream_write), so one slow client never delays the others. The
+ * delivered receipts of a fan-out are then recorded in one store write.
+ *
+ * A new subscriber first replays what it missed (events after its
+ * Last-Event-ID, through the store with its own access), then goes live.
+ * While it replays, the fan-out only marks it "missed" and the replay
+ * loops once more, so an event published meanwhile is neither lost nor
+ * sent twice: each subscriber writes strictly increasing event ids.
+ *
+ * A heartbeat thread writes a comment to every stream every
+ * stream_heartbeat_s; that also finds streams whose client went away and
+ * drops them.
+ */
+#include "notify.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#define NOTIFY_MAX_QUEUED (4u << 20) /* bytes a slow client may owe before it is dropped */
+#define NOTIFY_BATCH 256             /* events read from the store at a time */
+
+struct sub {
+    struct http_stream *stream;
+    pthread_mutex_t mu;      /* guards sent_seq, replaying, missed */
+    int64_t sent_seq;        /* the last event id written: ids only increase */
+    bool replaying, missed;
+    bool all;                /* the coordinator: every event */
+    char org_id[40];         /* the issuer side sees its own organisation's alerts */
+    char user_id[40];
+    char *keys;              /* the reader's target keys, NUL-separated, empty-terminated */
+    struct sub *prev, *next;
+};
+
+struct notify {
+    struct store *st;
+    notify_present_fn *present;
+    int heartbeat_s;
+
+    pthread_mutex_t mu;      /* guards the list, wanted, stopping */
+    pthread_cond_t cv;       /* wakes the fan-out thread */
+    pthread_cond_t hb_cv;    /* wakes the heartbeat thread at stop */
+    struct sub *head;
+    int nsubs;
+    int64_t wanted;          /* the newest event id announced */
+    int64_t done;            /* the newest event id fanned out (fan-out thread only) */
+    bool stopping;
+    pthread_t fan, hb;
+    bool threads_started;
+};
+
+/* ---- subscribers ---- */
+
+static char *pack_keys(const struct store_release_access *acc)
+{
+    size_t n = 1;
+    for (int i = 0; i < acc->nkeys; i++)
+        n += strlen(acc->keys[i]) + 1;
+    char *k = xmalloc(n), *p = k;
+    for (int i = 0; i < acc->nkeys; i++) {
+        size_t l = strlen(acc->keys[i]) + 1;
+        memcpy(p, acc->keys[i], l);
+        p += l;
+    }
+    *p = '\0';
+    return k;
+}
+
+static void sub_free(struct sub *s)
+{
+    http_stream_release(s->stream);
+    pthread_mutex_destroy(&s->mu);
+    free(s->keys);
+    free(s);
+}
+
+/* n->mu held. */
+static void sub_unlink(struct notify *n, struct sub *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        n->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    n->nsubs--;
+}
+
+/* Does the event (its target keys, its issuer) reach this subscriber? */
+static bool sub_wants(const struct sub *s, const json_t *targets, const char *issuer)
+{
+    if (s->all || (issuer && !strcmp(issuer, s->org_id)))
+        return true;
+    size_t i;
+    json_t *t;
+    json_array_foreach(targets, i, t)
+    {
+        const char *key = json_string_value(t);
+        for (const char *k = s->keys; key && *k; k += strlen(k) + 1)
+            if (!strcmp(k, key))
+                return true;
+    }
+    return false;
+}
+
+/* ---- events ---- */
+
+/* "id: N\nevent: alert\ndata: {...}\n\n" (caller frees), NULL on failure. */
+static char *render(struct notify *n, const json_t *row, size_t *len)
+{
+    json_t *view = n->present(row);
+    char *data = view ? json_dumps(view, JSON_COMPACT) : NULL;
+    json_decref(view);
+    if (data == NULL)
+        return NULL;
+    int64_t seq = json_integer_value(json_object_get(row, "pub_seq"));
+    size_t cap = strlen(data) + 64;
+    char *out = xmalloc(cap);
+    int k = snprintf(out, cap, "id: %lld\nevent: alert\ndata: %s\n\n", (long long)seq, data);
+    free(data);
+    *len = k > 0 ? (size_t)k : 0;
+    return out;
+}
+
+/* Receipts gathered during one fan-out or replay, recorded in one write. */
+struct receipts {
+    struct store_receipt *v;
+    size_t n, cap;
+};
+
+static void receipt_add(struct receipts *r, const char *alert_id, const struct sub *s,
+                        int64_t at)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+    }
+    r->v[r->n++] = (struct store_receipt){alert_id, s->org_id, "delivered", "stream",
+                                          s->user_id, at, NULL};
+}
+
+static void receipts_flush(struct notify *n, struct receipts *r)
+{
+    struct err e;
+    err_init(&e);
+    if (r->n && store_receipts_add(n->st, r->v, r->n, &e))
+        log_warn("notify: %zu stream receipts not recorded: %s", r->n, e.detail);
+    free(r->v);
+    r->v = NULL;
+    r->n = r->cap = 0;
+}
+
+/* Write one rendered event to s unless it had it already; s->mu held. */
+static void sub_send(struct sub *s, int64_t seq, const char *text, size_t len,
+                     const char *alert_id, struct receipts *rc)
+{
+    if (seq <= s->sent_seq)
+        return;
+    if (!http_stream_write(s->stream, text, len)) {
+        http_stream_close(s->stream); /* gone or too slow: it resumes with Last-Event-ID */
+        return;
+    }
+    s->sent_seq = seq;
+    receipt_add(rc, alert_id, s, util_now_ms());
+}
+
+static void fan_out_one(struct notify *n, const json_t *row, struct receipts *rc)
+{
+    int64_t seq = json_integer_value(json_object_get(row, "pub_seq"));
+    size_t len = 0;
+    char *text = render(n, row, &len);
+    json_t *targets = auth_alert_targets(json_object_get(row, "audience"));
+    const char *issuer = json_string_value(json_object_get(row, "issuer_org"));
+    const char *alert_id = json_string_value(json_object_get(row, "id"));
+    if (text == NULL) {
+        log_error("notify: cannot render event %lld", (long long)seq);
+    } else {
+        pthread_mutex_lock(&n->mu);
+        for (struct sub *s = n->head; s; s = s->next) {
+            if (!sub_wants(s, targets, issuer))
+                continue;
+            pthread_mutex_lock(&s->mu);
+            if (s->replaying)
+                s->missed = true; /* its replay loop will read this event from the store */
+            else
+                sub_send(s, seq, text, len, alert_id, rc);
+            pthread_mutex_unlock(&s->mu);
+        }
+        pthread_mutex_unlock(&n->mu);
+    }
+    free(text);
+    json_decref(targets);
+}
+
+/* Everything visible to the coordinator: what the fan-out reads. */
+static void all_access(struct store_release_access *acc)
+{
+    memset(acc, 0, sizeof(*acc));
+    acc->all = true;
+}
+
+static void *fan_main(void *arg)
+{
+    struct notify *n = arg;
+    struct store_release_access acc;
+    all_access(&acc);
+    pthread_mutex_lock(&n->mu);
+    for (;;) {
+        while (!n->stopping && n->wanted <= n->done)
+            pthread_cond_wait(&n->cv, &n->mu);
+        if (n->stopping)
+            break;
+        pthread_mutex_unlock(&n->mu);
+        json_t *rows = NULL;
+        struct err e;
+        err_init(&e);
+        if (store_alert_events(n->st, &acc, n->done, NOTIFY_BATCH, &rows, &e)) {
+            log_error("notify: cannot read events after %lld: %s", (long long)n->done,
+                      e.detail);
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL); /* the store recovers or the process stops; retry */
+        }
+        struct receipts rc = {0};
+        size_t i;
+        json_t *row;
+        int64_t done = n->done;
+        json_array_foreach(rows, i, row)
+        {
+            fan_out_one(n, row, &rc);
+            done = json_integer_value(json_object_get(row, "pub_seq"));
+        }
+        receipts_flush(n, &rc);
+        size_t got = json_array_size(rows);
+        json_decref(rows);
+        pthread_mutex_lock(&n->mu);
+        if (got == 0 && !e.code)
+            done = n->wanted; /* announced but not stored: nothing to send */
+        n->done = done;
+    }
+    pthread_mutex_unlock(&n->mu);
+    return NULL;
+}
+
+void notify_event(struct notify *n, int64_t seq)
+{
+    if (n == NULL)
+        return;
+    pthread_mutex_lock(&n->mu);
+    if (seq > n->wanted) {
+        n->wanted = seq;
+        pthread_cond_signal(&n->cv);
+    }
+    pthread_mutex_unlock(&n->mu);
+}
+
+/* ---- heartbeats ---- */
+
+static void *hb_main(void *arg)
+{
+    struct notify *n = arg;
+    static const char beat[] = ": hb\n\n";
+    pthread_mutex_lock(&n->mu);
+    while (!n->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += n->heartbeat_s;
+        pthread_cond_timedwait(&n->hb_cv, &n->mu, &until);
+        if (n->stopping)
+            break;
+        for (struct sub *s = n->head, *next; s; s = next) {
+            next = s->next;
+            if (http_stream_done(s->stream) ||
+                !http_stream_write(s->stream, beat, sizeof(beat) - 1)) {
+                sub_unlink(n, s);
+                http_stream_close(s->stream);
+                sub_free(s);
+            }
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+    return NULL;
+}
+
+/* ---- subscribing ---- */
+
+/* Replay what the subscriber missed, until no live event slipped by meanwhile. */
+static void replay(struct notify *n, struct sub *s, const struct store_release_access *acc)
+{
+    for (;;) {
+        json_t *rows = NULL;
+        struct err e;
+        err_init(&e);
+        struct receipts rc = {0};
+        if (store_alert_events(n->st, acc, s->sent_seq, NOTIFY_BATCH, &rows, &e)) {
+            log_warn("notify: replay for %s failed: %s", s->user_id, e.detail);
+            http_stream_close(s->stream); /* the client retries; nothing is skipped */
+        }
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row)
+        {
+            size_t len = 0;
+            char *text = render(n, row, &len);
+            pthread_mutex_lock(&s->mu);
+            if (text)
+                sub_send(s, json_integer_value(json_object_get(row, "pub_seq")), text, len,
+                         json_string_value(json_object_get(row, "id")), &rc);
+            pthread_mutex_unlock(&s->mu);
+            free(text);
+        }
+        receipts_flush(n, &rc);
+        size_t got = json_array_size(rows);
+        json_decref(rows);
+        pthread_mutex_lock(&s->mu);
+        bool again = !e.code && (s->missed || got == NOTIFY_BATCH);
+        s->missed = false;
+        if (!again)
+            s->replaying = false;
+        pthread_mutex_unlock(&s->mu);
+        if (!again)
+            return;
+    }
+}
+
+int notify_subscribe(struct notify *n, struct http_req *req, const struct notify_reader *reader,
+                     int64_t last_id, struct err *e)
+{
+    pthread_mutex_lock(&n->mu);
+    bool stopping = n->stopping;
+    pthread_mutex_unlock(&n->mu);
+    if (stopping)
+        return err_set(e, ERR_AGAIN, "the server is stopping; reconnect shortly");
+    struct sub *s = xcalloc(1, sizeof(*s));
+    pthread_mutex_init(&s->mu, NULL);
+    s->all = reader->acc.all;
+    util_strlcpy(s->org_id, reader->org_id, sizeof(s->org_id));
+    util_strlcpy(s->user_id, reader->user_id, sizeof(s->user_id));
+    s->keys = pack_keys(&reader->acc);
+    s->sent_seq = last_id >= 0 ? last_id : 0;
+    s->replaying = true;
+    s->stream = http_stream_open(req, "text/event-stream; charset=utf-8", NOTIFY_MAX_QUEUED);
+    static const char hello[] = "retry: 3000\n: isac event stream\n\n";
+    http_stream_write(s->stream, hello, sizeof(hello) - 1);
+    pthread_mutex_lock(&n->mu);
+    s->next = n->head;
+    if (n->head)
+        n->head->prev = s;
+    n->head = s;
+    n->nsubs++;
+    pthread_mutex_unlock(&n->mu);
+    /* Without a Last-Event-ID the stream starts now: nothing to replay. */
+    if (last_id >= 0) {
+        replay(n, s, &reader->acc);
+    } else {
+        pthread_mutex_lock(&n->mu);
+        int64_t done = n->done;
+        pthread_mutex_unlock(&n->mu);
+        pthread_mutex_lock(&s->mu);
+        s->sent_seq = done;
+        s->replaying = false;
+        bool missed = s->missed;
+        pthread_mutex_unlock(&s->mu);
+        if (missed)
+            replay(n, s, &reader->acc);
+    }
+    return 0;
+}
+
+int notify_subscribers(struct notify *n)
+{
+    pthread_mutex_lock(&n->mu);
+    int k = n->nsubs;
+    pthread_mutex_unlock(&n->mu);
+    return k;
+}
+
+/* ---- lifetime ---- */
+
+/* The newest event id now: fanning out starts after it. */
+static int64_t newest_event(struct store *st, struct err *e)
+{
+    struct store_release_access acc;
+    all_access(&acc);
+    struct store_alert_filter f = {.exercise = -1};
+    json_t *rows = NULL;
+    if (store_alert_list(st, &acc, &f, 0, NULL, 1, &rows, e))
+        return -1;
+    int64_t seq = json_integer_value(json_object_get(json_array_get(rows, 0), "pub_seq"));
+    json_decref(rows);
+    return seq;
+}
+
+int notify_new(struct store *st, const struct cfg *cfg, notify_present_fn *present,
+               struct notify **out, struct err *e)
+{
+    int64_t newest = newest_event(st, e);
+    if (newest < 0)
+        return e->code;
+    struct notify *n = xcalloc(1, sizeof(*n));
+    n->st = st;
+    n->present = present;
+    n->heartbeat_s = cfg->stream_heartbeat_s > 0 ? cfg->stream_heartbeat_s : 15;
+    n->wanted = n->done = newest;
+    pthread_mutex_init(&n->mu, NULL);
+    pthread_cond_init(&n->cv, NULL);
+    pthread_cond_init(&n->hb_cv, NULL);
+    if (pthread_create(&n->fan, NULL, fan_main, n) != 0) {
+        free(n);
+        return err_set(e, ERR_NOMEM, "cannot start the fan-out thread");
+    }
+    if (pthread_create(&n->hb, NULL, hb_main, n) != 0) {
+        notify_stop(n);
+        free(n);
+        return err_set(e, ERR_NOMEM, "cannot start the heartbeat thread");
+    }
+    n->threads_started = true;
+    *out = n;
+    return 0;
+}
+
+void notify_stop(struct notify *n)
+{
+    if (n == NULL)
+        return;
+    pthread_mutex_lock(&n->mu);
+    bool was = n->stopping;
+    n->stopping = true;
+    pthread_cond_broadcast(&n->cv);
+    pthread_cond_broadcast(&n->hb_cv);
+    for (struct sub *s = n->head; s; s = s->next)
+        http_stream_close(s->stream);
+    pthread_mutex_unlock(&n->mu);
+    if (was)
+        return;
+    pthread_join(n->fan, NULL);
+    if (n->threads_started)
+        pthread_join(n->hb, NULL);
+}
+
+void notify_free(struct notify *n)
+{
+    if (n == NULL)
+        return;
+    notify_stop(n);
+    while (n->head) {
+        struct sub *s = n->head;
+        sub_unlink(n, s);
+        sub_free(s);
+    }
+    pthread_cond_destroy(&n->cv);
+    pthread_cond_destroy(&n->hb_cv);
+    pthread_mutex_destroy(&n->mu);
+    free(n);
+}
