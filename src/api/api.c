@@ -9,6 +9,7 @@
  * page. Ids are UUIDv7, so "after this id" is stable under inserts.
  */
 #include "api_int.h"
+#include "notify/notify.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -556,6 +557,25 @@ static void serve_static(struct api_call *c, const char *path)
     http_respond_file(c->req, c->api->web_root, path + 1);
 }
 
+/*
+ * Writes that can end a credential (disable a user or organisation, revoke
+ * a token, log out, change a password): open event streams must re-check
+ * theirs before the next event.
+ */
+static bool ends_credentials(const char *method, const char *path)
+{
+    static const char *const prefixes[] = {"/api/v1/users", "/api/v1/orgs", "/api/v1/tokens",
+                                           "/api/v1/session", "/api/v1/me/password"};
+    if (!strcmp(method, "GET"))
+        return false;
+    if (!strcmp(path, "/api/v1/session"))
+        return !strcmp(method, "DELETE"); /* a login ends nothing */
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+            return true;
+    return false;
+}
+
 void api_handle(struct http_req *req, void *ud)
 {
     struct api_call c;
@@ -592,6 +612,8 @@ void api_handle(struct http_req *req, void *ud)
             return;
         }
         r->fn(&c);
+        if (ends_credentials(method, path) && c.api->notify)
+            notify_recheck(c.api->notify); /* before the client hears the answer */
         return;
     }
     if (allow[0]) {

@@ -44,6 +44,8 @@ void api__stream(struct api_call *c)
     }
     util_strlcpy(rd.user_id, c->id.p.user_id, sizeof(rd.user_id));
     util_strlcpy(rd.org_id, c->id.p.org_id, sizeof(rd.org_id));
+    rd.cred_session = c->id.via_session;
+    memcpy(rd.cred, c->id.via_session ? c->id.session_hash : c->id.token_hash, sizeof(rd.cred));
     if (notify_subscribe(c->api->notify, c->req, &rd, last, &c->e))
         api__problem(c);
 }

@@ -63,6 +63,7 @@ int auth_bearer(struct store *st, const char *token, struct auth_identity *id, s
     uint8_t h[STORE_HASH_LEN];
     auth_secret_hash(token, h);
     memset(id, 0, sizeof(*id));
+    memcpy(id->token_hash, h, sizeof(h));
     if (store_auth_token(st, h, &id->p, e) || check_principal(&id->p, e))
         return e->code;
     /* last_used_at is advisory; writing it on every request would make
@@ -86,6 +87,15 @@ int auth_session(struct store *st, const char *cookie, struct auth_identity *id,
         return e->code;
     id->via_session = true;
     return 0;
+}
+
+int auth_recheck(struct store *st, const uint8_t hash[STORE_HASH_LEN], bool session,
+                 struct err *e)
+{
+    struct store_principal p;
+    if ((session ? store_auth_session : store_auth_token)(st, hash, &p, e))
+        return e->code;
+    return check_principal(&p, e);
 }
 
 /*

@@ -34,6 +34,7 @@ struct auth_identity {
     struct store_principal p;
     bool via_session;                  /* cookie: writes need the CSRF token */
     uint8_t session_hash[STORE_HASH_LEN];
+    uint8_t token_hash[STORE_HASH_LEN]; /* bearer: the token's hash */
 };
 
 /* ---- secrets ---- */
@@ -65,6 +66,15 @@ int auth_session(struct store *st, const char *cookie, struct auth_identity *id,
  */
 int auth_login(struct store *st, const struct cfg *cfg, const char *login, const char *password,
                const char *remote, char *session, char *csrf, json_t **user, struct err *e);
+
+/*
+ * Is the credential behind a long-lived request (an event stream) still
+ * good: hash of its token, or of its session with session true? 0, or
+ * ERR_UNAUTH when revoked, expired, logged out, or its user or
+ * organisation is disabled.
+ */
+int auth_recheck(struct store *st, const uint8_t hash[STORE_HASH_LEN], bool session,
+                 struct err *e);
 
 /* Create an API token for user_id valid for days; out receives the token. */
 int auth_token_create(struct store *st, const char *user_id, const char *name, int days,

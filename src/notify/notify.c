@@ -17,7 +17,10 @@
  *
  * A heartbeat thread writes a comment to every stream every
  * stream_heartbeat_s; that also finds streams whose client went away and
- * drops them.
+ * drops them. It also re-checks every stream's credential then, and at
+ * once when notify_recheck() says credentials changed: the fan-out waits
+ * for that pass, so no event reaches a stream whose user was disabled
+ * before the event was published.
  */
 #include "notify.h"
 
@@ -42,6 +45,9 @@ struct sub {
     bool all;                /* the coordinator: every event */
     char org_id[40];         /* the issuer side sees its own organisation's alerts */
     char user_id[40];
+    uint8_t cred[STORE_HASH_LEN];
+    bool cred_session;
+    bool revoked;            /* its credential stopped working: nothing more is sent */
     char *keys;              /* the reader's target keys, NUL-separated, empty-terminated */
     struct sub *prev, *next;
 };
@@ -58,6 +64,9 @@ struct notify {
     int nsubs;
     int64_t wanted;          /* the newest event id announced */
     int64_t done;            /* the newest event id fanned out (fan-out thread only) */
+    unsigned recheck_asked;  /* notify_recheck() calls */
+    unsigned recheck_done;   /* of those, covered by a finished re-check pass */
+    pthread_cond_t recheck_cv; /* the fan-out waits for a pass */
     bool stopping;
     pthread_t fan, hb;
     bool threads_started;
@@ -168,7 +177,7 @@ static void receipts_flush(struct notify *n, struct receipts *r)
 static void sub_send(struct sub *s, int64_t seq, const char *text, size_t len,
                      const char *alert_id, struct receipts *rc)
 {
-    if (seq <= s->sent_seq)
+    if (seq <= s->sent_seq || s->revoked)
         return;
     if (!http_stream_write(s->stream, text, len)) {
         http_stream_close(s->stream); /* gone or too slow: it resumes with Last-Event-ID */
@@ -222,6 +231,9 @@ static void *fan_main(void *arg)
     for (;;) {
         while (!n->stopping && n->wanted <= n->done)
             pthread_cond_wait(&n->cv, &n->mu);
+        /* credentials changed before this event was announced: wait for the re-check */
+        while (!n->stopping && n->recheck_done != n->recheck_asked)
+            pthread_cond_wait(&n->recheck_cv, &n->mu);
         if (n->stopping)
             break;
         pthread_mutex_unlock(&n->mu);
@@ -267,20 +279,65 @@ void notify_event(struct notify *n, int64_t seq)
     pthread_mutex_unlock(&n->mu);
 }
 
-/* ---- heartbeats ---- */
+/* ---- heartbeats and credential re-checks ---- */
+
+/*
+ * Re-check the credential of every stream; one whose credential stopped
+ * working gets nothing more and is closed. Runs on the heartbeat thread,
+ * the only one that frees subscribers, so the snapshot stays valid
+ * without holding n->mu across the store lookups.
+ */
+static void recheck_all(struct notify *n)
+{
+    pthread_mutex_lock(&n->mu);
+    size_t k = 0, cap = (size_t)n->nsubs;
+    struct sub **v = xcalloc(cap + 1, sizeof(*v));
+    for (struct sub *s = n->head; s && k < cap; s = s->next)
+        v[k++] = s;
+    pthread_mutex_unlock(&n->mu);
+    for (size_t i = 0; i < k; i++) {
+        struct err e;
+        err_init(&e);
+        int rc = auth_recheck(n->st, v[i]->cred, v[i]->cred_session, &e);
+        if (rc == 0 || rc != ERR_UNAUTH)
+            continue; /* a store failure is not a revocation: the next pass decides */
+        pthread_mutex_lock(&v[i]->mu);
+        v[i]->revoked = true;
+        pthread_mutex_unlock(&v[i]->mu);
+        http_stream_close(v[i]->stream);
+    }
+    free(v);
+}
 
 static void *hb_main(void *arg)
 {
     struct notify *n = arg;
     static const char beat[] = ": hb\n\n";
+    int64_t next_beat = util_mono_ms() + (int64_t)n->heartbeat_s * 1000;
     pthread_mutex_lock(&n->mu);
     while (!n->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += n->heartbeat_s;
-        pthread_cond_timedwait(&n->hb_cv, &n->mu, &until);
+        int64_t now = util_mono_ms();
+        if (n->recheck_done == n->recheck_asked && now < next_beat) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            int64_t ns = until.tv_nsec + (next_beat - now) * 1000000;
+            until.tv_sec += ns / 1000000000;
+            until.tv_nsec = ns % 1000000000;
+            pthread_cond_timedwait(&n->hb_cv, &n->mu, &until);
+            continue;
+        }
         if (n->stopping)
             break;
+        unsigned asked = n->recheck_asked;
+        bool beat_due = util_mono_ms() >= next_beat;
+        pthread_mutex_unlock(&n->mu);
+        recheck_all(n);
+        pthread_mutex_lock(&n->mu);
+        n->recheck_done = asked;
+        pthread_cond_broadcast(&n->recheck_cv);
+        if (!beat_due)
+            continue;
+        next_beat = util_mono_ms() + (int64_t)n->heartbeat_s * 1000;
         for (struct sub *s = n->head, *next; s; s = next) {
             next = s->next;
             if (http_stream_done(s->stream) ||
@@ -293,6 +350,16 @@ static void *hb_main(void *arg)
     }
     pthread_mutex_unlock(&n->mu);
     return NULL;
+}
+
+void notify_recheck(struct notify *n)
+{
+    if (n == NULL)
+        return;
+    pthread_mutex_lock(&n->mu);
+    n->recheck_asked++;
+    pthread_cond_broadcast(&n->hb_cv);
+    pthread_mutex_unlock(&n->mu);
 }
 
 /* ---- subscribing ---- */
@@ -349,6 +416,8 @@ int notify_subscribe(struct notify *n, struct http_req *req, const struct notify
     s->all = reader->acc.all;
     util_strlcpy(s->org_id, reader->org_id, sizeof(s->org_id));
     util_strlcpy(s->user_id, reader->user_id, sizeof(s->user_id));
+    memcpy(s->cred, reader->cred, sizeof(s->cred));
+    s->cred_session = reader->cred_session;
     s->keys = pack_keys(&reader->acc);
     s->sent_seq = last_id >= 0 ? last_id : 0;
     s->replaying = true;
@@ -418,6 +487,7 @@ int notify_new(struct store *st, const struct cfg *cfg, notify_present_fn *prese
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cv, NULL);
     pthread_cond_init(&n->hb_cv, NULL);
+    pthread_cond_init(&n->recheck_cv, NULL);
     if (pthread_create(&n->fan, NULL, fan_main, n) != 0) {
         free(n);
         return err_set(e, ERR_NOMEM, "cannot start the fan-out thread");
@@ -441,6 +511,7 @@ void notify_stop(struct notify *n)
     n->stopping = true;
     pthread_cond_broadcast(&n->cv);
     pthread_cond_broadcast(&n->hb_cv);
+    pthread_cond_broadcast(&n->recheck_cv);
     for (struct sub *s = n->head; s; s = s->next)
         http_stream_close(s->stream);
     pthread_mutex_unlock(&n->mu);
@@ -463,6 +534,7 @@ void notify_free(struct notify *n)
     }
     pthread_cond_destroy(&n->cv);
     pthread_cond_destroy(&n->hb_cv);
+    pthread_cond_destroy(&n->recheck_cv);
     pthread_mutex_destroy(&n->mu);
     free(n);
 }

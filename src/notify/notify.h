@@ -53,7 +53,17 @@ struct notify_reader {
     struct store_release_access acc; /* auth_alert_access() of the user */
     char user_id[40];
     char org_id[40];
+    uint8_t cred[STORE_HASH_LEN];    /* the hash of its token or session (auth_recheck()) */
+    bool cred_session;
 };
+
+/*
+ * Credentials may have changed (a user or organisation disabled, a token
+ * revoked, a session ended): check every stream's again before the next
+ * event goes out. Streams are also re-checked at every heartbeat, which
+ * catches changes made by another process (the CLI).
+ */
+void notify_recheck(struct notify *n);
 
 /*
  * Answer req with an event stream for reader: first every visible event

@@ -72,11 +72,14 @@ static char *keys_json(const struct store_release_access *acc)
     return s;
 }
 
-/* Parameters ?20-?23: none, all, issuer org, keys. */
+/*
+ * Parameters ?20-?23: none, all, the reader's org, keys (unused: who an
+ * alert reached is fixed when it is published, in alert_recipients, so an
+ * organisation that joins a sector later does not receive its past alerts).
+ */
 #define ALERT_ACCESS                                                                              \
     " ?20 = 0 AND (?21 OR a.issuer_org = ?22 OR (a.state = 'published' AND EXISTS"                \
-    " (SELECT 1 FROM alert_targets t WHERE t.seq = a.pub_seq"                                     \
-    "  AND t.key IN (SELECT value FROM json_each(?23)))))"
+    " (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = a.id AND ar.org_id = ?22)))"
 
 static void bind_access(sqlite3_stmt *q, const struct store_release_access *acc,
                         const char *keys)
@@ -126,8 +129,8 @@ static const char SQL_ALERT_INBOX[] =
     ALERT_FILTER("a.published_at")
     " AND (?9 = 0 OR NOT EXISTS (SELECT 1 FROM alerts b WHERE b.series_id = a.series_id"
     "  AND b.state = 'published' AND b.pub_seq > a.pub_seq))"
-    " AND ?20 = 0 AND (?21 OR (a.issuer_org != ?22 AND EXISTS (SELECT 1 FROM alert_targets t"
-    "  WHERE t.seq = a.pub_seq AND t.key IN (SELECT value FROM json_each(?23)))))"
+    " AND ?20 = 0 AND (?21 OR EXISTS (SELECT 1 FROM alert_recipients ar"
+    "  WHERE ar.alert_id = a.id AND ar.org_id = ?22))"
     " ORDER BY a.pub_seq DESC LIMIT ?2";
 /* The issuer side's list: every state it may see, newest created first. */
 static const char SQL_ALERT_QUEUE[] =
@@ -364,14 +367,19 @@ static const char SQL_PUBLISH[] =
 static const char SQL_PUB_SEQ[] = "SELECT pub_seq FROM alerts WHERE id = ?1";
 static const char SQL_TARGET_ADD[] =
     "INSERT OR IGNORE INTO alert_targets(key, seq) VALUES(?1, ?2)";
-/* The organisations the keys ?2 reach: enabled ones, not the issuer. */
+/*
+ * The organisations the keys ?2 reach: enabled ones, not the issuer. Each
+ * IN list is built once, so the scan costs a few lookups per organisation.
+ */
 static const char SQL_RECIPIENTS_ADD[] =
     "INSERT INTO alert_recipients(alert_id, org_id)"
     " SELECT ?1, o.id FROM orgs o WHERE o.disabled = 0"
     " AND o.id != (SELECT issuer_org FROM alerts WHERE id = ?1)"
-    " AND EXISTS (SELECT 1 FROM json_each(?2) k WHERE k.value = 'all'"
-    "  OR k.value = 'org:' || o.id OR k.value = 'tier:' || o.tier"
-    "  OR k.value IN (SELECT 'sector:' || os.sector FROM org_sectors os WHERE os.org_id = o.id))";
+    " AND (EXISTS (SELECT 1 FROM json_each(?2) WHERE value = 'all')"
+    "  OR o.id IN (SELECT substr(value, 5) FROM json_each(?2) WHERE value LIKE 'org:%')"
+    "  OR o.tier IN (SELECT substr(value, 6) FROM json_each(?2) WHERE value LIKE 'tier:%')"
+    "  OR o.id IN (SELECT os.org_id FROM org_sectors os WHERE os.sector IN"
+    "   (SELECT substr(value, 8) FROM json_each(?2) WHERE value LIKE 'sector:%')))";
 /* Work for the delivery workers: each recipient's enabled webhooks and e-mail contacts. */
 static const char SQL_OUTBOX_WEBHOOKS[] =
     "INSERT INTO outbox(alert_id, org_id, channel, target, locale, state, next_at, created_at)"
