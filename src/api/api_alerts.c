@@ -360,11 +360,15 @@ static json_t *series_latest(struct api_call *c, const json_t *row)
     auth_alert_access(&c->id, &acc);
     struct store_alert_filter f = {
         .state = "any", .exercise = -1, .series_id = jstr(row, "series_id")};
-    json_t *items = NULL;
-    /* newest created first: versions are created in order */
-    if (store_alert_list(c->api->st, &acc, &f, 0, NULL, 1, &items, &c->e))
+    json_t *items = NULL, *it, *latest = NULL;
+    if (store_alert_list(c->api->st, &acc, &f, 0, NULL, LIMIT_PAGE_MAX, &items, &c->e))
         return NULL;
-    json_t *latest = json_incref(json_array_get(items, 0));
+    size_t i;
+    json_array_foreach(items, i, it) if (latest == NULL ||
+                                         json_integer_value(json_object_get(it, "version")) >
+                                             json_integer_value(json_object_get(latest, "version")))
+        latest = it;
+    json_incref(latest);
     json_decref(items);
     if (latest == NULL)
         err_set(&c->e, ERR_NOTFOUND, "alert not found");

@@ -259,6 +259,25 @@ int sq__alert_receipts(struct store *st, const char *alert_id, json_t **receipts
 
 /* ---- writes ---- */
 
+static const char SQL_ALERT_EXISTS[] = "SELECT 1 FROM alerts WHERE id = ?1";
+
+/* Nothing changed: ERR_NOTFOUND if there is no such alert, else ERR_CONFLICT with why. */
+static int not_changed(struct sq_conn *c, const char *id, const char *why, struct err *e)
+{
+    e->code = 0;
+    sqlite3_stmt *q = sq__stmt(c, SQL_ALERT_EXISTS, e);
+    if (!q)
+        return e->code;
+    sq__bind_text(q, 1, id);
+    int rc = sqlite3_step(q);
+    sq__done(q);
+    if (rc == SQLITE_DONE)
+        return err_set(e, ERR_NOTFOUND, "alert not found");
+    if (rc != SQLITE_ROW)
+        return sq__fail(c->db, rc, e, "alert");
+    return err_set(e, ERR_CONFLICT, "%s", why);
+}
+
 static const char SQL_SERIES_DRAFT[] =
     "SELECT 1 FROM alerts WHERE series_id = ?1 AND state = 'draft'";
 static const char SQL_ALERT_INSERT[] =
@@ -328,10 +347,8 @@ static int alert_write_run(struct sq_conn *c, void *arg, struct err *e, bool cre
     if (bind_alert(q, a, texts, e) == 0) {
         if (create)
             sq__bind_text(q, 2, series);
-        if (sq__step_write(c, q, true, e, "alert") == ERR_NOTFOUND && !create) {
-            e->code = 0;
-            err_set(e, ERR_CONFLICT, "only a draft alert can be changed");
-        }
+        if (sq__step_write(c, q, true, e, "alert") == ERR_NOTFOUND && !create)
+            not_changed(c, sq__jstr(a, "id"), "only a draft alert can be changed", e);
     } else {
         sq__done(q);
     }
@@ -423,10 +440,8 @@ static int alert_publish_run(struct sq_conn *c, void *arg, struct err *e)
     sq__bind_text(q, 1, a->id);
     sq__bind_text(q, 2, a->user);
     sqlite3_bind_int64(q, 3, now);
-    if (sq__step_write(c, q, true, e, "alert") == ERR_NOTFOUND) {
-        e->code = 0;
-        return err_set(e, ERR_CONFLICT, "only a draft alert can be published");
-    }
+    if (sq__step_write(c, q, true, e, "alert") == ERR_NOTFOUND)
+        return not_changed(c, a->id, "only a draft alert can be published", e);
     if (e->code || !(q = sq__stmt(c, SQL_PUB_SEQ, e)))
         return e->code;
     sq__bind_text(q, 1, a->id);

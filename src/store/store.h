@@ -405,10 +405,11 @@ int store_sector_member_counts(struct store *st, json_t **out, struct err *e);
  * "state" (draft|published),"issuer_org","body":{"title","summary","actions",
  * "links","observables"},"urgency","exercise","audience","tlp","created_by",
  * "created_at","updated_at","published_by","published_at","pub_seq"}.
- * Readers are described by a struct store_release_access (the same keys:
- * "all", "org:<id>", "sector:<s>", "tier:<t>"): all = the coordinator,
- * org_id = the issuer's own alerts in every state, keys = published
- * versions targeted at the reader.
+ * Readers are described by a struct store_release_access: all = the
+ * coordinator, org_id = the issuer's own alerts in every state, and the
+ * published versions whose recipients (fixed at publication) include
+ * org_id. Target keys ("all", "org:<id>", "sector:<s>", "tier:<t>")
+ * choose those recipients when a version is published.
  */
 struct store_alert_filter {
     const char *state;      /* NULL: published versions targeted at the reader (inbox),
