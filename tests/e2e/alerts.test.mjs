@@ -359,7 +359,8 @@ test('corrections and withdrawals are new versions, delivered like the first', a
     assertResponse('POST', '/api/v1/alerts/{id}/versions', r);
   }
   const reason = '誤報でした。該当装置は影響を受けません。';
-  const v3 = await newVersion(srv, ca.token, v2.id, { kind: 'withdrawal', reason });
+  // (Through the first version's id: a new version builds on the latest, whichever id names the series.)
+  const v3 = await newVersion(srv, ca.token, v1.id, { kind: 'withdrawal', reason });
   assert.equal(v3.version, 3);
   assert.equal(v3.kind, 'withdrawal');
   assert.equal(v3.series_id, v1.id);
@@ -427,7 +428,12 @@ test('sector hub analysts issue only to their own sectors', async () => {
   assert.equal(page.targeted, 3, 'E1, E2, E3: not the issuing hub');
   assert.equal(page.reached, 3);
   await deliveryPage(srv, coord.ca.token, draft.id);
-  // Recipients may not version it.
+  // The hub's corrections stay within its sectors; recipients may not version it.
+  assertProblem(await call(srv, ha.token, 'POST', `/api/v1/alerts/${draft.id}/versions`, { kind: 'correction', audience: { sectors: [w.T] } }), 403, 'forbidden');
+  assertProblem(await call(srv, ha.token, 'POST', `/api/v1/alerts/${draft.id}/versions`, { kind: 'correction', audience: { all_members: true } }), 403, 'forbidden');
+  const hv2 = await newVersion(srv, ha.token, draft.id, { kind: 'correction', urgency: 'urgent' });
+  assert.deepEqual(hv2.audience, draft.audience);
+  assertProblem(await call(srv, ha.token, 'PATCH', `/api/v1/alerts/${hv2.id}`, { audience: { sectors: [w.S, w.T] } }), 403, 'forbidden');
   assertProblem(await call(srv, w.e1a.token, 'POST', `/api/v1/alerts/${draft.id}/versions`, { kind: 'withdrawal', reason: 'x' }), 403, 'forbidden');
 });
 
@@ -525,7 +531,8 @@ test('validation: 422 with every offending field; nothing stored', async () => {
   assertProblem(await call(srv, ca.token, 'GET', `/api/v1/alerts/${pub.id}/preview?org_id=01936a8e-4f5e-7c2a-9b1d-2f3e4a5b6c7d`), 404, 'not-found');
   assertProblem(await call(srv, ca.token, 'GET', '/api/v1/alerts/01936a8e-4f5e-7c2a-9b1d-2f3e4a5b6c7d'), 404, 'not-found');
   const bad = await call(srv, ca.token, 'GET', '/api/v1/alerts/not-an-id');
-  assert.ok([400, 404].includes(bad.status), `GET /alerts/not-an-id: ${bad.status}`);
+  assertProblem(bad, 404, 'not-found');
+  assertResponse('GET', '/api/v1/alerts/{id}', bad);
   // Without credentials: 401.
   for (const [m, p] of [['GET', '/api/v1/alerts'], ['POST', '/api/v1/alerts'], ['GET', `/api/v1/alerts/${pub.id}`],
     ['GET', `/api/v1/alerts/${pub.id}/delivery`], ['POST', `/api/v1/alerts/${pub.id}/receipts`]]) {
@@ -600,6 +607,17 @@ test('inbox filters, order and paging', async () => {
   }
   assert.deepEqual(seen.filter((id) => [a1.id, a2.id, a3.id].includes(id)), [a3.id, a2.id, a1.id]);
   assert.equal(new Set(seen).size, seen.length, 'no alert twice');
+});
+
+test('webhook URLs: https:// only unless the config allows http:// (tests)', async () => {
+  const org = await srv.createOrg({ sectors: ['gas'] });
+  const url = (u) => call(srv, srv.adminToken, 'POST', `/api/v1/orgs/${org.id}/webhooks`, { url: u });
+  assertProblem(await url('http://hooks.example.jp/isac'), 422, 'validation', ['url']);
+  assertProblem(await url('HTTP://hooks.example.jp/isac'), 422, 'validation', ['url']);
+  const ok = await url('https://hooks.example.jp/isac');
+  assert.equal(ok.status, 201, ok.text);
+  const h = ok.json.id;
+  assertProblem(await call(srv, srv.adminToken, 'PATCH', `/api/v1/webhooks/${h}`, { url: 'http://hooks.example.jp/x' }), 422, 'validation', ['url']);
 });
 
 test('audit: alert actions are recorded with ids, never content', async () => {

@@ -192,6 +192,43 @@ test('a signed POST per published alert to each enabled webhook of each targeted
   assert.equal(rx.of(a.path).length, 1, 'one POST per alert version and webhook');
 });
 
+test('publishing never waits for receivers, and a slow receiver does not hold up the others', async () => {
+  const S = await newSector(srv);
+  const slow = await orgWithHook(S, 'slow');
+  const fast = await orgWithHook(S, 'fast');
+  rx.delay(slow.path, 2500);
+  const t0 = Date.now();
+  const x = await issueAlert(srv, ca.token, alertBody({ sectors: [S] }));
+  const took = Date.now() - t0;
+  const [f] = await rx.waitFor((h) => h.path === fast.path && h.json?.alert?.id === x.id);
+  const [s] = await rx.waitFor((h) => h.path === slow.path && h.json?.alert?.id === x.id);
+  assert.ok(took < 2000, `compose + publish took ${took} ms (the slow receiver takes 2500)`);
+  assert.ok(f.at - t0 < 2000, `the fast receiver got it ${f.at - t0} ms after publishing, not after the slow one`);
+  // A second alert while the slow receiver still holds the first: the fast one gets it at once.
+  const y = await issueAlert(srv, ca.token, alertBody({ sectors: [S] }));
+  const t1 = Date.now();
+  const [f2] = await rx.waitFor((h) => h.path === fast.path && h.json?.alert?.id === y.id);
+  assert.ok(f2.at - t1 < 2000, `the second alert reached the fast receiver ${f2.at - t1} ms after publishing`);
+  await deliveryUntil(srv, ca.token, x.id, (p) => orgRow(p, slow.org.id).delivered.webhook !== null, 10000, 'the slow receiver\'s receipt');
+  assert.ok(s.at >= t0);
+});
+
+test('any 2xx is a delivery; a redirect is not followed (and is a failure)', async () => {
+  const S = await newSector(srv);
+  const a = await orgWithHook(S, 'accepted');
+  const b = await orgWithHook(S, 'moved');
+  rx.respond(a.path, [202]);
+  rx.respond(b.path, [302]);
+  const x = await issueAlert(srv, ca.token, alertBody({ sectors: [S] }));
+  await deliveryUntil(srv, ca.token, x.id, (p) => orgRow(p, a.org.id).delivered.webhook !== null, 10000, '202 is delivered');
+  await rx.waitFor((h) => h.path === b.path, MAX_TRIES, 15000);
+  await sleep(BACKOFF_MS * 4);
+  assert.deepEqual(rx.hits.filter((h) => h.path.startsWith(`${b.path}/`)).map((h) => h.path), [], 'the redirect was not followed');
+  assert.equal(orgRow(await deliveryPage(srv, ca.token, x.id), b.org.id).delivered.webhook, null, 'a redirect is no delivery');
+  const log = await deliveries(b.token, b.hook.id);
+  assert.deepEqual(log.map((e) => e.status), [302, 302, 302]);
+});
+
 test('retries with exponential backoff after failures, then success', async () => {
   const S = await newSector(srv);
   const a = await orgWithHook(S, 'flaky');

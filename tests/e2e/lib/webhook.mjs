@@ -2,13 +2,15 @@
 //
 //   const rx = await startReceiver();                    // rx.url('/a') → http://127.0.0.1:PORT/a
 //   rx.respond('/flaky', [500, 500, 200]);               // answers per path, in order (last repeats)
+//   rx.delay('/slow', 2000);                             // answers that path only after 2 s
 //   const hits = await rx.waitFor((h) => h.path === '/a', 1);
 //   verifySignature(secret, hits[0])                      // true when X-Isac-Signature is right
 //   await rx.close();
 //
 // Every request is recorded: {path, method, headers (lower case), body (string), json, at (ms),
 // status (what it was answered)}. Paths answer 200 unless told otherwise; respond() also takes a
-// function (hit, n) → status, n counting that path's requests from 1.
+// function (hit, n) → status, n counting that path's requests from 1. A 3xx answer carries
+// `Location: <path>/redirected` (a receiver must not be able to send deliveries elsewhere).
 import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -16,6 +18,7 @@ export class Receiver {
   constructor() {
     this.hits = [];
     this.plans = new Map();
+    this.delays = new Map();
     this.counts = new Map();
     this.waiters = new Set();
     this.server = null;
@@ -35,6 +38,9 @@ export class Receiver {
     if (typeof plan === 'function') return plan(hit, n);
     return plan[Math.min(n, plan.length) - 1];
   }
+
+  /** Answer requests to `path` only after ms milliseconds (a slow receiver). */
+  delay(path, ms) { this.delays.set(path, ms); }
 
   /** The hits of one path (in arrival order). */
   of(path) { return this.hits.filter((h) => h.path === path); }
@@ -78,9 +84,17 @@ export function startReceiver() {
       const hit = { path: req.url, method: req.method, headers: { ...req.headers }, body, json, at: Date.now() };
       hit.status = rx.statusFor(hit);
       rx.hits.push(hit);
-      res.writeHead(hit.status, { 'content-type': 'text/plain' });
-      res.end(hit.status < 300 ? 'ok' : 'try again');
       for (const w of [...rx.waiters]) w();
+      const answer = () => {
+        if (res.destroyed) return;
+        const headers = { 'content-type': 'text/plain' };
+        if (hit.status >= 300 && hit.status < 400) headers.location = rx.url(`${hit.path}/redirected`);
+        res.writeHead(hit.status, headers);
+        res.end(hit.status < 300 ? 'ok' : 'try again');
+      };
+      const ms = rx.delays.get(hit.path);
+      if (ms) setTimeout(answer, ms).unref();
+      else answer();
     });
   });
   return new Promise((resolve, reject) => {
