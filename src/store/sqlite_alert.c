@@ -123,12 +123,17 @@ int sq__alert_get(struct store *st, const struct store_release_access *acc, cons
     " AND (?7 IS NULL OR instr(lower(a.title), lower(?7)) > 0)"                                   \
     " AND (?11 IS NULL OR a.series_id = ?11)"
 
-/* Inbox: published versions the reader may see, newest first (latest of each series with ?9). */
+/*
+ * Inbox: published versions the reader received, newest first; with ?9 only
+ * the newest of each series that the reader received (a correction that
+ * narrowed the audience leaves the earlier recipients their version).
+ */
 static const char SQL_ALERT_INBOX[] =
     "SELECT " ALERT_COLS ALERT_FROM " WHERE a.state = 'published' AND a.pub_seq < ?1"
     ALERT_FILTER("a.published_at")
     " AND (?9 = 0 OR NOT EXISTS (SELECT 1 FROM alerts b WHERE b.series_id = a.series_id"
-    "  AND b.state = 'published' AND b.pub_seq > a.pub_seq))"
+    "  AND b.state = 'published' AND b.pub_seq > a.pub_seq AND (?21 OR EXISTS"
+    "  (SELECT 1 FROM alert_recipients br WHERE br.alert_id = b.id AND br.org_id = ?22))))"
     " AND ?20 = 0 AND (?21 OR EXISTS (SELECT 1 FROM alert_recipients ar"
     "  WHERE ar.alert_id = a.id AND ar.org_id = ?22))"
     " ORDER BY a.pub_seq DESC LIMIT ?2";

@@ -1379,6 +1379,16 @@ static void test_latest(void **state)
     series.latest = true;
     list_names(f, &op_g, &series, 0, NULL, 50, got, sizeof(got));
     assert_names(got, "A4");
+
+    /* A correction that narrows the audience: earlier recipients keep the version they got. */
+    char a6[ID_LEN];
+    OK(try_create(f, a6, a3, "correction", COORD, NULL, &e));
+    publish(f, a6, "['sector:electricity']");
+    struct store_release_access op_e = rdr_access(f, RD_OP_E);
+    list_names(f, &op_e, &latest, 0, NULL, 50, got, sizeof(got));
+    assert_names(got, "A6,A4,A5");
+    list_names(f, &op_g, &latest, 0, NULL, 50, got, sizeof(got));
+    assert_names(got, "A4,A3");
 }
 
 static void test_filters(void **state)
