@@ -339,6 +339,12 @@ void api__alert_publish(struct api_call *c)
     /* Committed: wake the streams, then the webhook and e-mail workers (outbox rows). */
     if (c->api->notify)
         notify_event(c->api->notify, seq);
+    /* Then the webhook and e-mail work; a crash before it is caught up at start (deliver). */
+    struct err qe;
+    err_init(&qe);
+    if (store_alert_queue(c->api->st, jstr(row, "id"), &qe))
+        log_error("alert %s: webhook and e-mail deliveries not queued yet: %s", jstr(row, "id"),
+                  qe.detail);
     deliver_kick(c->api->deliver);
     audit_alert(c, "alert.publish", row,
                 json_pack("{s:s,s:I}", "kind", jstr(row, "kind"), "event_id", (json_int_t)seq));

@@ -488,6 +488,19 @@ static void escalate_due(struct deliver *d)
     }
 }
 
+/*
+ * Publishing queues an alert's webhook and e-mail work in a second
+ * transaction, after the streams are woken; a crash between the two leaves
+ * it unqueued, and this catches it up (at start, then at every check).
+ */
+static void queue_missed(struct deliver *d)
+{
+    struct err e;
+    err_init(&e);
+    if (store_alert_queue(d->st, NULL, &e))
+        log_warn("deliver: cannot queue missed deliveries: %s", e.detail);
+}
+
 static void *escalator_main(void *arg)
 {
     struct deliver *d = arg;
@@ -502,6 +515,7 @@ static void *escalator_main(void *arg)
         if (atomic_load(&d->stopping))
             break;
         pthread_mutex_unlock(&d->mu);
+        queue_missed(d);
         escalate_due(d);
         pthread_mutex_lock(&d->mu);
     }
@@ -539,6 +553,7 @@ int deliver_new(struct store *st, const struct cfg *cfg, deliver_present_fn *pre
         return err_set(e, ERR_INTERNAL, "cannot initialise libcurl");
     }
     d->curl_ready = true;
+    queue_missed(d);
     if (escalator_start(d, e) ||
         worker_start(d, &d->hook, "webhook", webhook_prepare, webhook_ok, e)) {
         deliver_free(d);

@@ -52,6 +52,16 @@ struct sub {
     struct sub *prev, *next;
 };
 
+struct rec {
+    char alert_id[40], org_id[40], user_id[40];
+    int64_t at;
+};
+
+struct receipts {
+    struct rec *v;
+    size_t n, cap;
+};
+
 struct notify {
     struct store *st;
     notify_present_fn *present;
@@ -64,6 +74,10 @@ struct notify {
     int nsubs;
     int64_t wanted;          /* the newest event id announced */
     int64_t done;            /* the newest event id fanned out (fan-out thread only) */
+    pthread_mutex_t rc_mu;   /* guards rc */
+    struct receipts rc;      /* stream receipts waiting for the receipt thread */
+    pthread_cond_t rc_cv;    /* wakes the receipt thread at stop */
+    pthread_t rc_thread;
     unsigned recheck_asked;  /* notify_recheck() calls */
     unsigned recheck_done;   /* of those, covered by a finished re-check pass */
     pthread_cond_t recheck_cv; /* the fan-out waits for a pass */
@@ -145,11 +159,13 @@ static char *render(struct notify *n, const json_t *row, size_t *len)
     return out;
 }
 
-/* Receipts gathered during one fan-out or replay, recorded in one write. */
-struct receipts {
-    struct store_receipt *v;
-    size_t n, cap;
-};
+/*
+ * Stream receipts are recorded off the delivery path: the fan-out and the
+ * replays queue them (copied), and the receipt thread writes what has
+ * gathered every NOTIFY_RECEIPT_MS in one store write, so thousands of
+ * receipts never compete with the sends they record.
+ */
+#define NOTIFY_RECEIPT_MS 250
 
 static void receipt_add(struct receipts *r, const char *alert_id, const struct sub *s,
                         int64_t at)
@@ -158,19 +174,71 @@ static void receipt_add(struct receipts *r, const char *alert_id, const struct s
         r->cap = r->cap ? 2 * r->cap : 64;
         r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
     }
-    r->v[r->n++] = (struct store_receipt){alert_id, s->org_id, "delivered", "stream",
-                                          s->user_id, at, NULL};
+    struct rec *x = &r->v[r->n++];
+    util_strlcpy(x->alert_id, alert_id ? alert_id : "", sizeof(x->alert_id));
+    util_strlcpy(x->org_id, s->org_id, sizeof(x->org_id));
+    util_strlcpy(x->user_id, s->user_id, sizeof(x->user_id));
+    x->at = at;
 }
 
+/* Hand what r gathered to the receipt thread. */
 static void receipts_flush(struct notify *n, struct receipts *r)
 {
-    struct err e;
-    err_init(&e);
-    if (r->n && store_receipts_add(n->st, r->v, r->n, &e))
-        log_warn("notify: %zu stream receipts not recorded: %s", r->n, e.detail);
+    if (r->n) {
+        pthread_mutex_lock(&n->rc_mu);
+        for (size_t i = 0; i < r->n; i++) {
+            if (n->rc.n == n->rc.cap) {
+                n->rc.cap = n->rc.cap ? 2 * n->rc.cap : 256;
+                n->rc.v = xrealloc(n->rc.v, n->rc.cap * sizeof(*n->rc.v));
+            }
+            n->rc.v[n->rc.n++] = r->v[i];
+        }
+        pthread_mutex_unlock(&n->rc_mu);
+    }
     free(r->v);
     r->v = NULL;
     r->n = r->cap = 0;
+}
+
+/* Write the gathered receipts (receipt thread). */
+static void receipts_write(struct notify *n)
+{
+    pthread_mutex_lock(&n->rc_mu);
+    struct receipts r = n->rc;
+    memset(&n->rc, 0, sizeof(n->rc));
+    pthread_mutex_unlock(&n->rc_mu);
+    if (r.n == 0)
+        return;
+    struct store_receipt *v = xcalloc(r.n, sizeof(*v));
+    for (size_t i = 0; i < r.n; i++)
+        v[i] = (struct store_receipt){r.v[i].alert_id, r.v[i].org_id, "delivered", "stream",
+                                      r.v[i].user_id, r.v[i].at, NULL};
+    struct err e;
+    err_init(&e);
+    if (store_receipts_add(n->st, v, r.n, &e))
+        log_warn("notify: %zu stream receipts not recorded: %s", r.n, e.detail);
+    free(v);
+    free(r.v);
+}
+
+static void *rc_main(void *arg)
+{
+    struct notify *n = arg;
+    pthread_mutex_lock(&n->mu);
+    while (!n->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (int64_t)NOTIFY_RECEIPT_MS * 1000000;
+        until.tv_sec += ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&n->rc_cv, &n->mu, &until);
+        pthread_mutex_unlock(&n->mu);
+        receipts_write(n);
+        pthread_mutex_lock(&n->mu);
+    }
+    pthread_mutex_unlock(&n->mu);
+    receipts_write(n); /* what is left at stop */
+    return NULL;
 }
 
 /* Write one rendered event to s unless it had it already; s->mu held. */
@@ -309,11 +377,20 @@ static void recheck_all(struct notify *n)
     free(v);
 }
 
+/*
+ * The periodic re-check looks at every stream's credential in the store;
+ * changes made through this daemon's API trigger one at once
+ * (notify_recheck()), so the periodic pass only catches those made by
+ * another process (the CLI) and need not run at every heartbeat.
+ */
+#define NOTIFY_RECHECK_MS 60000
+
 static void *hb_main(void *arg)
 {
     struct notify *n = arg;
     static const char beat[] = ": hb\n\n";
     int64_t next_beat = util_mono_ms() + (int64_t)n->heartbeat_s * 1000;
+    int64_t next_check = util_mono_ms() + NOTIFY_RECHECK_MS;
     pthread_mutex_lock(&n->mu);
     while (!n->stopping) {
         int64_t now = util_mono_ms();
@@ -330,11 +407,14 @@ static void *hb_main(void *arg)
             break;
         unsigned asked = n->recheck_asked;
         bool beat_due = util_mono_ms() >= next_beat;
-        pthread_mutex_unlock(&n->mu);
-        recheck_all(n);
-        pthread_mutex_lock(&n->mu);
-        n->recheck_done = asked;
-        pthread_cond_broadcast(&n->recheck_cv);
+        if (asked != n->recheck_done || util_mono_ms() >= next_check) {
+            pthread_mutex_unlock(&n->mu);
+            recheck_all(n);
+            pthread_mutex_lock(&n->mu);
+            n->recheck_done = asked;
+            next_check = util_mono_ms() + NOTIFY_RECHECK_MS;
+            pthread_cond_broadcast(&n->recheck_cv);
+        }
         if (!beat_due)
             continue;
         next_beat = util_mono_ms() + (int64_t)n->heartbeat_s * 1000;
@@ -488,6 +568,8 @@ int notify_new(struct store *st, const struct cfg *cfg, notify_present_fn *prese
     pthread_cond_init(&n->cv, NULL);
     pthread_cond_init(&n->hb_cv, NULL);
     pthread_cond_init(&n->recheck_cv, NULL);
+    pthread_cond_init(&n->rc_cv, NULL);
+    pthread_mutex_init(&n->rc_mu, NULL);
     if (pthread_create(&n->fan, NULL, fan_main, n) != 0) {
         free(n);
         return err_set(e, ERR_NOMEM, "cannot start the fan-out thread");
@@ -496,6 +578,17 @@ int notify_new(struct store *st, const struct cfg *cfg, notify_present_fn *prese
         notify_stop(n);
         free(n);
         return err_set(e, ERR_NOMEM, "cannot start the heartbeat thread");
+    }
+    if (pthread_create(&n->rc_thread, NULL, rc_main, n) != 0) {
+        pthread_mutex_lock(&n->mu);
+        n->stopping = true;
+        pthread_cond_broadcast(&n->cv);
+        pthread_cond_broadcast(&n->hb_cv);
+        pthread_mutex_unlock(&n->mu);
+        pthread_join(n->fan, NULL);
+        pthread_join(n->hb, NULL);
+        free(n);
+        return err_set(e, ERR_NOMEM, "cannot start the receipt thread");
     }
     n->threads_started = true;
     *out = n;
@@ -512,14 +605,17 @@ void notify_stop(struct notify *n)
     pthread_cond_broadcast(&n->cv);
     pthread_cond_broadcast(&n->hb_cv);
     pthread_cond_broadcast(&n->recheck_cv);
+    pthread_cond_broadcast(&n->rc_cv);
     for (struct sub *s = n->head; s; s = s->next)
         http_stream_close(s->stream);
     pthread_mutex_unlock(&n->mu);
     if (was)
         return;
     pthread_join(n->fan, NULL);
-    if (n->threads_started)
+    if (n->threads_started) {
         pthread_join(n->hb, NULL);
+        pthread_join(n->rc_thread, NULL);
+    }
 }
 
 void notify_free(struct notify *n)
@@ -535,6 +631,9 @@ void notify_free(struct notify *n)
     pthread_cond_destroy(&n->cv);
     pthread_cond_destroy(&n->hb_cv);
     pthread_cond_destroy(&n->recheck_cv);
+    pthread_cond_destroy(&n->rc_cv);
+    pthread_mutex_destroy(&n->rc_mu);
+    free(n->rc.v);
     pthread_mutex_destroy(&n->mu);
     free(n);
 }

@@ -187,7 +187,7 @@ static const char *const migrations[] = {
     " audience TEXT NOT NULL, tlp TEXT NOT NULL, title TEXT NOT NULL,"
     " created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     " published_by TEXT, published_at INTEGER, pub_seq INTEGER UNIQUE,"
-    " UNIQUE(series_id, version));"
+    " queued INTEGER NOT NULL DEFAULT 0, UNIQUE(series_id, version));"
     "CREATE INDEX alerts_issuer ON alerts(issuer_org, id);"
     "CREATE INDEX alerts_state ON alerts(state, id);"
     /* Who a published alert version reaches, by key (as release_targets); seq = pub_seq. */
@@ -197,7 +197,6 @@ static const char *const migrations[] = {
     "CREATE TABLE alert_recipients(alert_id TEXT NOT NULL REFERENCES alerts(id),"
     " org_id TEXT NOT NULL REFERENCES orgs(id), escalated_at INTEGER,"
     " PRIMARY KEY(alert_id, org_id)) WITHOUT ROWID;"
-    "CREATE INDEX alert_recipients_org ON alert_recipients(org_id, alert_id);"
     "CREATE TABLE receipts(alert_id TEXT NOT NULL REFERENCES alerts(id), org_id TEXT NOT NULL,"
     " kind TEXT NOT NULL, channel TEXT NOT NULL, user_id TEXT NOT NULL, at INTEGER NOT NULL,"
     " note TEXT, PRIMARY KEY(alert_id, org_id, kind, channel, user_id)) WITHOUT ROWID;"
@@ -211,6 +210,7 @@ static const char *const migrations[] = {
     " state TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
     " last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER,"
     " escalation INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX alerts_unqueued ON alerts(queued) WHERE state = 'published' AND queued = 0;"
     "CREATE INDEX outbox_due ON outbox(state, next_at);"
     "CREATE INDEX outbox_target ON outbox(target, id);"
     "CREATE TABLE delivery_log(id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL"
@@ -1780,6 +1780,7 @@ const struct store_ops store__sqlite_ops = {
     .alert_events = sq__alert_events,
     .alert_recipients = sq__alert_recipients,
     .receipts_add = sq__receipts_add,
+    .alert_queue = sq__alert_queue,
     .alert_receipts = sq__alert_receipts,
     .webhook_create = sq__webhook_create,
     .webhook_get = sq__webhook_get,

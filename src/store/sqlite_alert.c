@@ -401,8 +401,14 @@ static const char SQL_RECIPIENTS_ADD[] =
     "  OR o.id IN (SELECT substr(value, 5) FROM json_each(?2) WHERE value LIKE 'org:%')"
     "  OR o.tier IN (SELECT substr(value, 6) FROM json_each(?2) WHERE value LIKE 'tier:%')"
     "  OR o.id IN (SELECT os.org_id FROM org_sectors os WHERE os.sector IN"
-    "   (SELECT substr(value, 8) FROM json_each(?2) WHERE value LIKE 'sector:%')))";
-/* Work for the delivery workers: each recipient's enabled webhooks and e-mail contacts. */
+    "   (SELECT substr(value, 8) FROM json_each(?2) WHERE value LIKE 'sector:%')))"
+    " ORDER BY o.id"; /* appends to the b-tree in key order */
+/*
+ * Work for the delivery workers: each recipient's enabled webhooks and
+ * e-mail contacts, queued once per version (queued = 0 → 1).
+ */
+static const char SQL_QUEUE_MARK[] =
+    "UPDATE alerts SET queued = 1 WHERE id = ?1 AND state = 'published' AND queued = 0";
 static const char SQL_OUTBOX_WEBHOOKS[] =
     "INSERT INTO outbox(alert_id, org_id, channel, target, locale, state, next_at, created_at)"
     " SELECT ?1, w.org_id, 'webhook', w.id, NULL, 'pending', ?2, ?2 FROM alert_recipients r"
@@ -414,6 +420,8 @@ static const char SQL_OUTBOX_EMAILS[] =
     " COALESCE(json_extract(ct.value, '$.locale'), 'ja'), 'pending', ?2, ?2"
     " FROM alert_recipients r JOIN orgs o ON o.id = r.org_id, json_each(o.contacts) ct"
     " WHERE r.alert_id = ?1 AND json_extract(ct.value, '$.type') = 'email'";
+static const char SQL_UNQUEUED[] =
+    "SELECT id FROM alerts WHERE state = 'published' AND queued = 0 ORDER BY pub_seq LIMIT 100";
 
 struct alert_publish_args {
     const char *id, *user;
@@ -468,11 +476,55 @@ static int alert_publish_run(struct sq_conn *c, void *arg, struct err *e)
             break;
     }
     json_decref(keys);
-    if (e->code || run_2(c, SQL_RECIPIENTS_ADD, a->id, a->keys, 0, e) ||
-        run_2(c, SQL_OUTBOX_WEBHOOKS, a->id, NULL, now, e) ||
-        run_2(c, SQL_OUTBOX_EMAILS, a->id, NULL, now, e))
+    if (e->code || run_2(c, SQL_RECIPIENTS_ADD, a->id, a->keys, 0, e))
         return e->code;
     return 0;
+}
+
+/* Queue the outbox rows of one published version unless they are queued already. */
+static int queue_one(struct sq_conn *c, const char *id, int64_t now, struct err *e)
+{
+    sqlite3_stmt *q = sq__stmt(c, SQL_QUEUE_MARK, e);
+    if (!q)
+        return e->code;
+    sq__bind_text(q, 1, id);
+    if (sq__step_write(c, q, false, e, "alert queue"))
+        return e->code;
+    if (sqlite3_changes(c->db) == 0)
+        return 0; /* queued before, or not published */
+    if (run_2(c, SQL_OUTBOX_WEBHOOKS, id, NULL, now, e) ||
+        run_2(c, SQL_OUTBOX_EMAILS, id, NULL, now, e))
+        return e->code;
+    return 0;
+}
+
+static int alert_queue_run(struct sq_conn *c, void *arg, struct err *e)
+{
+    const char *id = arg;
+    int64_t now = util_now_ms();
+    if (id)
+        return queue_one(c, id, now, e);
+    /* recovery: every published version whose work was never queued */
+    sqlite3_stmt *q = sq__stmt(c, SQL_UNQUEUED, e);
+    if (!q)
+        return e->code;
+    json_t *ids = json_array();
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        json_array_append_new(ids, json_string(sq__col(q, 0)));
+    sq__done(q);
+    if (rc != SQLITE_DONE)
+        sq__fail(c->db, rc, e, "alert queue");
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v) if (!e->code) queue_one(c, json_string_value(v), now, e);
+    json_decref(ids);
+    return e->code;
+}
+
+int sq__alert_queue(struct store *st, const char *alert_id, struct err *e)
+{
+    return sq__write(sq(st), alert_queue_run, (void *)alert_id, e);
 }
 
 int sq__alert_publish(struct store *st, const char *id, const char *user_id,

@@ -195,6 +195,7 @@ int sq__alert_events(struct store *st, const struct store_release_access *acc, i
                      int limit, json_t **out, struct err *e);
 int sq__alert_recipients(struct store *st, const char *alert_id, json_t **out, struct err *e);
 int sq__receipts_add(struct store *st, const struct store_receipt *r, size_t n, struct err *e);
+int sq__alert_queue(struct store *st, const char *alert_id, struct err *e);
 int sq__alert_receipts(struct store *st, const char *alert_id, json_t **receipts,
                        json_t **recipients, struct err *e);
 

@@ -399,3 +399,7 @@ int store_alert_escalate(struct store *st, const char *alert_id, const char *org
 {
     return st->ops->alert_escalate(st, alert_id, org_id, now, e);
 }
+int store_alert_queue(struct store *st, const char *alert_id, struct err *e)
+{
+    return st->ops->alert_queue(st, alert_id, e);
+}

@@ -435,13 +435,21 @@ int store_alert_get(struct store *st, const struct store_release_access *acc, co
 int store_alert_update(struct store *st, const json_t *alert, struct err *e);
 /*
  * Publish a draft in one transaction: pub_seq (the stream event id) is
- * assigned, targets (array of keys) written, the targeted organisations
- * (enabled, matching a key, not the issuer) fixed as its recipients, and
- * one outbox row queued per recipient webhook and e-mail contact. *seq
- * receives the event id. ERR_CONFLICT if it is no longer a draft.
+ * assigned, targets (array of keys) written and the targeted organisations
+ * (enabled, matching a key, not the issuer) fixed as its recipients. *seq
+ * receives the event id. ERR_CONFLICT if it is no longer a draft,
+ * ERR_NOTFOUND if there is none. The webhook and e-mail work is queued by
+ * store_alert_queue(), so streams need not wait for it.
  */
 int store_alert_publish(struct store *st, const char *id, const char *user_id,
                         const json_t *targets, int64_t *seq, struct err *e);
+/*
+ * Queue one outbox row per recipient webhook and e-mail contact of a
+ * published alert version (alert_id), or of every published version not
+ * yet queued (alert_id NULL: recovery after a crash between the two
+ * transactions). Once per version; queuing again does nothing.
+ */
+int store_alert_queue(struct store *st, const char *alert_id, struct err *e);
 /*
  * Inbox (f->state NULL; after_seq): what others sent the reader (an issuer
  * is not its own recipient, though its sectors' keys match; the

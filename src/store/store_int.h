@@ -128,6 +128,7 @@ struct store_ops {
                         int limit, json_t **out, struct err *e);
     int (*alert_recipients)(struct store *st, const char *alert_id, json_t **out, struct err *e);
     int (*receipts_add)(struct store *st, const struct store_receipt *r, size_t n, struct err *e);
+    int (*alert_queue)(struct store *st, const char *alert_id, struct err *e);
     int (*alert_receipts)(struct store *st, const char *alert_id, json_t **receipts,
                           json_t **recipients, struct err *e);
     int (*webhook_create)(struct store *st, const json_t *hook, const uint8_t *secret, size_t len,

@@ -457,6 +457,7 @@ static int64_t publish(struct fx *f, const char *id, const char *targets)
     json_t *t = fjson(f, targets);
     int64_t seq = -1;
     OK(store_alert_publish(f->st, id, f->user[U_COORD], t, &seq, &e));
+    OK(store_alert_queue(f->st, id, &e));
     json_decref(t);
     assert_true(seq > 0);
     return seq;
@@ -792,11 +793,11 @@ static void test_publish(void **state)
                       "@OP_E:email:soc@e.example.jp:ja:pending,"
                       "@OP_E:webhook:#E_ON:-:pending,"
                       "@OP_EG:email:x@eg.example.jp:en:pending");
-    /* due at once, never tried, not an escalation */
+    /* due at once (queued right after publication), never tried, not an escalation */
     assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s' AND"
-                                 " next_at = %ld AND created_at = %ld AND tries = 0 AND"
+                                 " next_at = created_at AND created_at >= %ld AND tries = 0 AND"
                                  " escalation = 0 AND last_error IS NULL",
-                              a1, at, at),
+                              a1, at),
                      5);
 
     /* a hub's alert to all members: everyone enabled but the hub itself, the coordinator too */
@@ -1016,14 +1017,12 @@ static void test_publish_atomic(void **state)
     struct err e;
     char a1[ID_LEN];
     new_alert(f, a1, COORD, NULL);
-    /* each step of the publication fails in turn: the second target key, a recipient, and
-     * the e-mails (the last step, after the webhooks were queued) */
+    /* each step of the publication fails in turn: the second target key, a recipient */
     static const struct {
         const char *table, *cond;
     } steps[] = {
         {"alert_targets", "NEW.key = 'all'"},
         {"alert_recipients", "1"},
-        {"outbox", "NEW.channel = 'email'"},
     };
     json_t *t = fjson(f, "['sector:electricity','all']");
     int64_t seq = -7;
@@ -1038,6 +1037,17 @@ static void test_publish_atomic(void **state)
     OK(store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
     assert_int_equal(seq, 1);
     assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alert_targets"), 2);
+    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 0);
+    /* queuing the deliveries is its own transaction: the e-mails (after the webhooks) fail */
+    fail_insert(f, "outbox", "NEW.channel = 'email'");
+    FAILS(ERR_STORE, store_alert_queue(f->st, a1, &e));
+    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 0);
+    sql_ok(f, "DROP TRIGGER test_fail");
+    /* recovery (NULL) queues what was missed, once */
+    OK(store_alert_queue(f->st, NULL, &e));
+    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 6);
+    OK(store_alert_queue(f->st, a1, &e));
+    OK(store_alert_queue(f->st, NULL, &e));
     assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 6);
     json_decref(t);
 }

@@ -189,6 +189,7 @@ static void publish(struct fx *f, const char *urgency, char *id)
     json_t *targets = json_pack("[s]", "all");
     int64_t seq = 0;
     OK(store_alert_publish(f->st, id, "u1", targets, &seq, &e));
+    OK(store_alert_queue(f->st, id, &e));
     assert_true(seq > 0);
     json_decref(targets);
 }
