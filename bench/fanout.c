@@ -24,10 +24,11 @@
  * nginx workers, Pss). Output is one line per figure, `key=value` words:
  *
  *   subscribed n= ok= failed= ms=
- *   memory pid= rss_before_kib= rss_idle_kib= pss_before_kib= pss_idle_kib=
+ *   memory pid= rss_before_kib= rss_idle_kib= pss_before_kib= pss_idle_kib= started_s=
  *   memory total rss_before_kib= rss_idle_kib= rss_per_sub_bytes= pss_per_sub_bytes=
  *   round i= status= publish_ms= alive= reached= first_ms= p50_ms= p99_ms= max_ms=
- *         client_cpu_ms= load=
+ *         client_cpu_ms= load= at_s=
+ *   memory after rss_kib= rss_per_sub_bytes= pss_kib= pss_per_sub_bytes=
  *
  * Times are from just before the publish request is written. The time of
  * a subscriber is taken right after the read() that returned its event
@@ -47,8 +48,8 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/time.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,12 +67,12 @@ struct sub {
     uint8_t state;
     bool chunked;
     uint8_t cstate;
-    uint8_t linelen;    /* saturates: a long line never matches */
+    uint8_t linelen; /* saturates: a long line never matches */
     uint32_t chunk_left;
     uint16_t hlen;
-    int16_t round;      /* last round whose event this subscriber read */
-    char line[24];      /* the start of the current line */
-    char *head;         /* response head while S_HEAD */
+    int16_t round; /* last round whose event this subscriber read */
+    char line[24]; /* the start of the current line */
+    char *head;    /* response head while S_HEAD */
 };
 
 struct pub {
@@ -92,8 +93,13 @@ struct opts {
     int settle_ms, gap_ms, timeout_ms, batch;
 };
 
-static struct opts o = {.host = "127.0.0.1", .event = "alert", .pub_body = "",
-                        .settle_ms = 1000, .gap_ms = 300, .timeout_ms = 10000, .batch = 256};
+static struct opts o = {.host = "127.0.0.1",
+                        .event = "alert",
+                        .pub_body = "",
+                        .settle_ms = 1000,
+                        .gap_ms = 300,
+                        .timeout_ms = 10000,
+                        .batch = 256};
 static struct sub *subs;
 static char **tokens;
 static int ep;
@@ -221,8 +227,8 @@ static void raise_nofile(void)
     if (rl.rlim_cur >= want)
         return;
     if (rl.rlim_max < want) {
-        fprintf(stderr, "fanout: %d subscribers need %lu descriptors; the hard limit is %lu\n",
-                o.n, (unsigned long)want, (unsigned long)rl.rlim_max);
+        fprintf(stderr, "fanout: %d subscribers need %lu descriptors; the hard limit is %lu\n", o.n,
+                (unsigned long)want, (unsigned long)rl.rlim_max);
         exit(2);
     }
     rl.rlim_cur = want;
@@ -244,6 +250,28 @@ static double loadavg(void)
 }
 
 /* ---- memory of the server ---- */
+
+/* When pid started, in CLOCK_MONOTONIC seconds (field 22 of /proc/PID/stat); -1 if unknown. */
+static double proc_started_s(int pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    double t = -1;
+    if (!f)
+        return -1;
+    if (fgets(line, sizeof(line), f)) {
+        const char *p = strrchr(line, ')'); /* the command name may hold spaces */
+        unsigned long long ticks;
+        if (p && sscanf(p + 2,
+                        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                        "%*d %*d %*d %llu",
+                        &ticks) == 1)
+            t = (double)ticks / (double)sysconf(_SC_CLK_TCK);
+    }
+    fclose(f);
+    return t;
+}
 
 static long proc_kib(int pid, const char *file, const char *key)
 {
@@ -284,8 +312,9 @@ static void mem_print(const struct mem *before, const struct mem *idle)
         return;
     for (int i = 0; i < o.npid; i++)
         printf("memory pid=%d rss_before_kib=%ld rss_idle_kib=%ld pss_before_kib=%ld "
-               "pss_idle_kib=%ld\n",
-               o.pids[i], before->rss[i], idle->rss[i], before->pss[i], idle->pss[i]);
+               "pss_idle_kib=%ld started_s=%.2f\n",
+               o.pids[i], before->rss[i], idle->rss[i], before->pss[i], idle->pss[i],
+               proc_started_s(o.pids[i]));
     int n = n_alive > 0 ? n_alive : 1;
     printf("memory total rss_before_kib=%ld rss_idle_kib=%ld rss_per_sub_bytes=%.0f "
            "pss_before_kib=%ld pss_idle_kib=%ld pss_per_sub_bytes=%.0f load=%.2f\n",
@@ -560,8 +589,8 @@ static void pub_readable(void)
     if (r < 0 && errno == EAGAIN)
         return;
     if (r > 0) {
-        size_t c = (size_t)r < sizeof(pub.buf) - 1 - pub.len ? (size_t)r
-                                                               : sizeof(pub.buf) - 1 - pub.len;
+        size_t c =
+            (size_t)r < sizeof(pub.buf) - 1 - pub.len ? (size_t)r : sizeof(pub.buf) - 1 - pub.len;
         memcpy(pub.buf + pub.len, b, c);
         pub.len += c;
         return;
@@ -600,8 +629,14 @@ static void loop_until(bool (*done)(void), double deadline)
     }
 }
 
-static bool all_subscribed(void) { return next_conn == o.n && inflight == 0; }
-static bool round_done(void) { return reached >= n_alive && pub.done; }
+static bool all_subscribed(void)
+{
+    return next_conn == o.n && inflight == 0;
+}
+static bool round_done(void)
+{
+    return reached >= n_alive && pub.done;
+}
 
 /* CPU time of this client (ms): near the round's time means the client is the bottleneck. */
 static double cpu_ms(void)
@@ -641,7 +676,8 @@ static void run_round(int r)
     if (reached > 0)
         printf(" first_ms=%.2f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f", t_recv[0],
                pct(t_recv, reached, 0.50), pct(t_recv, reached, 0.99), t_recv[reached - 1]);
-    printf(" client_cpu_ms=%.1f load=%.2f\n", cpu_ms() - c0, loadavg());
+    /* at_s: CLOCK_MONOTONIC of the publish, to line the round up with a profile or a log */
+    printf(" client_cpu_ms=%.1f load=%.2f at_s=%.3f\n", cpu_ms() - c0, loadavg(), t0 / 1e3);
     fflush(stdout);
     if (pub.fd >= 0)
         close(pub.fd);
@@ -681,6 +717,15 @@ int main(int argc, char **argv)
     mem_print(&before, &idle);
     for (int r = 0; r < o.npub && n_alive > 0; r++)
         run_round(r);
+    if (o.npid > 0) { /* what the subscribers hold once events have gone through */
+        struct mem after;
+        mem_read(&after);
+        int n = n_alive > 0 ? n_alive : 1;
+        printf(
+            "memory after rss_kib=%ld rss_per_sub_bytes=%.0f pss_kib=%ld pss_per_sub_bytes=%.0f\n",
+            after.rss_sum, (after.rss_sum - before.rss_sum) * 1024.0 / n, after.pss_sum,
+            (after.pss_sum - before.pss_sum) * 1024.0 / n);
+    }
     if (stray)
         printf("stray events=%d (outside a round)\n", stray);
     printf("closed during the run=%d\n", n_ok - n_alive);
