@@ -732,8 +732,9 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
         /* Headers live in this per-connection pool; ours is checked at LIMIT_HEADER_BYTES,
-         * this is the hard backstop. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(4 * LIMIT_HEADER_BYTES),
+         * this is the hard backstop. libmicrohttpd touches most of it on every connection,
+         * so it is what an idle event stream costs: twice the header limit, no more. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * LIMIT_HEADER_BYTES),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_ARRAY, srv->tls_cert ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (srv->d == NULL) {

@@ -370,6 +370,21 @@ test('oversize bodies → 413 too-large, nothing created (64 KiB API limit, 1 Mi
   assert.equal((await srv.api('GET', '/healthz')).status, 200);
 });
 
+test('request headers: up to 16 KiB together are served, more is 413 problem+json', async () => {
+  // 15 KiB of headers in 30 headers of 512 bytes: served (the per-connection buffer holds them).
+  const pad = (n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-pad-${i}`, 'p'.repeat(500)]));
+  const ok = await rawRequest(srv.port, {
+    method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${srv.adminToken}`, ...pad(30) },
+  });
+  assert.equal(ok.status, 200, `15 KiB of headers: ${ok.status} ${ok.text.slice(0, 200)}`);
+  const big = await rawRequest(srv.port, {
+    method: 'GET', path: '/api/v1/me', headers: { authorization: `Bearer ${srv.adminToken}`, ...pad(34) },
+  });
+  assert.equal(big.status, 413, `17 KiB of headers: ${big.status} ${big.text.slice(0, 200)}`);
+  assert.equal(big.json?.type, 'urn:isac:problem:too-large');
+  assert.equal((await srv.api('GET', '/healthz')).status, 200);
+});
+
 test('Japanese text round-trips byte for byte (4-byte chars, combining marks, NFD, ZWJ)', async () => {
   const nameJa = '𠮷野家ホールディングス（テスト）・か\u3099き\u3099く\u3099・ﾃｽﾄ・髙﨑・①・👩‍💻・e\u0301';
   const nameEn = 'Yoshinoya\u00a0Test — “quotes” \\ back\\slash / "dq" <b>&amp;</b>';
