@@ -2,11 +2,10 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "util.h"
 
@@ -16,23 +15,90 @@ static int quiet;
 void log_set_level(enum log_level lvl) { min_level = lvl; }
 void log_set_quiet(int q) { quiet = q; }
 
-static void emit(json_t *o)
+/*
+ * Lines are formatted straight into a buffer: this runs twice per request
+ * (the access line, and often a message), so it avoids building a JSON
+ * object for each. Strings are escaped as JSON requires; text that is not
+ * valid UTF-8 is replaced, so every line stays parseable.
+ */
+struct line {
+    char b[4096];
+    size_t n;
+};
+
+static void put(struct line *l, const char *s, size_t k)
+{
+    if (k > sizeof(l->b) - 2 - l->n)
+        k = sizeof(l->b) - 2 - l->n; /* keep room for "}\n"; an over-long line is cut */
+    memcpy(l->b + l->n, s, k);
+    l->n += k;
+}
+
+static void put_s(struct line *l, const char *s) { put(l, s, strlen(s)); }
+
+static void put_str(struct line *l, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!util_utf8_valid(s, strlen(s)))
+        s = "(invalid utf-8)";
+    put(l, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            put(l, esc, 2);
+        } else if (*p < 0x20) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            put(l, esc, 6);
+        } else {
+            put(l, (const char *)p, 1);
+        }
+    }
+    put(l, "\"", 1);
+}
+
+static void put_field(struct line *l, const char *name, const char *v)
+{
+    put(l, ",\"", 2);
+    put_s(l, name);
+    put(l, "\":", 2);
+    put_str(l, v);
+}
+
+static void put_num(struct line *l, const char *name, double v, bool millis)
+{
+    char num[64];
+    int k = millis ? snprintf(num, sizeof(num), "%.3f", v) : snprintf(num, sizeof(num), "%.0f", v);
+    put(l, ",\"", 2);
+    put_s(l, name);
+    put(l, "\":", 2);
+    put(l, num, k > 0 ? (size_t)k : 0);
+}
+
+static void begin(struct line *l, const char *level, const char *msg)
+{
+    l->n = 0;
+    put_s(l, "{\"level\":");
+    put_str(l, level);
+    put_field(l, "msg", msg);
+}
+
+/* Add the time, close the line and write it in one write(2). */
+static void end(struct line *l)
 {
     char ts[40];
     int64_t ms = util_now_ms();
     util_time_fmt(ms / 1000, ts);
     /* insert milliseconds before the Z */
     snprintf(ts + 19, sizeof(ts) - 19, ".%03dZ", (int)(ms % 1000));
-    json_object_set_new(o, "ts", json_string(ts));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-    if (s) {
-        size_t n = strlen(s);
-        s[n] = '\n'; /* overwrite the NUL: we pass the length */
-        ssize_t w = write(STDERR_FILENO, s, n + 1);
-        (void)w;
-        free(s);
-    }
-    json_decref(o);
+    put_field(l, "ts", ts);
+    l->b[l->n++] = '}';
+    l->b[l->n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, l->b, l->n);
+    (void)w;
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
@@ -45,31 +111,27 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    json_t *o = json_object();
-    json_object_set_new(o, "level", json_string(names[lvl]));
-    json_object_set_new(o, "msg", json_string(msg));
-    emit(o);
+    struct line l;
+    begin(&l, names[lvl], msg);
+    end(&l);
 }
 
 void log_access(const struct log_access *a)
 {
     if (quiet)
         return;
-    json_t *o = json_object();
-    json_object_set_new(o, "level", json_string("info"));
-    json_object_set_new(o, "msg", json_string("request"));
-    json_object_set_new(o, "method", json_string(a->method ? a->method : ""));
-    /* A path that is not valid UTF-8 would make json_string() fail; log it lossy. */
-    json_t *p = json_string(a->path ? a->path : "");
-    json_object_set_new(o, "path", p ? p : json_string("(invalid utf-8)"));
-    json_object_set_new(o, "status", json_integer(a->status));
-    json_object_set_new(o, "ms", json_real((double)(int64_t)(a->ms * 1000) / 1000.0));
-    json_object_set_new(o, "bytes_in", json_integer((json_int_t)a->bytes_in));
-    json_object_set_new(o, "bytes_out", json_integer((json_int_t)a->bytes_out));
-    json_object_set_new(o, "remote", json_string(a->remote ? a->remote : ""));
+    struct line l;
+    begin(&l, "info", "request");
+    put_field(&l, "method", a->method ? a->method : "");
+    put_field(&l, "path", a->path ? a->path : "");
+    put_num(&l, "status", a->status, false);
+    put_num(&l, "ms", a->ms, true);
+    put_num(&l, "bytes_in", (double)a->bytes_in, false);
+    put_num(&l, "bytes_out", (double)a->bytes_out, false);
+    put_field(&l, "remote", a->remote ? a->remote : "");
     if (a->user)
-        json_object_set_new(o, "user", json_string(a->user));
+        put_field(&l, "user", a->user);
     if (a->problem)
-        json_object_set_new(o, "problem", json_string(a->problem));
-    emit(o);
+        put_field(&l, "problem", a->problem);
+    end(&l);
 }

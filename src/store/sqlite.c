@@ -187,7 +187,7 @@ static const char *const migrations[] = {
     " audience TEXT NOT NULL, tlp TEXT NOT NULL, title TEXT NOT NULL,"
     " created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     " published_by TEXT, published_at INTEGER, pub_seq INTEGER UNIQUE,"
-    " queued INTEGER NOT NULL DEFAULT 0, UNIQUE(series_id, version));"
+    " UNIQUE(series_id, version));"
     "CREATE INDEX alerts_issuer ON alerts(issuer_org, id);"
     "CREATE INDEX alerts_state ON alerts(state, id);"
     /* Who a published alert version reaches, by key (as release_targets); seq = pub_seq. */
@@ -197,6 +197,7 @@ static const char *const migrations[] = {
     "CREATE TABLE alert_recipients(alert_id TEXT NOT NULL REFERENCES alerts(id),"
     " org_id TEXT NOT NULL REFERENCES orgs(id), escalated_at INTEGER,"
     " PRIMARY KEY(alert_id, org_id)) WITHOUT ROWID;"
+    "CREATE INDEX alert_recipients_org ON alert_recipients(org_id, alert_id);"
     "CREATE TABLE receipts(alert_id TEXT NOT NULL REFERENCES alerts(id), org_id TEXT NOT NULL,"
     " kind TEXT NOT NULL, channel TEXT NOT NULL, user_id TEXT NOT NULL, at INTEGER NOT NULL,"
     " note TEXT, PRIMARY KEY(alert_id, org_id, kind, channel, user_id)) WITHOUT ROWID;"
@@ -210,13 +211,22 @@ static const char *const migrations[] = {
     " state TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
     " last_error TEXT, created_at INTEGER NOT NULL, done_at INTEGER,"
     " escalation INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX alerts_unqueued ON alerts(queued) WHERE state = 'published' AND queued = 0;"
     "CREATE INDEX outbox_due ON outbox(state, next_at);"
     "CREATE INDEX outbox_target ON outbox(target, id);"
     "CREATE TABLE delivery_log(id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL"
     " REFERENCES outbox(id), at INTEGER NOT NULL, status INTEGER, error TEXT,"
     " duration_ms INTEGER NOT NULL);"
     "CREATE INDEX delivery_log_outbox ON delivery_log(outbox_id, id);",
+    /*
+     * 6: publishing wakes the streams before the webhook and e-mail work is
+     * queued (queued marks it done, so a crash in between is caught up);
+     * versions published before this queued theirs with the publication.
+     * No query reads recipients by organisation: drop that index.
+     */
+    "ALTER TABLE alerts ADD COLUMN queued INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE alerts SET queued = 1 WHERE state = 'published';"
+    "CREATE INDEX alerts_unqueued ON alerts(queued) WHERE state = 'published' AND queued = 0;"
+    "DROP INDEX alert_recipients_org;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -866,6 +876,36 @@ json_t *sq__col_json(sqlite3_stmt *st, int i)
 json_t *sq__name_obj(sqlite3_stmt *st, int i)
 {
     return json_pack("{s:s,s:s}", "ja", sq__col(st, i), "en", sq__col(st, i + 1));
+}
+
+json_t *sq__col_opt(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? json_string(v) : json_null();
+}
+
+json_t *sq__col_opt_int(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
+                                                     : json_integer(sqlite3_column_int64(st, i));
+}
+
+char *sq__keys_json(const struct store_release_access *acc)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < acc->nkeys; i++)
+        json_array_append_new(a, json_string(acc->keys[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+void sq__bind_access(sqlite3_stmt *st, const struct store_release_access *acc, const char *keys)
+{
+    sqlite3_bind_int(st, 20, acc->none);
+    sqlite3_bind_int(st, 21, acc->all && !acc->none);
+    sq__bind_text(st, 22, acc->org_id ? acc->org_id : "");
+    sq__bind_text(st, 23, keys ? keys : "[]");
 }
 
 
