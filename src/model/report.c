@@ -442,6 +442,28 @@ static void contact_field(const json_t *in, json_t *o, struct err *e)
     json_object_set_new(o, "contact", c);
 }
 
+/*
+ * "observables[i]" + suffix into buf (64 bytes), without printf: every
+ * observable of every report needs these paths ready in case of an error.
+ */
+static const char *obs_path(char *buf, size_t i, const char *suffix)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i && n < sizeof(digits));
+    static const char head[] = "observables[";
+    size_t k = sizeof(head) - 1;
+    memcpy(buf, head, k);
+    while (n)
+        buf[k++] = digits[--n];
+    buf[k++] = ']';
+    util_strlcpy(buf + k, suffix, 64 - k);
+    return buf;
+}
+
 int model_observables_check(const json_t *v, size_t max, json_t **out, struct err *e)
 {
     *out = NULL;
@@ -457,31 +479,28 @@ int model_observables_check(const json_t *v, size_t max, json_t **out, struct er
     json_t *ob, *prev;
     json_array_foreach(v, i, ob)
     {
-        char pre[48], f[64];
-        snprintf(pre, sizeof(pre), "observables[%zu]", i);
+        char f[64];
         if (!json_is_object(ob)) {
-            err_field(e, pre, "must be an object with type, value and role");
+            err_field(e, obs_path(f, i, ""), "must be an object with type, value and role");
             continue;
         }
-        char pre2[56];
-        snprintf(pre2, sizeof(pre2), "%s.", pre);
         static const char *const allowed[] = {"type", "value", "role", NULL};
-        model__check_unknown(ob, pre2, allowed, e);
-        snprintf(f, sizeof(f), "%s.type", pre);
+        model__check_unknown(ob, obs_path(f, i, "."), allowed, e);
+        obs_path(f, i, ".type");
         const char *type = json_string_value(json_object_get(ob, "type"));
         if (!IN(obs_types, type)) {
             err_field(e, f, "unknown type: one of ipv4, ipv6, cidr, domain, url, email, md5, "
                             "sha1, sha256, file, cve, asn, attack_technique, malware, text");
             continue;
         }
-        snprintf(f, sizeof(f), "%s.role", pre);
+        obs_path(f, i, ".role");
         json_t *rv = json_object_get(ob, "role");
         const char *role = rv ? json_string_value(rv) : "other";
         if (!IN(obs_roles, role)) {
             err_field(e, f, "must be attacker, victim or other");
             continue;
         }
-        snprintf(f, sizeof(f), "%s.value", pre);
+        obs_path(f, i, ".value");
         const char *value =
             model__text(json_object_get(ob, "value"), f, LIMIT_OBSERVABLE_CHARS, true, false, e);
         if (value == NULL)

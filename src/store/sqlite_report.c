@@ -288,7 +288,11 @@ static void report_job_init(struct report_job *j, const json_t *report, const js
     j->expected_rev = expected_rev;
     j->idem_scope = scope;
     j->idem_key = key;
-    j->ctext = json_dumps(json_object_get(report, "content"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* A caller that serialised the content already (to answer with it) passes the text. */
+    const char *given = json_string_value(json_object_get(report, "content_json"));
+    j->ctext = given ? strdup(given)
+                     : json_dumps(json_object_get(report, "content"),
+                                  JSON_COMPACT | JSON_PRESERVE_ORDER);
     j->changes = json_dumps(json_object_get(revision, "changes"), JSON_COMPACT);
 }
 

@@ -202,7 +202,8 @@ struct store_report_filter {
 
 /*
  * A report row: {"id","org_id","created_by","stage","revision","content":{...},
- * "submitted":bool,"due_at":int|null,"due_stage":str|null} and its revision
+ * "submitted":bool,"due_at":int|null,"due_stage":str|null} (optionally
+ * "content_json": the content already serialised, stored as given) and its revision
  * {"n","stage","user_id","reason","changes":[...]}. With idem_key, the key
  * (scoped by idem_scope) is recorded in the same transaction; a second use
  * of the key fails with ERR_CONFLICT (see store_idem_lookup()).
