@@ -12,6 +12,11 @@ import {
 import { canReadReports, canFileReports, viewReports, viewReportNew, viewReport, viewReportRevise, viewDue, viewNearMiss } from './reports.js';
 import { viewAudit } from './audit.js';
 import { canReadInbox, canApprove, isCoordinatorAnalyst, viewInbox, viewRelease, viewApprovals, viewQueue } from './releases.js';
+import {
+  canReadAlerts, canIssueAlerts, navBadge, startLive, stopLive, viewAlerts, viewAlert, viewAlertNew, viewAlertEdit,
+  viewAlertCorrect, viewAlertDelivery,
+} from './alerts.js';
+import { canManageWebhooks, webhooksSection } from './webhooks.js';
 
 const KINDS = ['operator', 'sector_hub', 'coordinator', 'ministry', 'agency', 'vendor'];
 const TIERS = ['class1', 'class2', 'general'];
@@ -58,12 +63,14 @@ function buildShell() {
   shell.nav = h('nav.mainnav', { 'aria-label': () => t('nav.label'), hidden: true },
     h('div.nav-inner', shell.navList));
 
+  // Alerts arriving on the event stream show here, above every page (alerts.js).
+  shell.live = h('div.live-alerts');
   shell.main = h('main#main', { tabindex: '-1' });
   shell.footer = h('footer.footer',
     h('div.footer-inner', h('span', 'isac'), shell.versionEl = h('span.version'), h('span.footer-sep', '·'),
       tx(() => t('app.tagline'))));
 
-  append(root, [shell.skip, shell.header, shell.nav, shell.main, shell.footer]);
+  append(root, [shell.skip, shell.header, shell.nav, shell.live, shell.main, shell.footer]);
   updateLangButtons();
 }
 
@@ -91,6 +98,7 @@ function switchLang(l) {
 
 const NAV = [
   { path: '/home', key: 'nav.home', can: () => true },
+  { path: '/alerts', key: 'nav.alerts', can: canReadAlerts, badge: navBadge },
   { path: '/inbox', key: 'nav.inbox', can: canReadInbox },
   { path: '/approvals', key: 'nav.approvals', can: canApprove },
   { path: '/release-queue', key: 'nav.release_queue', can: isCoordinatorAnalyst },
@@ -107,7 +115,7 @@ function renderNav() {
   clear(shell.navList);
   for (const item of NAV) {
     if (!item.can()) continue;
-    shell.navList.appendChild(h('li', h('a.nav-link', { href: '#' + item.path, 'data-path': item.path }, () => t(item.key))));
+    shell.navList.appendChild(h('li', h('a.nav-link', { href: '#' + item.path, 'data-path': item.path }, tx(() => t(item.key)), item.badge ? item.badge() : null)));
   }
 }
 
@@ -125,9 +133,11 @@ function showSignedIn() {
   shell.userBox.hidden = false;
   shell.nav.hidden = false;
   renderNav();
+  startLive(shell.live);
 }
 
 function showSignedOut() {
+  stopLive();
   shell.userBox.hidden = true;
   shell.nav.hidden = true;
   clear(shell.navList);
@@ -245,6 +255,8 @@ const ROUTES = {
   '/inbox': { view: viewInbox, can: canReadInbox },
   '/approvals': { view: viewApprovals, can: canApprove },
   '/release-queue': { view: viewQueue, can: isCoordinatorAnalyst },
+  '/alerts': { view: viewAlerts, can: canReadAlerts },
+  '/alerts/new': { view: viewAlertNew, can: canIssueAlerts },
   // No client-side gate: the server answers 403 to anyone but auditors and admins, and
   // the page shows that problem (audit.js).
   '/audit': { view: viewAudit },
@@ -257,6 +269,10 @@ const PATTERNS = [
   [new RegExp('^/reports/' + UUID + '/update$'), { view: (page, params, id) => viewReportRevise(page, params, id, 'update'), can: canFileReports }],
   [new RegExp('^/reports/' + UUID + '/edit$'), { view: (page, params, id) => viewReportRevise(page, params, id, 'draft'), can: canFileReports }],
   [new RegExp('^/releases/' + UUID + '$'), { view: (page, params, id) => viewRelease(page, params, id), can: canReadInbox }],
+  [new RegExp('^/alerts/' + UUID + '$'), { view: viewAlert, can: canReadAlerts }],
+  [new RegExp('^/alerts/' + UUID + '/edit$'), { view: viewAlertEdit, can: canIssueAlerts }],
+  [new RegExp('^/alerts/' + UUID + '/correct$'), { view: viewAlertCorrect, can: canIssueAlerts }],
+  [new RegExp('^/alerts/' + UUID + '/delivery$'), { view: viewAlertDelivery, can: canReadAlerts }],
   // Any signed-in user may open an organisation page; the server decides what it shows.
   [new RegExp('^/orgs/' + UUID + '$'), { view: (page, params, id) => viewOrg(page, params, id) }],
 ];
@@ -462,6 +478,7 @@ async function viewOrg(page, params, id) {
         : h('p.muted', () => t('contacts.none')))));
   if (canEditIdentifiers(org)) page.appendChild(identifiersForm(org));
   else if (org.identifiers) page.appendChild(identifiersView(org.identifiers));
+  if (canManageWebhooks(org)) page.appendChild(webhooksSection(org));
 }
 
 function identifiersView(ids) {

@@ -96,8 +96,8 @@ function releaseAudienceText(aud) {
   return parts.length ? parts.join(listSep()) : t('rel.aud.nobody_else');
 }
 
-/** The TLP label across the page, as FIRST shows it (coloured on black, never translated). */
-function tlpBanner(tlp) {
+/** The TLP label across the page, as FIRST shows it (coloured on black, never translated; alerts.js too). */
+export function tlpBanner(tlp) {
   const v = TLPS.includes(tlp) ? tlp : 'AMBER';
   return h('div.tlp-banner', { 'data-tlp': v, role: 'note', 'aria-label': () => t('rel.tlp_banner_label') },
     h('span.tlp-banner-label', 'TLP:' + v),

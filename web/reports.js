@@ -815,7 +815,10 @@ function buildReportForm(page, slot, mode, report) {
  * Audience and handling: a one-line summary ("共有先: 調整機関のみ · TLP:AMBER") with a
  * button that opens the picker (TLP, audience, purpose, handling), so the first screen of
  * the form stays short. Returns {el, shareCb, collect(), open(bool), registerOrgs(),
- * orgLineErrors(err)}. opts.shareKey, opts.hintKey, opts.hubKey: other wording (releases.js).
+ * orgLineErrors(err)}. opts.shareKey, opts.hintKey, opts.hubKey: other wording (releases.js);
+ * for alerts (alerts.js): noShare (no hub choice), noPurpose (no purpose/handling), titleKey,
+ * legendKey, tlpHintKey, sectors (the only sector codes offered), sectorsOnly (no all-members,
+ * tiers or named orgs), tlps (the TLP codes offered), summary(audience) → the summary text.
  */
 function markingPicker(cur, reg, isNew, opts = {}) {
   const aud = audienceOf(cur);
@@ -823,26 +826,27 @@ function markingPicker(cur, reg, isNew, opts = {}) {
 
   // -- TLP
   const tlpName = uid('tlp');
-  const tlpRadios = TLPS.map((code) => {
+  const tlpRadios = TLPS.filter((code) => !opts.tlps || opts.tlps.includes(code)).map((code) => {
     const id = uid('tlp');
     const input = h('input.radio', { type: 'radio', name: tlpName, id, value: code, checked: (cur.tlp || 'AMBER') === code });
     return { input, el: h('div.check-item.tlp-item', input, h('label.tlp-option', { for: id }, tlpPill(code), h('span.tlp-desc', () => t('tlp.desc.' + code)))) };
   });
-  const gTlp = group({ legend: () => t('rform.tlp_legend'), hint: () => t('rform.tlp_hint'), reg, name: 'tlp', children: tlpRadios.map((x) => x.el), bodyCls: 'tlp-grid' });
+  const gTlp = group({ legend: () => t('rform.tlp_legend'), hint: () => t(opts.tlpHintKey || 'rform.tlp_hint'), reg, name: 'tlp', children: tlpRadios.map((x) => x.el), bodyCls: 'tlp-grid' });
   gTlp.focus = tlpRadios[0].input;
 
   // -- audience
   const shareId = uid('share');
   const shareCb = h('input.checkbox', { type: 'checkbox', id: shareId, name: 'share_with_hub', checked: !!cur.share_with_hub });
-  const shareItem = h('div.check-item', shareCb, h('label', { for: shareId }, () => t(opts.shareKey || 'rform.share_label')));
+  const shareItem = h('div.check-item', { hidden: !!opts.noShare }, shareCb, h('label', { for: shareId }, () => t(opts.shareKey || 'rform.share_label')));
   const fShare = { el: shareItem, err: h('p.field-error', { hidden: true }), input: shareCb, focus: shareCb };
   shareItem.appendChild(fShare.err);
   reg.set('share_with_hub', fShare);
   const allId = uid('all');
   const allCb = h('input.checkbox', { type: 'checkbox', id: allId, name: 'audience.all_members', checked: !!aud.all_members });
-  const allItem = h('div.check-item', allCb, h('label', { for: allId }, () => t('rform.aud_all')));
+  const allItem = h('div.check-item', { hidden: !!opts.sectorsOnly }, allCb, h('label', { for: allId }, () => t('rform.aud_all')));
 
-  const secBoxes = state.sectors.filter((x) => !x.disabled || aud.sectors.includes(x.code)).map((x) => {
+  const offered = (x) => (opts.sectors ? opts.sectors.includes(x.code) : !x.disabled || aud.sectors.includes(x.code));
+  const secBoxes = state.sectors.filter(offered).map((x) => {
     const id = uid('asec');
     const cb = h('input.checkbox', { type: 'checkbox', id, name: 'audience.sectors', value: x.code, checked: aud.sectors.includes(x.code) });
     return { cb, el: h('div.check-item', cb, h('label', { for: id }, () => pick(x.name) || x.code)) };
@@ -855,19 +859,22 @@ function markingPicker(cur, reg, isNew, opts = {}) {
     return { cb, el: h('div.check-item', cb, h('label', { for: id }, () => tierName(x.code))) };
   });
   const gTiers = group({ legend: () => t('rform.aud_tiers'), reg, name: 'audience.tiers', children: tierBoxes.map((x) => x.el), bodyCls: 'check-grid', cls: 'aud-sub' });
+  gTiers.el.hidden = !!opts.sectorsOnly;
   gTiers.focus = tierBoxes.length ? tierBoxes[0].cb : null;
 
   const orgsIn = h('textarea.input.textarea.textarea-ids', { name: 'audience.orgs', rows: 3, spellcheck: 'false', autocapitalize: 'none', autocomplete: 'off' });
   orgsIn.value = aud.orgs.join('\n');
   const fOrgs = field({ label: () => t('rform.aud_orgs'), input: orgsIn, optional: true, hint: () => t('rform.aud_orgs_hint'), reg, name: 'audience.orgs' });
+  fOrgs.el.hidden = !!opts.sectorsOnly;
   const lineErrs = h('div.org-line-errors');
   fOrgs.el.appendChild(lineErrs);
   const baseDescribed = orgsIn.getAttribute('aria-describedby');
 
   const redNote = h('p.aud-red-note', { role: 'note' }, () => t('rform.aud_red_note'));
-  const gAud = group({ legend: () => t('rform.aud_legend'), hint: () => t(opts.hintKey || 'rform.aud_hint'), reg, name: 'audience',
+  const gAud = group({ legend: () => t(opts.legendKey || 'rform.aud_legend'), hint: () => t(opts.hintKey || 'rform.aud_hint'), reg, name: 'audience',
     children: [h('div.aud-checks', shareItem, allItem), redNote, gSecs.el, gTiers.el, fOrgs.el], bodyCls: 'stack' });
-  gAud.focus = shareCb;
+  // Errors on the audience focus its first choice that is shown.
+  gAud.focus = !opts.noShare ? shareCb : !opts.sectorsOnly ? allCb : (secBoxes[0] ? secBoxes[0].cb : null);
   reg.set('audience.all_members', { el: allItem, err: gAud.err, input: allCb, focus: allCb });
 
   // -- purpose, handling
@@ -879,7 +886,7 @@ function markingPicker(cur, reg, isNew, opts = {}) {
   const fHandling = field({ label: () => t('report.handling'), input: handlingIn, optional: true, hint: () => t('rform.handling_hint'), reg, name: 'handling' });
 
   const picker = h('div.marking-picker', { id: pickerId, hidden: true },
-    gTlp.el, gAud.el, h('div.two-col', fPurpose.el, fHandling.el));
+    gTlp.el, gAud.el, opts.noPurpose ? null : h('div.two-col', fPurpose.el, fHandling.el));
 
   // -- the summary line and the button
   const summaryText = h('span.marking-summary-text');
@@ -889,7 +896,7 @@ function markingPicker(cur, reg, isNew, opts = {}) {
   const headId = uid('mk');
   const el = h('section.marking', { 'aria-labelledby': headId },
     h('div.marking-head',
-      h('h2.marking-title', { id: headId }, () => t('rform.sec.marking')),
+      h('h2.marking-title', { id: headId }, () => t(opts.titleKey || 'rform.sec.marking')),
       h('p.marking-summary', { 'aria-live': 'polite' }, summaryText, h('span.marking-sep', { 'aria-hidden': 'true' }, ' · '), summaryTlp),
       toggle),
     picker);
@@ -932,7 +939,7 @@ function markingPicker(cur, reg, isNew, opts = {}) {
     for (const g of [gSecs.el, gTiers.el, allItem]) g.classList.toggle('is-disabled', red);
     const c = collect();
     const hub = shareCb.checked;
-    bindText(summaryText, () => t('aud.summary', { audience: audienceText(c.audience, hub, opts.hubKey) }));
+    bindText(summaryText, opts.summary ? () => opts.summary(c.audience) : () => t('aud.summary', { audience: audienceText(c.audience, hub, opts.hubKey) }));
     clear(summaryTlp);
     summaryTlp.appendChild(tlpPill(c.tlp, true));
   }
@@ -1588,5 +1595,5 @@ export {
   tlpPill, severityBadge, eventName, eventShort, levelName, levelShort, causeName, layerName, statusName,
   kindName as reportKindName, obsTypeName, obsRoleName, sectorList, listSep, fmtTime, timeEl, stackedTime,
   fromLocalDate, section, prop, severityTable, textBlock, observablesTable, markingPicker, audienceParts,
-  isCoordinator, TIME_FIELDS, NO_AUDIENCE, idempotency,
+  isCoordinator, TIME_FIELDS, NO_AUDIENCE, idempotency, OBS_TYPES, OBS_ROLES, MAX_OBSERVABLES,
 };

@@ -161,6 +161,14 @@ export const REASONS = [
   [/has since narrowed the report.s audience/i, 'reason.narrowed_since'],
   [/a published release changes only its audience/i, 'reason.published_audience_only'],
   [/a draft cannot be released/i, 'reason.release_draft'],
+  // alerts and webhooks
+  [/give it in japanese or english/i, 'reason.lang_required'],
+  [/required: why the alert is withdrawn/i, 'reason.withdraw_reason'],
+  [/a correction changes at least one field/i, 'reason.correction_nothing'],
+  [/a series stays an exercise or real traffic/i, 'reason.exercise_fixed'],
+  [/must be routine, urgent or critical/i, 'reason.urgency'],
+  [/a webhook must be an https:\/\/ URL/i, 'reason.webhook_https'],
+  [/must be an http:\/\/ or https:\/\/ URL/i, 'reason.webhook_url'],
 ];
 
 export function reasonText(reason) {

@@ -238,15 +238,21 @@ static bool sees_directory(const struct auth_identity *id)
 
 bool auth_can_write_sector(const struct auth_identity *id) { return auth_is_admin(id); }
 
+/* The organisation directory: also the coordinator's analysts, who address alerts to members. */
+static bool sees_orgs(const struct auth_identity *id)
+{
+    return sees_directory(id) || auth_is_coordinator_analyst(id);
+}
+
 void auth_org_scope(const struct auth_identity *id, struct store_org_filter *f)
 {
-    if (!sees_directory(id))
+    if (!sees_orgs(id))
         f->only_id = id->p.org_id;
 }
 
 bool auth_can_read_org(const struct auth_identity *id, const char *org_id)
 {
-    return sees_directory(id) || !strcmp(org_id, id->p.org_id);
+    return sees_orgs(id) || !strcmp(org_id, id->p.org_id);
 }
 
 bool auth_can_read_org_identifiers(const struct auth_identity *id, const char *org_id)

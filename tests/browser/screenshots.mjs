@@ -186,6 +186,55 @@ async function seedReleases(base) {
   return ids;
 }
 
+// Alerts (issue 5): a webhook for Kanto that nothing answers (its delivery log shows the
+// failed tries), published alerts in each kind (routine and its correction, urgent with a
+// release link and observables, a critical exercise), a draft to preview and publish, and
+// receipts: the gas operator read and acted on the urgent one, Kanto read it.
+async function seedAlerts(base, rel) {
+  const admin = await apiSession(base, { login: ADMIN.login, password: ADMIN.password });
+  const gas = await apiSession(base, GAS_USER);
+  const op = await apiSession(base, OPERATOR);
+  await admin('POST', `/orgs/${rel.kanto}/webhooks`, { url: 'https://127.0.0.1:9/isac/alerts' });
+  const all = { all_members: true, orgs: [], sectors: [], tiers: [] };
+  const publish = async (body) => {
+    const a = await admin('POST', '/alerts', body);
+    return admin('POST', `/alerts/${a.id}/publish`, {});
+  };
+  // A false alarm, withdrawn.
+  const wrong = await publish({ title: { ja: '特定の監視カメラ製品を狙う攻撃（誤報）', en: 'Attacks on a CCTV product (false alarm)' },
+    actions: { ja: '該当製品の管理画面をインターネットから遮断してください。', en: 'Take the product\'s management interface off the internet.' },
+    urgency: 'urgent', audience: all, tlp: 'GREEN' });
+  const gone = await admin('POST', `/alerts/${wrong.id}/versions`, { kind: 'withdrawal', reason: '製品の取り違えによる誤報でした。対応は不要です。' });
+  await admin('POST', `/alerts/${gone.id}/publish`, {});
+  const routine = await publish({ title: { ja: '年末年始の連絡体制の確認のお願い', en: 'Check your contact details before the holidays' },
+    actions: { ja: '緊急連絡先（夜間・休日）が最新であることを確認し、変更があれば調整機関に届け出てください。', en: 'Make sure your out-of-hours contacts are current and report any change to the coordinator.' },
+    urgency: 'routine', audience: all, tlp: 'GREEN' });
+  const fix = await admin('POST', `/alerts/${routine.id}/versions`, { kind: 'correction',
+    actions: { ja: '緊急連絡先（夜間・休日）が最新であることを 12 月 20 日までに確認し、変更があれば調整機関に届け出てください。', en: 'Make sure your out-of-hours contacts are current by 20 December and report any change to the coordinator.' } });
+  await admin('POST', `/alerts/${fix.id}/publish`, {});
+  const urgent = await publish({
+    title: { ja: '保守用 VPN 装置の脆弱性を悪用した侵入が多発', en: 'Intrusions through a maintenance VPN appliance vulnerability' },
+    summary: { ja: '電力分野を中心に、保守用 VPN 装置の既知の脆弱性を悪用した不正アクセスが複数確認されています。攻撃者は管理画面から設定を書き換え、内部ネットワークへの足掛かりとしています。', en: 'Several operators, mostly in electricity, have seen intrusions through a known vulnerability of maintenance VPN appliances.' },
+    actions: { ja: '1. 該当する VPN 装置のファームウェアを直ちに最新版に更新してください。\n2. 管理画面へのアクセスを社内ネットワークからに限定してください。\n3. 下記の通信先への接続記録がないか、過去 30 日分のログを確認してください。', en: '1. Update the firmware of the affected VPN appliances now.\n2. Allow the management interface from the internal network only.\n3. Search 30 days of logs for connections to the addresses below.' },
+    urgency: 'urgent', audience: all, tlp: 'AMBER', links: { releases: [rel.published], reports: [] },
+    observables: [{ type: 'ipv4', value: '198.51.100.23', role: 'attacker' }, { type: 'domain', value: 'update-check.example.net', role: 'attacker' },
+      { type: 'cve', value: 'CVE-2024-21762', role: 'other' }] });
+  const drill = await publish({ title: { ja: '制御系ネットワークへの侵入を想定した連絡訓練', en: 'Drill: intrusion into a control network' },
+    summary: { ja: '年次の連絡訓練です。実際の事象ではありません。', en: 'The yearly contact drill. Not a real event.' },
+    actions: { ja: '訓練手順書に従って社内の連絡体制を確認し、この画面で「対応済み」を報告してください。', en: 'Check your contact chain as the drill plan says, then report it acted on here.' },
+    urgency: 'critical', exercise: true, audience: all, tlp: 'GREEN' });
+  const draft = await admin('POST', '/alerts', { title: { ja: 'ランサムウェアの侵入経路に関する注意喚起（電力・ガス）', en: 'Ransomware entry points (electricity and gas)' },
+    actions: { ja: 'リモートデスクトップをインターネットに公開していないか確認してください。', en: 'Check that no remote desktop service is exposed to the internet.' },
+    urgency: 'critical', audience: { sectors: ['electricity', 'gas'], orgs: [], tiers: [], all_members: false }, tlp: 'AMBER+STRICT' });
+  await gas('GET', '/alerts');
+  await gas('POST', `/alerts/${urgent.id}/receipts`, { kind: 'read' });
+  await gas('POST', `/alerts/${urgent.id}/receipts`, { kind: 'acted', note: '全拠点の VPN 装置を更新し、管理画面のアクセス元を制限しました。' });
+  await op('POST', `/alerts/${urgent.id}/receipts`, { kind: 'read' });
+  const gasMe = await gas('GET', '/me');
+  return { urgent: urgent.id, correction: fix.id, drill: drill.id, draft: draft.id, withdrawn: gone.id, firstEvent: wrong.event_id || 1,
+    gasUserId: gasMe.user.id, kanto: rel.kanto, gasOrg: gasMe.org.id };
+}
+
 async function settle(page) {
   await page.locator('main h1').waitFor();
   await page.waitForLoadState('networkidle');
@@ -447,6 +496,117 @@ async function main() {
 
         const unexpected = errors.filter((e) => !/status of (401|422)/.test(e));
         if (unexpected.length) console.error(`${w.name}/${lang}: page errors (releases):\n  ` + unexpected.join('\n  '));
+        await context.close();
+      }
+    }
+    // Alerts: the live banner over a member's home page (events replayed from the first
+    // alert's), the inbox, the alert pages, the compose form, preview, publish, delivery, webhooks.
+    const al = await seedAlerts(srv.base, rel);
+    for (const w of WIDTHS) {
+      for (const lang of LANGS) {
+        const context = await browser.newContext({ viewport: { width: w.width, height: w.height }, locale: lang === 'ja' ? 'ja-JP' : 'en-GB', timezoneId: 'Asia/Tokyo', deviceScaleFactor: 1, reducedMotion: 'reduce' });
+        await context.addInitScript((l) => { try { localStorage.setItem('isac.lang', l); } catch { /* */ } }, lang);
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+        const shot = async (name) => {
+          const file = path.join(OUT, `${w.name}-${lang}-${name}.png`);
+          await page.screenshot({ path: file, fullPage: true });
+          shots.push(file);
+        };
+        const quiet = async () => {
+          await page.evaluate(() => document.activeElement && document.activeElement.blur());
+          await page.mouse.move(0, page.viewportSize().height - 1);
+        };
+        let n = 80;
+        const next = () => String(n++).padStart(2, '0');
+        const signIn = async (user) => {
+          const out = page.locator('header button.btn-on-dark');
+          if (await out.isVisible()) await out.click();
+          await page.goto(srv.base + '/');
+          await page.locator('input[name="login"]').fill(user.login);
+          await page.locator('input[name="password"]').fill(user.password);
+          await page.locator('form.login-form button[type="submit"]').click();
+          await page.locator('nav.mainnav').waitFor({ state: 'visible' });
+        };
+        await signIn(GAS_USER);
+        // Resume the stream from before the first alert, as after a reload: every alert since arrives.
+        await page.evaluate(([k, v]) => sessionStorage.setItem(k, v), ['isac.alerts.last.' + al.gasUserId, String(al.firstEvent - 1)]);
+        await page.reload();
+        await page.locator('.live-alert').nth(2).waitFor({ state: 'attached' });
+        await settle(page);
+        await shot(next() + '-alert-banners');
+        while (await page.locator('.live-alert-close').count()) await page.locator('.live-alert-close').first().click();
+        await page.goto(srv.base + '/#/alerts');
+        await settle(page);
+        await page.locator('table tbody tr').first().waitFor();
+        await shot(next() + '-alerts');
+        await page.goto(srv.base + '/#/alerts?exercise=true');
+        await settle(page);
+        await page.locator('table tbody tr').first().waitFor();
+        await shot(next() + '-alerts-exercises');
+        await page.goto(srv.base + '/#/alerts/' + al.urgent);
+        await settle(page);
+        await page.locator('.receipt-panel.is-acted').waitFor();
+        await shot(next() + '-alert-recipient');
+        await page.goto(srv.base + '/#/alerts/' + al.drill);
+        await settle(page);
+        await shot(next() + '-alert-exercise');
+        await page.goto(srv.base + '/#/alerts/' + al.withdrawn);
+        await settle(page);
+        await shot(next() + '-alert-withdrawn');
+
+        await signIn({ login: ADMIN.login, password: ADMIN.password });
+        await page.goto(srv.base + '/#/alerts/new');
+        await settle(page);
+        await shot(next() + '-alert-new');
+        await page.locator('form.alert-form input[name="title.en"]').fill(lang === 'ja' ? ' ' : 'Phishing mails posing as the coordinator');
+        await page.locator('form.alert-form button[type="submit"]').click();
+        await page.locator('.banner-error').waitFor();
+        await quiet();
+        await shot(next() + '-alert-new-errors');
+        await page.goto(srv.base + '/#/alerts/' + al.draft);
+        await settle(page);
+        await page.locator('.alert-preview input[name="org_id"]').fill(al.gasOrg);
+        await page.locator('.alert-preview button[type="submit"]').click();
+        await page.locator('.preview-frame').waitFor();
+        await quiet();
+        await shot(next() + '-alert-draft-preview');
+        await page.locator('button[data-action="publish"]').click();
+        await page.locator('.publish-panel').waitFor();
+        await quiet();
+        await shot(next() + '-alert-publish-confirm');
+        await page.goto(srv.base + '/#/alerts/' + al.urgent + '/delivery');
+        await settle(page);
+        await page.locator('.stat-tiles').waitFor();
+        await shot(next() + '-alert-delivery');
+        await page.goto(srv.base + '/#/alerts?state=any');
+        await settle(page);
+        await page.locator('table tbody tr').first().waitFor();
+        await shot(next() + '-alerts-issuer');
+        await page.goto(srv.base + '/#/orgs/' + al.kanto);
+        await settle(page);
+        await page.locator('.webhook-table tbody tr[data-webhook]').first().waitFor();
+        await page.locator('.webhook-form input[name="url"]').fill('https://soc.kanto-ep.example.jp/hooks/isac');
+        await page.locator('.webhook-form button[type="submit"]').click();
+        await page.locator('.secret-box').waitFor();
+        await page.locator('.webhook-table tbody tr[data-webhook]').nth(1).waitFor();
+        // The failing webhook's log: its tries so far.
+        await page.locator('.webhook-table tr[data-webhook]').filter({ hasText: '127.0.0.1:9' }).locator('button[aria-expanded]').click();
+        await page.locator('.webhook-log-box table:not([hidden]), .webhook-log-box p.muted:not([hidden])').first().waitFor();
+        await quiet();
+        await page.locator('.webhooks').scrollIntoViewIfNeeded();
+        await shot(next() + '-org-webhooks');
+        // Leave the list as it was for the next language and width.
+        const added = page.locator('.webhook-table tbody tr[data-webhook]').filter({ hasText: 'soc.kanto-ep.example.jp' });
+        await added.locator('.btn-danger-quiet').click();
+        await added.locator('.btn-danger').click();
+        await page.locator('.webhook-table tbody tr[data-webhook]').filter({ hasText: 'soc.kanto-ep.example.jp' }).waitFor({ state: 'detached' });
+
+        const unexpected = errors.filter((e) => !/status of (401|422)/.test(e));
+        if (unexpected.length) console.error(`${w.name}/${lang}: page errors (alerts):\n  ` + unexpected.join('\n  '));
         await context.close();
       }
     }

@@ -28,25 +28,6 @@ struct fx {
     char alice[ID_LEN], bob[ID_LEN], carol[ID_LEN];
 };
 
-#define OK(call)                                                                                  \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int ok_rc_ = (call);                                                                      \
-        if (ok_rc_ != 0)                                                                          \
-            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
-        assert_int_equal(ok_rc_, 0);                                                              \
-    } while (0)
-
-#define FAILS(want_, call)                                                                         \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int fails_rc_ = (call);                                                                   \
-        if (fails_rc_ != (want_))                                                                  \
-            print_error("%s: want %d got %d (%s)\n", #call, (want_), fails_rc_, e.detail);        \
-        assert_int_equal(fails_rc_, (want_));                                                      \
-        assert_int_equal(e.code, (want_));                                                         \
-    } while (0)
-
 static void fast_cfg(struct cfg *c)
 {
     cfg_defaults(c);
@@ -1557,6 +1538,30 @@ static void test_release_access_store(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The organisation directory: admins, auditors and the coordinator's analysts (who address alerts). */
+static void test_org_directory(void **state)
+{
+    (void)state;
+    static const struct {
+        enum rrole r;
+        enum rkind k;
+        bool sees;
+    } cases[] = {
+        {RR_ANALYST, K_COORD, true},    {RR_ADMIN, K_OPERATOR, true},  {RR_AUDITOR, K_HUB, true},
+        {RR_MEMBER, K_COORD, false},    {RR_ANALYST, K_OPERATOR, false},
+        {RR_ANALYST, K_HUB, false},     {RR_ORGADM, K_COORD, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct auth_identity id = rident(cases[i].r, cases[i].k, "org-x");
+        struct store_org_filter f;
+        memset(&f, 0, sizeof(f));
+        auth_org_scope(&id, &f);
+        assert_int_equal(f.only_id == NULL, cases[i].sees);
+        assert_int_equal(auth_can_read_org(&id, "org-y"), cases[i].sees);
+        assert_true(auth_can_read_org(&id, "org-x"));
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1580,6 +1585,7 @@ int main(void)
         cmocka_unit_test(test_report_redact),
         T(test_report_access_store),
         cmocka_unit_test(test_decide_releases),
+        cmocka_unit_test(test_org_directory),
         cmocka_unit_test(test_release_keys),
         cmocka_unit_test(test_release_targets),
         cmocka_unit_test(test_release_redact),
