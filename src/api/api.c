@@ -397,6 +397,184 @@ void api__respond_page(struct api_call *c, json_t *items, const struct api_page 
     http_respond_json(c->req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", next));
 }
 
+const char *api__jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+bool api__is(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+bool api__deny(struct api_call *c, const char *why)
+{
+    api__fail(c, ERR_FORBIDDEN, why);
+    return false;
+}
+
+json_t *api__optional_body(struct api_call *c)
+{
+    size_t len;
+    http_req_body(c->req, &len);
+    return len == 0 ? json_object() : api__body(c, LIMIT_MEMBER_BODY_BYTES);
+}
+
+bool api__only_fields(struct api_call *c, const json_t *body, const char *const *allowed)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        bool ok = false;
+        for (size_t i = 0; allowed[i] && !ok; i++)
+            ok = !strcmp(k, allowed[i]);
+        if (!ok)
+            err_field(&c->e, k, "unknown field");
+    }
+    return c->e.nfields == 0;
+}
+
+bool api__text_member(struct api_call *c, const json_t *body, const char *name, size_t max,
+                      bool required)
+{
+    json_t *v = json_object_get(body, name);
+    if ((v == NULL || json_is_null(v)) && !required)
+        return true;
+    const char *s = json_string_value(v);
+    const char *why = NULL;
+    bool blank = true;
+    for (const char *p = s; p && *p && blank; p++)
+        blank = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+    if (s == NULL || (required && blank))
+        why = required ? "required: a non-empty text" : "must be a text";
+    else if (util_utf8_chars(s) > max)
+        why = "too long";
+    for (const char *p = s; why == NULL && *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+            why = "control characters are not allowed";
+    if (why == NULL)
+        return true;
+    if (!strcmp(why, "too long"))
+        err_field(&c->e, name, "at most %zu characters", max);
+    else
+        err_field(&c->e, name, "%s", why);
+    return false;
+}
+
+json_t *api__keys(const json_t *o)
+{
+    json_t *keys = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) json_array_append_new(keys, json_string(k));
+    return keys;
+}
+
+json_t *api__report_load(struct api_call *c, const char *id, bool with_revisions)
+{
+    struct store_report_access acc;
+    auth_report_access(&c->id, &acc);
+    json_t *r = NULL;
+    if (!util_is_uuid(id)) {
+        err_set(&c->e, ERR_NOTFOUND, "report not found");
+        return NULL;
+    }
+    if (store_report_get(c->api->st, &acc, id, with_revisions, &r, &c->e))
+        return NULL;
+    return r;
+}
+
+bool api__audit_read(struct api_call *c, const char *action, const char *kind, const json_t *obj)
+{
+    const char *tlp = api__jstr(obj, "tlp");
+    if (api__is(tlp, "CLEAR") || api__audit(c, action, kind, api__jstr(obj, "id"), "ok",
+                                            json_pack("{s:s}", "tlp", tlp)) == 0)
+        return true;
+    api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
+    return false;
+}
+
+void api__range_query(struct api_call *c, struct api_range *r, bool *bad)
+{
+    r->min_severity = api__query(c, "min_severity", 4, bad);
+    r->since = api__query(c, "since", 40, bad);
+    r->until = api__query(c, "until", 40, bad);
+}
+
+bool api__range_check(struct api_call *c, const struct api_range *r, int *min_severity,
+                      int64_t *since, int64_t *until)
+{
+    long long n;
+    int off;
+    if (r->min_severity && !util_parse_int(r->min_severity, 0, 4, &n))
+        api__bad_param(c, "min_severity", "must be a level from 0 to 4");
+    else if (r->since && !util_time_parse(r->since, since, &off))
+        api__bad_param(c, "since", "must be an RFC 3339 date-time with an offset");
+    else if (r->until && !util_time_parse(r->until, until, &off))
+        api__bad_param(c, "until", "must be an RFC 3339 date-time with an offset");
+    else {
+        if (r->min_severity)
+            *min_severity = (int)n;
+        return true;
+    }
+    return false;
+}
+
+bool api__seq_cursor(struct api_call *c, const char *raw, bool inbox, int64_t *after_seq,
+                     const char **after_id)
+{
+    long long n;
+    *after_seq = 0;
+    *after_id = NULL;
+    if (*raw == '\0')
+        return true;
+    if (inbox ? !util_parse_int(raw, 1, INT64_MAX, &n) : !util_is_uuid(raw)) {
+        api__bad_param(c, "cursor", "not a cursor from a previous page");
+        return false;
+    }
+    if (inbox)
+        *after_seq = n;
+    else
+        *after_id = raw;
+    return true;
+}
+
+json_t *api__seq_next(json_t *rows, int limit, bool inbox)
+{
+    if (json_array_size(rows) <= (size_t)limit)
+        return json_null();
+    json_array_remove(rows, (size_t)limit);
+    const json_t *last = json_array_get(rows, (size_t)limit - 1);
+    char raw[64];
+    if (inbox)
+        snprintf(raw, sizeof(raw), "%lld",
+                 (long long)json_integer_value(json_object_get(last, "pub_seq")));
+    else
+        snprintf(raw, sizeof(raw), "%s", api__jstr(last, "id"));
+    return api__cursor_json(raw);
+}
+
+bool api__vocabs_open(struct api_call *c, struct api_vocabs *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (api__vocab_load(c, API_VOCAB_SECTORS, &v->sec))
+        return false;
+    if (api__vocab_load(c, API_VOCAB_TIERS, &v->tiers)) {
+        api__vocab_release(&v->sec);
+        return false;
+    }
+    v->ctx = (struct model_report_ctx){.sectors = &v->sec.v, .tiers = &v->tiers.v,
+                                       .now = util_now_ms() / 1000};
+    return true;
+}
+
+void api__vocabs_close(struct api_vocabs *v)
+{
+    api__vocab_release(&v->sec);
+    api__vocab_release(&v->tiers);
+}
+
 int api__vocab_load(struct api_call *c, enum api_vocab_kind kind, struct api_vocab *out)
 {
     memset(out, 0, sizeof(*out));

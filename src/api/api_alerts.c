@@ -29,44 +29,6 @@
 #include "model/alert.h"
 #include "notify/notify.h"
 
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static bool is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
-
-static bool deny(struct api_call *c, const char *why)
-{
-    api__fail(c, ERR_FORBIDDEN, why);
-    return false;
-}
-
-/* Unknown members of body → field errors; true when there were none. */
-static bool only_fields(struct api_call *c, const json_t *body, const char *const *allowed)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)body, k, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = !strcmp(k, allowed[i]);
-        if (!ok)
-            err_field(&c->e, k, "unknown field");
-    }
-    return c->e.nfields == 0;
-}
-
-/* The body of a POST that may have none: {} then. NULL after responding. */
-static json_t *optional_body(struct api_call *c)
-{
-    size_t len;
-    http_req_body(c->req, &len);
-    return len == 0 ? json_object() : api__body(c, LIMIT_MEMBER_BODY_BYTES);
-}
-
 /* A time in milliseconds as RFC 3339 UTC with milliseconds. */
 static json_t *time_ms(int64_t ms)
 {
@@ -149,9 +111,9 @@ static bool may_issue_to(struct api_call *c, const json_t *content)
     if (auth_can_issue_alert(&c->id, json_object_get(content, "audience")))
         return true;
     if (auth_can_issue_alert(&c->id, NULL))
-        return deny(c, "a sector hub issues alerts to its own sectors only: name them, and "
-                       "nothing else, in audience.sectors");
-    return deny(c, "only the coordinator's analysts and sector hubs' analysts issue alerts");
+        return api__deny(c, "a sector hub issues alerts to its own sectors only: name them, and "
+                            "nothing else, in audience.sectors");
+    return api__deny(c, "only the coordinator's analysts and sector hubs' analysts issue alerts");
 }
 
 enum need { NEED_READ, NEED_WRITE };
@@ -173,17 +135,17 @@ static json_t *issuer_alert(struct api_call *c, enum need need)
     if (ok)
         return row;
     json_decref(row);
-    deny(c, need == NEED_READ ? "only the issuer and the coordinator see this"
-                              : "only the issuer's and the coordinator's analysts change, "
-                                "publish and version an alert");
+    api__deny(c, need == NEED_READ ? "only the issuer and the coordinator see this"
+                                   : "only the issuer's and the coordinator's analysts change, "
+                                     "publish and version an alert");
     return NULL;
 }
 
 static bool in_draft(struct api_call *c, const json_t *row, const char *doing)
 {
-    if (is(jstr(row, "state"), "draft"))
+    if (api__is(api__jstr(row, "state"), "draft"))
         return true;
-    err_set(&c->e, ERR_CONFLICT, "the alert is %s: only a draft can be %s", jstr(row, "state"),
+    err_set(&c->e, ERR_CONFLICT, "the alert is %s: only a draft can be %s", api__jstr(row, "state"),
             doing);
     api__problem(c);
     return false;
@@ -198,47 +160,20 @@ static void audit_alert(struct api_call *c, const char *action, const json_t *ro
     json_object_set_new(detail, "issuer_org", member_or_null(row, "issuer_org"));
     if (json_object_get(row, "version"))
         json_object_set_new(detail, "version", member_or_null(row, "version"));
-    api__audit(c, action, "alert", jstr(row, "id"), "ok", detail);
+    api__audit(c, action, "alert", api__jstr(row, "id"), "ok", detail);
 }
 
 /* ---- validation ---- */
-
-/* The known sector and tier codes for model_alert_*(). */
-struct alert_vocab {
-    struct api_vocab sec, tiers;
-    struct model_report_ctx ctx;
-};
-
-/* False with c->e set. */
-static bool vocab_open(struct api_call *c, struct alert_vocab *v)
-{
-    memset(v, 0, sizeof(*v));
-    if (api__vocab_load(c, API_VOCAB_SECTORS, &v->sec))
-        return false;
-    if (api__vocab_load(c, API_VOCAB_TIERS, &v->tiers)) {
-        api__vocab_release(&v->sec);
-        return false;
-    }
-    v->ctx = (struct model_report_ctx){.sectors = &v->sec.v, .tiers = &v->tiers.v,
-                                       .now = util_now_ms() / 1000};
-    return true;
-}
-
-static void vocab_close(struct alert_vocab *v)
-{
-    api__vocab_release(&v->sec);
-    api__vocab_release(&v->tiers);
-}
 
 /* model_alert_check() of a request body; false with c->e set. */
 static bool check_content(struct api_call *c, const json_t *body, enum model_mode mode,
                           json_t **out)
 {
-    struct alert_vocab v;
-    if (!vocab_open(c, &v))
+    struct api_vocabs v;
+    if (!api__vocabs_open(c, &v))
         return false;
     int rc = model_alert_check(body, mode, &v.ctx, out, &c->e);
-    vocab_close(&v);
+    api__vocabs_close(&v);
     return rc == 0;
 }
 
@@ -247,7 +182,7 @@ static bool check_content(struct api_call *c, const json_t *body, enum model_mod
 void api__alert_create(struct api_call *c)
 {
     if (!auth_can_issue_alert(&c->id, NULL)) {
-        deny(c, "only the coordinator's analysts and sector hubs' analysts issue alerts");
+        api__deny(c, "only the coordinator's analysts and sector hubs' analysts issue alerts");
         return;
     }
     json_t *body = api__body(c, LIMIT_ALERT_BODY_BYTES), *content = NULL, *row = NULL;
@@ -298,12 +233,8 @@ void api__alert_update(struct api_call *c)
     json_object_set_new(row, "actor", json_string(c->id.p.user_id));
     if (store_alert_update(c->api->st, row, &c->e))
         goto fail;
-    json_t *fields = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(patch, k, v) json_array_append_new(fields, json_string(k));
-    audit_alert(c, "alert.update", row, json_pack("{s:o}", "fields", fields));
-    respond_fresh(c, jstr(row, "id"), 200);
+    audit_alert(c, "alert.update", row, json_pack("{s:o}", "fields", api__keys(patch)));
+    respond_fresh(c, api__jstr(row, "id"), 200);
     goto out;
 fail:
     api__problem(c);
@@ -321,9 +252,9 @@ void api__alert_publish(struct api_call *c)
     json_t *row = issuer_alert(c, NEED_WRITE), *body = NULL, *content = NULL, *targets = NULL;
     if (row == NULL)
         return;
-    if (!(body = optional_body(c)))
+    if (!(body = api__optional_body(c)))
         goto out;
-    if (!only_fields(c, body, none))
+    if (!api__only_fields(c, body, none))
         goto fail;
     if (!in_draft(c, row, "published"))
         goto out;
@@ -334,7 +265,8 @@ void api__alert_publish(struct api_call *c)
         goto out;
     targets = auth_alert_targets(json_object_get(content, "audience"));
     int64_t seq = 0;
-    if (store_alert_publish(c->api->st, jstr(row, "id"), c->id.p.user_id, targets, &seq, &c->e))
+    if (store_alert_publish(c->api->st, api__jstr(row, "id"), c->id.p.user_id, targets, &seq,
+                            &c->e))
         goto fail;
     /* Committed: wake the streams, then the webhook and e-mail workers (outbox rows). */
     if (c->api->notify)
@@ -342,13 +274,14 @@ void api__alert_publish(struct api_call *c)
     /* Then the webhook and e-mail work; a crash before it is caught up at start (deliver). */
     struct err qe;
     err_init(&qe);
-    if (store_alert_queue(c->api->st, jstr(row, "id"), &qe))
-        log_error("alert %s: webhook and e-mail deliveries not queued yet: %s", jstr(row, "id"),
-                  qe.detail);
+    if (store_alert_queue(c->api->st, api__jstr(row, "id"), &qe))
+        log_error("alert %s: webhook and e-mail deliveries not queued yet: %s",
+                  api__jstr(row, "id"), qe.detail);
     deliver_kick(c->api->deliver);
     audit_alert(c, "alert.publish", row,
-                json_pack("{s:s,s:I}", "kind", jstr(row, "kind"), "event_id", (json_int_t)seq));
-    respond_fresh(c, jstr(row, "id"), 200);
+                json_pack("{s:s,s:I}", "kind", api__jstr(row, "kind"), "event_id",
+                          (json_int_t)seq));
+    respond_fresh(c, api__jstr(row, "id"), 200);
     goto out;
 fail:
     api__problem(c);
@@ -365,7 +298,7 @@ static json_t *series_latest(struct api_call *c, const json_t *row)
     struct store_release_access acc;
     auth_alert_access(&c->id, &acc);
     struct store_alert_filter f = {
-        .state = "any", .exercise = -1, .series_id = jstr(row, "series_id")};
+        .state = "any", .exercise = -1, .series_id = api__jstr(row, "series_id")};
     json_t *items = NULL, *it, *latest = NULL;
     if (store_alert_list(c->api->st, &acc, &f, 0, NULL, LIMIT_PAGE_MAX, &items, &c->e))
         return NULL;
@@ -384,10 +317,10 @@ static json_t *series_latest(struct api_call *c, const json_t *row)
 /* The series may take a new version after latest; 409 otherwise. */
 static bool series_open(struct api_call *c, const json_t *latest)
 {
-    if (!is(jstr(latest, "state"), "published"))
+    if (!api__is(api__jstr(latest, "state"), "published"))
         err_set(&c->e, ERR_CONFLICT, "version %lld of this alert is still a draft: edit or "
                 "publish it", (long long)json_integer_value(json_object_get(latest, "version")));
-    else if (is(jstr(latest, "kind"), "withdrawal"))
+    else if (api__is(api__jstr(latest, "kind"), "withdrawal"))
         err_set(&c->e, ERR_CONFLICT, "the alert was withdrawn");
     else
         return true;
@@ -399,13 +332,13 @@ static bool series_open(struct api_call *c, const json_t *latest)
 static bool version_content(struct api_call *c, const json_t *body, const json_t *latest,
                             json_t **out)
 {
-    struct alert_vocab v;
-    if (!vocab_open(c, &v))
+    struct api_vocabs v;
+    if (!api__vocabs_open(c, &v))
         return false;
     json_t *prev = model_alert_content(latest);
     int rc = model_alert_version_check(body, prev, &v.ctx, out, &c->e);
     json_decref(prev);
-    vocab_close(&v);
+    api__vocabs_close(&v);
     return rc == 0;
 }
 
@@ -429,13 +362,15 @@ void api__alert_version(struct api_call *c)
     util_uuid7(id);
     /* The series keeps its issuer, whoever on its issuer side writes the new version. */
     next = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "series_id",
-                     jstr(latest, "series_id"), "kind", jstr(body, "kind"), "state", "draft",
-                     "issuer_org", jstr(latest, "issuer_org"), "created_by", c->id.p.user_id);
+                     api__jstr(latest, "series_id"), "kind", api__jstr(body, "kind"), "state",
+                     "draft", "issuer_org", api__jstr(latest, "issuer_org"), "created_by",
+                     c->id.p.user_id);
     model_alert_set_content(next, content);
     if (store_alert_create(c->api->st, next, &c->e))
         goto fail;
     audit_alert(c, "alert.version", next,
-                json_pack("{s:s,s:s}", "kind", jstr(body, "kind"), "previous", jstr(latest, "id")));
+                json_pack("{s:s,s:s}", "kind", api__jstr(body, "kind"), "previous",
+                          api__jstr(latest, "id")));
     respond_fresh(c, id, 201);
     goto out;
 fail:
@@ -454,10 +389,10 @@ out:
 static void org_reader(const json_t *org, struct auth_identity *out)
 {
     memset(out, 0, sizeof(*out));
-    util_strlcpy(out->p.org_id, jstr(org, "id"), sizeof(out->p.org_id));
-    util_strlcpy(out->p.org_kind, jstr(org, "kind") ? jstr(org, "kind") : "",
+    util_strlcpy(out->p.org_id, api__jstr(org, "id"), sizeof(out->p.org_id));
+    util_strlcpy(out->p.org_kind, api__jstr(org, "kind") ? api__jstr(org, "kind") : "",
                  sizeof(out->p.org_kind));
-    util_strlcpy(out->p.org_tier, jstr(org, "tier") ? jstr(org, "tier") : "",
+    util_strlcpy(out->p.org_tier, api__jstr(org, "tier") ? api__jstr(org, "tier") : "",
                  sizeof(out->p.org_tier));
     size_t i, used = 0;
     json_t *s;
@@ -481,7 +416,7 @@ static int is_recipient(struct api_call *c, const char *alert_id, const char *or
     *yes = false;
     if (store_alert_recipients(c->api->st, alert_id, &list, &c->e))
         return c->e.code;
-    json_array_foreach(list, i, r) *yes = *yes || is(jstr(r, "org_id"), org_id);
+    json_array_foreach(list, i, r) *yes = *yes || api__is(api__jstr(r, "org_id"), org_id);
     json_decref(list);
     return 0;
 }
@@ -494,19 +429,19 @@ static int is_recipient(struct api_call *c, const char *alert_id, const char *or
 static int targets_org(struct api_call *c, const json_t *row, const json_t *org,
                        const struct auth_identity *reader, bool *yes)
 {
-    if (is(jstr(row, "state"), "published"))
-        return is_recipient(c, jstr(row, "id"), jstr(org, "id"), yes);
+    if (api__is(api__jstr(row, "state"), "published"))
+        return is_recipient(c, api__jstr(row, "id"), api__jstr(org, "id"), yes);
     json_t *dis = json_object_get(org, "disabled");
     *yes = false;
     if (json_is_true(dis) || json_integer_value(dis) ||
-        is(jstr(org, "id"), jstr(row, "issuer_org")))
+        api__is(api__jstr(org, "id"), api__jstr(row, "issuer_org")))
         return 0;
     struct store_release_access acc;
     auth_alert_access(reader, &acc);
     json_t *targets = auth_alert_targets(json_object_get(row, "audience")), *t;
     size_t i;
     json_array_foreach(targets, i, t) for (int k = 0; k < acc.nkeys; k++)
-        *yes = *yes || is(json_string_value(t), acc.keys[k]);
+        *yes = *yes || api__is(json_string_value(t), acc.keys[k]);
     json_decref(targets);
     return 0;
 }
@@ -516,14 +451,14 @@ static json_t *org_channels(struct api_call *c, const json_t *org)
 {
     json_t *hooks = NULL, *x;
     size_t i;
-    if (store_webhook_list(c->api->st, jstr(org, "id"), &hooks, &c->e))
+    if (store_webhook_list(c->api->st, api__jstr(org, "id"), &hooks, &c->e))
         return NULL;
     bool webhook = false, email = false;
     json_array_foreach(hooks, i, x) webhook =
         webhook || json_is_true(json_object_get(x, "enabled"));
     json_decref(hooks);
     json_array_foreach(json_object_get(org, "contacts"), i, x) email =
-        email || is(jstr(x, "type"), "email");
+        email || api__is(api__jstr(x, "type"), "email");
     json_t *ch = json_pack("[s,s]", "stream", "inbox");
     if (webhook)
         json_array_append_new(ch, json_string("webhook"));
@@ -555,7 +490,7 @@ void api__alert_preview(struct api_call *c)
     if (targets_org(c, row, org, &reader, &targeted) || !(channels = org_channels(c, org)))
         goto fail;
     /* A draft is shown as it would arrive if published now. */
-    if (is(jstr(row, "state"), "draft")) {
+    if (api__is(api__jstr(row, "state"), "draft")) {
         json_object_set_new(row, "state", json_string("published"));
         json_object_set_new(row, "published_at", time_ms(util_now_ms()));
         json_object_set_new(row, "published_by", json_string(c->id.p.user_id));
@@ -584,31 +519,57 @@ static const char *ack_channel(const struct api_call *c)
     return c->id.via_session ? "ui" : "api";
 }
 
+/* The channels an alert is delivered on, as the delivery page lists them. */
+static const char *const delivery_channels[] = {"stream", "inbox", "webhook", "email"};
+
+/*
+ * What one organisation's receipts of a version say: the first time of
+ * each kind (0: none), the first delivery per delivery_channels[], and the
+ * note of its acted receipt.
+ */
+struct org_times {
+    int64_t delivered, read, acted;
+    int64_t channel[4];
+    const char *note;
+};
+
+static void org_times(const json_t *receipts, const char *org_id, struct org_times *t)
+{
+    memset(t, 0, sizeof(*t));
+    size_t i;
+    json_t *r;
+    json_array_foreach(receipts, i, r)
+    {
+        if (!api__is(api__jstr(r, "org_id"), org_id))
+            continue;
+        int64_t at = json_integer_value(json_object_get(r, "at"));
+        const char *kind = api__jstr(r, "kind");
+        int64_t *first = api__is(kind, "delivered") ? &t->delivered
+                         : api__is(kind, "read")    ? &t->read
+                         : api__is(kind, "acted")   ? &t->acted
+                                                    : NULL;
+        if (first && (!*first || at < *first))
+            *first = at;
+        for (int k = 0; k < 4 && api__is(kind, "delivered"); k++)
+            if (api__is(api__jstr(r, "channel"), delivery_channels[k]) &&
+                (!t->channel[k] || at < t->channel[k]))
+                t->channel[k] = at;
+        if (api__is(kind, "acted") && api__jstr(r, "note"))
+            t->note = api__jstr(r, "note");
+    }
+}
+
 /*
  * One organisation's receipt of an alert version: {"delivered_at" (first
  * on any channel), "read_at", "acted_at", "note"} (new reference).
  */
 static json_t *org_receipt(const json_t *receipts, const char *org_id)
 {
-    int64_t first[3] = {0, 0, 0}; /* delivered, read, acted */
-    static const char *const kinds[] = {"delivered", "read", "acted"};
-    const char *note = NULL;
-    size_t i;
-    json_t *r;
-    json_array_foreach(receipts, i, r)
-    {
-        if (!is(jstr(r, "org_id"), org_id))
-            continue;
-        int64_t at = json_integer_value(json_object_get(r, "at"));
-        for (int k = 0; k < 3; k++)
-            if (is(jstr(r, "kind"), kinds[k]) && (first[k] == 0 || at < first[k]))
-                first[k] = at;
-        if (is(jstr(r, "kind"), "acted") && jstr(r, "note"))
-            note = jstr(r, "note");
-    }
-    return json_pack("{s:o,s:o,s:o,s:o}", "delivered_at", time_ms_or_null(first[0]), "read_at",
-                     time_ms_or_null(first[1]), "acted_at", time_ms_or_null(first[2]), "note",
-                     note ? json_string(note) : json_null());
+    struct org_times t;
+    org_times(receipts, org_id, &t);
+    return json_pack("{s:o,s:o,s:o,s:o}", "delivered_at", time_ms_or_null(t.delivered), "read_at",
+                     time_ms_or_null(t.read), "acted_at", time_ms_or_null(t.acted), "note",
+                     t.note ? json_string(t.note) : json_null());
 }
 
 /* The caller's organisation's receipt of alert_id (new reference); NULL with c->e set. */
@@ -635,14 +596,14 @@ static bool has_control(const char *s)
 static bool receipt_request(struct api_call *c, const json_t *body)
 {
     static const char *const allowed[] = {"kind", "note", NULL};
-    only_fields(c, body, allowed);
-    const char *kind = jstr(body, "kind");
-    if (!is(kind, "acted") && !is(kind, "read"))
+    api__only_fields(c, body, allowed);
+    const char *kind = api__jstr(body, "kind");
+    if (!api__is(kind, "acted") && !api__is(kind, "read"))
         err_field(&c->e, "kind", "required: read or acted");
     json_t *note = json_object_get(body, "note");
     const char *s = json_string_value(note);
     bool has_note = note && !json_is_null(note);
-    if (has_note && is(kind, "read"))
+    if (has_note && api__is(kind, "read"))
         err_field(&c->e, "note", "only an acted receipt carries a note");
     else if (has_note && s == NULL)
         err_field(&c->e, "note", "must be a text");
@@ -658,11 +619,11 @@ static bool may_acknowledge(struct api_call *c, const json_t *row)
 {
     bool recipient = false;
     if (auth_can_acknowledge_alert(&c->id) &&
-        is_recipient(c, jstr(row, "id"), c->id.p.org_id, &recipient)) {
+        is_recipient(c, api__jstr(row, "id"), c->id.p.org_id, &recipient)) {
         api__problem(c);
         return false;
     }
-    return recipient || deny(c, "only organisations the alert was sent to acknowledge it");
+    return recipient || api__deny(c, "only organisations the alert was sent to acknowledge it");
 }
 
 void api__alert_receipt(struct api_call *c)
@@ -676,13 +637,13 @@ void api__alert_receipt(struct api_call *c)
         goto out;
     if (!receipt_request(c, body))
         goto fail;
-    const char *kind = jstr(body, "kind");
-    struct store_receipt r = {jstr(row, "id"), c->id.p.org_id, kind, ack_channel(c),
-                              c->id.p.user_id, util_now_ms(), jstr(body, "note")};
+    const char *kind = api__jstr(body, "kind");
+    struct store_receipt r = {api__jstr(row, "id"), c->id.p.org_id, kind, ack_channel(c),
+                              c->id.p.user_id, util_now_ms(), api__jstr(body, "note")};
     if (store_receipts_add(c->api->st, &r, 1, &c->e))
         goto fail;
     audit_alert(c, "alert.receipt", row, json_pack("{s:s}", "kind", kind));
-    json_t *out = my_receipt(c, jstr(row, "id"));
+    json_t *out = my_receipt(c, api__jstr(row, "id"));
     if (out == NULL)
         goto fail;
     http_respond_json(c->req, 200, out);
@@ -696,26 +657,16 @@ out:
 
 /* ---- reads ---- */
 
-/* A recipient opening a marked alert is recorded; false = it could not be (503 sent). */
-static bool audit_read(struct api_call *c, const json_t *row)
-{
-    if (is(jstr(row, "tlp"), "CLEAR") ||
-        api__audit(c, "alert.read", "alert", jstr(row, "id"), "ok",
-                   json_pack("{s:s}", "tlp", jstr(row, "tlp"))) == 0)
-        return true;
-    api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
-    return false;
-}
-
 void api__alert_get(struct api_call *c)
 {
     json_t *row = load_alert(c, c->params[0]), *view = NULL, *receipt = NULL;
     if (row == NULL)
         goto fail;
     bool recipient = !auth_is_alert_issuer_side(&c->id, row);
-    if (recipient && !audit_read(c, row))
+    /* a recipient opening a marked alert is recorded */
+    if (recipient && !api__audit_read(c, "alert.read", "alert", row))
         goto out;
-    if (recipient && !(receipt = my_receipt(c, jstr(row, "id"))))
+    if (recipient && !(receipt = my_receipt(c, api__jstr(row, "id"))))
         goto fail;
     if (!(view = present(c, row)))
         goto fail;
@@ -773,13 +724,13 @@ static bool alert_filter(struct api_call *c, struct alert_query *aq)
     bool known = f->state == NULL;
     for (size_t i = 0; i < sizeof(list_states) / sizeof(list_states[0]) && !known; i++)
         known = !strcmp(f->state, list_states[i]);
-    f->exercise = ex == NULL || is(ex, "false") ? 0 : is(ex, "true") ? 1 : -1;
+    f->exercise = ex == NULL || api__is(ex, "false") ? 0 : api__is(ex, "true") ? 1 : -1;
     f->latest = f->state == NULL;
     if (!known)
         api__bad_param(c, "state", "must be draft, published or any");
     else if (f->urgency && !model_alert_urgency_valid(f->urgency))
         api__bad_param(c, "urgency", "must be routine, urgent or critical");
-    else if (ex && !is(ex, "false") && !is(ex, "true") && !is(ex, "any"))
+    else if (ex && !api__is(ex, "false") && !api__is(ex, "true") && !api__is(ex, "any"))
         api__bad_param(c, "exercise", "must be false (real traffic), true (exercises) or any");
     else
         return query_time(c, "since", since, &f->since_ms) &&
@@ -791,43 +742,18 @@ static bool alert_filter(struct api_call *c, struct alert_query *aq)
 static json_t *alert_rows(struct api_call *c, const struct store_alert_filter *f,
                           const char *after, int limit)
 {
-    int64_t after_seq = 0;
-    long long n;
-    if (*after && f->state == NULL) {
-        if (!util_parse_int(after, 1, INT64_MAX, &n)) {
-            api__bad_param(c, "cursor", "not a cursor from a previous page");
-            return NULL;
-        }
-        after_seq = n;
-    } else if (*after && !util_is_uuid(after)) {
-        api__bad_param(c, "cursor", "not a cursor from a previous page");
+    int64_t after_seq;
+    const char *after_id;
+    if (!api__seq_cursor(c, after, f->state == NULL, &after_seq, &after_id))
         return NULL;
-    }
     struct store_release_access acc;
     auth_alert_access(&c->id, &acc);
     json_t *rows = NULL;
-    if (store_alert_list(c->api->st, &acc, f, after_seq, f->state && *after ? after : NULL,
-                         limit + 1, &rows, &c->e)) {
+    if (store_alert_list(c->api->st, &acc, f, after_seq, after_id, limit + 1, &rows, &c->e)) {
         api__problem(c);
         return NULL;
     }
     return rows;
-}
-
-/* Drop the extra row of a page; the next cursor (inbox: pub_seq, else id) or null. */
-static json_t *next_cursor(const struct store_alert_filter *f, json_t *rows, int limit)
-{
-    if (json_array_size(rows) <= (size_t)limit)
-        return json_null();
-    json_array_remove(rows, (size_t)limit);
-    const json_t *last = json_array_get(rows, (size_t)limit - 1);
-    char raw[64];
-    if (f->state == NULL)
-        snprintf(raw, sizeof(raw), "%lld",
-                 (long long)json_integer_value(json_object_get(last, "pub_seq")));
-    else
-        snprintf(raw, sizeof(raw), "%s", jstr(last, "id"));
-    return api__cursor_json(raw);
 }
 
 /*
@@ -846,11 +772,11 @@ static void record_inbox(struct api_call *c, const json_t *rows)
     int64_t now = util_now_ms();
     json_array_foreach(rows, i, row)
     {
-        if (!is(jstr(row, "state"), "published") ||
-            is(jstr(row, "issuer_org"), c->id.p.org_id))
+        if (!api__is(api__jstr(row, "state"), "published") ||
+            api__is(api__jstr(row, "issuer_org"), c->id.p.org_id))
             continue;
-        r[n++] = (struct store_receipt){jstr(row, "id"), c->id.p.org_id, "delivered", "inbox",
-                                        c->id.p.user_id, now, NULL};
+        r[n++] = (struct store_receipt){
+            api__jstr(row, "id"), c->id.p.org_id, "delivered", "inbox", c->id.p.user_id, now, NULL};
     }
     struct err e;
     err_init(&e);
@@ -870,7 +796,7 @@ void api__alert_list(struct api_call *c)
     json_t *rows = alert_rows(c, &aq.f, after, limit);
     if (rows == NULL)
         return;
-    json_t *next = next_cursor(&aq.f, rows, limit), *items = json_array();
+    json_t *next = api__seq_next(rows, limit, aq.f.state == NULL), *items = json_array();
     record_inbox(c, rows);
     size_t i;
     json_t *row;
@@ -947,48 +873,28 @@ struct tally {
 static void tally_org(struct tally *t, const json_t *recipient, const json_t *receipts,
                       int64_t published)
 {
-    static const char *const channels[] = {"stream", "inbox", "webhook", "email"};
-    const char *org_id = jstr(recipient, "org_id");
-    int64_t first[4] = {0, 0, 0, 0}, read = 0, acted = 0, delivered = 0;
-    const char *note = NULL;
-    size_t i;
-    json_t *r;
-    json_array_foreach(receipts, i, r)
-    {
-        if (!is(jstr(r, "org_id"), org_id))
-            continue;
-        int64_t at = json_integer_value(json_object_get(r, "at"));
-        const char *kind = jstr(r, "kind");
-        for (int k = 0; k < 4 && is(kind, "delivered"); k++)
-            if (is(jstr(r, "channel"), channels[k]) && (!first[k] || at < first[k]))
-                first[k] = at;
-        if (is(kind, "delivered") && (!delivered || at < delivered))
-            delivered = at;
-        if (is(kind, "read") && (!read || at < read))
-            read = at;
-        if (is(kind, "acted") && (!acted || at < acted))
-            acted = at;
-        if (is(kind, "acted") && jstr(r, "note"))
-            note = jstr(r, "note");
-    }
+    const char *org_id = api__jstr(recipient, "org_id");
+    struct org_times ot;
+    org_times(receipts, org_id, &ot);
     int64_t escalated = json_integer_value(json_object_get(recipient, "escalated_at"));
     json_t *name = member_or_null(recipient, "name");
     t->targeted++;
-    if (delivered)
-        t->ttr[t->reached++] = delivered > published ? delivered - published : 0;
+    if (ot.delivered)
+        t->ttr[t->reached++] = ot.delivered > published ? ot.delivered - published : 0;
     else
         json_array_append_new(t->not_reached,
                               json_pack("{s:s,s:O}", "org_id", org_id, "name", name));
-    t->read += read != 0;
-    t->acted += acted != 0;
+    t->read += ot.read != 0;
+    t->acted += ot.acted != 0;
     json_t *d = json_object();
     for (int k = 0; k < 4; k++)
-        json_object_set_new(d, channels[k], time_ms_or_null(first[k]));
-    json_array_append_new(
-        t->orgs, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "org_id", org_id, "name", name,
-                           "delivered", d, "read_at", time_ms_or_null(read), "acted_at",
-                           time_ms_or_null(acted), "note", note ? json_string(note) : json_null(),
-                           "escalated_at", time_ms_or_null(escalated)));
+        json_object_set_new(d, delivery_channels[k], time_ms_or_null(ot.channel[k]));
+    json_array_append_new(t->orgs,
+                          json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "org_id", org_id, "name", name,
+                                    "delivered", d, "read_at", time_ms_or_null(ot.read), "acted_at",
+                                    time_ms_or_null(ot.acted), "note",
+                                    ot.note ? json_string(ot.note) : json_null(), "escalated_at",
+                                    time_ms_or_null(escalated)));
 }
 
 static double rate(size_t n, size_t of) { return of ? (double)n / (double)of : 0.0; }
@@ -997,13 +903,13 @@ static double rate(size_t n, size_t of) { return of ? (double)n / (double)of : 0
 static json_t *delivery_page(struct api_call *c, const json_t *row)
 {
     json_t *recipients = NULL, *receipts = NULL;
-    const char *id = jstr(row, "id");
+    const char *id = api__jstr(row, "id");
     if (store_alert_receipts(c->api->st, id, &receipts, &recipients, &c->e))
         return NULL;
     struct tally t = {.ttr = xcalloc(json_array_size(recipients) + 1, sizeof(int64_t)),
                       .not_reached = json_array(),
                       .orgs = json_array()};
-    int64_t published = time_text_ms(jstr(row, "published_at"));
+    int64_t published = time_text_ms(api__jstr(row, "published_at"));
     size_t i;
     json_t *r;
     json_array_foreach(recipients, i, r) tally_org(&t, r, receipts, published);
@@ -1030,7 +936,7 @@ void api__alert_delivery(struct api_call *c)
     if (row == NULL)
         return;
     json_t *page = NULL;
-    if (!is(jstr(row, "state"), "published"))
+    if (!api__is(api__jstr(row, "state"), "published"))
         err_set(&c->e, ERR_CONFLICT, "the alert is a draft: nothing was delivered yet");
     else
         page = delivery_page(c, row);

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "auth/auth.h"
 #include "model/member.h"
+#include "model/report.h"
 
 #define API_MAX_PARAMS 2
 
@@ -94,6 +95,71 @@ void api__bad_param(struct api_call *c, const char *name, const char *reason);
  */
 int api__audit(struct api_call *c, const char *action, const char *object_kind,
                const char *object_id, const char *outcome, json_t *detail);
+/*
+ * A read of a marked (not TLP:CLEAR) object obj ({"id","tlp",...}) is
+ * recorded as action: restricted content is not shown unrecorded. False
+ * after responding 503 when it could not be.
+ */
+bool api__audit_read(struct api_call *c, const char *action, const char *kind, const json_t *obj);
+
+/* The member names of o as a JSON array (new reference): what a patch changed, for audit. */
+json_t *api__keys(const json_t *o);
+/* A report the caller may see (auth_report_access()), unredacted; NULL with c->e set. */
+json_t *api__report_load(struct api_call *c, const char *id, bool with_revisions);
+
+/* The string member k of o, or NULL. */
+const char *api__jstr(const json_t *o, const char *k);
+/* Both texts there and equal. */
+bool api__is(const char *a, const char *b);
+/* Respond 403 with why; returns false (for "return ok || api__deny(...)"). */
+bool api__deny(struct api_call *c, const char *why);
+/* The body of a POST that may have none: {} then. NULL after responding. */
+json_t *api__optional_body(struct api_call *c);
+/* Members of body not in allowed (NULL-terminated) → field errors; true when there were none. */
+bool api__only_fields(struct api_call *c, const json_t *body, const char *const *allowed);
+/*
+ * Member name of body: a text of at most max characters without control
+ * characters (tab and line breaks allowed), or null/absent unless
+ * required (then also not blank); false with a field error.
+ */
+bool api__text_member(struct api_call *c, const json_t *body, const char *name, size_t max,
+                      bool required);
+
+/*
+ * The ?min_severity, ?since and ?until filters of report and release
+ * lists. api__range_query() reads them (as api__query: sets *bad after
+ * responding); api__range_check(), called after the list's own checks so
+ * the first bad parameter is the one named, parses them into *min_severity
+ * (0-4; untouched when absent), *since and *until (RFC 3339 with an
+ * offset, as seconds); false after responding 400.
+ */
+struct api_range {
+    const char *min_severity, *since, *until;
+};
+void api__range_query(struct api_call *c, struct api_range *r, bool *bad);
+bool api__range_check(struct api_call *c, const struct api_range *r, int *min_severity,
+                      int64_t *since, int64_t *until);
+
+/*
+ * Cursors of lists that are an inbox (newest event first: the cursor is
+ * the event id, pub_seq) or a work queue (newest id first: an id).
+ * api__seq_cursor() parses the decoded cursor raw ("" on the first page)
+ * into *after_seq (inbox) or *after_id (queue; points into raw), the other
+ * 0/NULL; false after responding 400. api__seq_next() drops the extra row
+ * of rows (limit+1 fetched) and returns the next cursor, or null.
+ */
+bool api__seq_cursor(struct api_call *c, const char *raw, bool inbox, int64_t *after_seq,
+                     const char **after_id);
+json_t *api__seq_next(json_t *rows, int limit, bool inbox);
+
+/* The known sector and tier codes for model_audience_check() and model_alert_*() (now: now). */
+struct api_vocabs {
+    struct api_vocab sec, tiers;
+    struct model_report_ctx ctx;
+};
+/* False with c->e set (nothing to close then). */
+bool api__vocabs_open(struct api_call *c, struct api_vocabs *v);
+void api__vocabs_close(struct api_vocabs *v);
 
 /* Route handlers (api_members.c). */
 api_fn api__session_create, api__session_delete, api__me, api__me_password;

@@ -31,13 +31,6 @@
 #define RELEASE_BODY_MAX (LIMIT_REPORT_BODY_BYTES)
 #define EXPORT_MAX 1000
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static bool is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
-
 /* ---- loading ---- */
 
 /* A release the caller may see, unredacted; NULL with c->e set. */
@@ -51,21 +44,6 @@ static json_t *load_release(struct api_call *c, const char *id, uint8_t *key)
     struct store_release_access acc;
     auth_release_access(&c->id, &acc);
     if (store_release_get(c->api->st, &acc, id, &r, key, key ? ANON_KEY_BYTES : 0, &c->e))
-        return NULL;
-    return r;
-}
-
-/* The report a release is made of, as the coordinator or its provider sees it. */
-static json_t *load_report(struct api_call *c, const char *id)
-{
-    struct store_report_access acc;
-    auth_report_access(&c->id, &acc);
-    json_t *r = NULL;
-    if (!util_is_uuid(id)) {
-        err_set(&c->e, ERR_NOTFOUND, "report not found");
-        return NULL;
-    }
-    if (store_report_get(c->api->st, &acc, id, false, &r, &c->e))
         return NULL;
     return r;
 }
@@ -137,77 +115,19 @@ static void respond_fresh(struct api_call *c, const char *id, int status)
     respond_release(c, status, r);
 }
 
-/* The body of a POST that may have none: {} then. NULL after responding. */
-static json_t *optional_body(struct api_call *c)
-{
-    size_t len;
-    http_req_body(c->req, &len);
-    return len == 0 ? json_object() : api__body(c, LIMIT_MEMBER_BODY_BYTES);
-}
-
-/* Unknown members of body → field errors; true when there were none. */
-static bool only_fields(struct api_call *c, const json_t *body, const char *const *allowed)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)body, k, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = !strcmp(k, allowed[i]);
-        if (!ok)
-            err_field(&c->e, k, "unknown field");
-    }
-    return c->e.nfields == 0;
-}
-
-/* A text member of at most max characters, or null/absent; false with a field error. */
-static bool text_member(struct api_call *c, const json_t *body, const char *name, size_t max,
-                        bool required)
-{
-    json_t *v = json_object_get(body, name);
-    if ((v == NULL || json_is_null(v)) && !required)
-        return true;
-    const char *s = json_string_value(v);
-    const char *why = NULL;
-    bool blank = true;
-    for (const char *p = s; p && *p && blank; p++)
-        blank = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
-    if (s == NULL || (required && blank))
-        why = required ? "required: a non-empty text" : "must be a text";
-    else if (util_utf8_chars(s) > max)
-        why = "too long";
-    for (const char *p = s; why == NULL && *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
-            why = "control characters are not allowed";
-    if (why == NULL)
-        return true;
-    if (!strcmp(why, "too long"))
-        err_field(&c->e, name, "at most %zu characters", max);
-    else
-        err_field(&c->e, name, "%s", why);
-    return false;
-}
-
-static bool deny(struct api_call *c, const char *why)
-{
-    api__fail(c, ERR_FORBIDDEN, why);
-    return false;
-}
-
 static bool must_be_analyst(struct api_call *c)
 {
     return auth_is_coordinator_analyst(&c->id) ||
-           deny(c, "only the coordinator's analysts prepare and publish releases");
+           api__deny(c, "only the coordinator's analysts prepare and publish releases");
 }
 
 /* The state the release must be in; 409 naming it otherwise. */
 static bool in_state(struct api_call *c, const json_t *r, const char *want, const char *doing)
 {
-    if (is(jstr(r, "state"), want))
+    if (api__is(api__jstr(r, "state"), want))
         return true;
     err_set(&c->e, ERR_CONFLICT, "the release is %s: only a %s release can be %s",
-            jstr(r, "state"), want, doing);
+            api__jstr(r, "state"), want, doing);
     api__problem(c);
     return false;
 }
@@ -217,20 +137,20 @@ static void audit_release(struct api_call *c, const char *action, const json_t *
 {
     if (detail == NULL)
         detail = json_object();
-    json_object_set_new(detail, "report_id", json_string(jstr(r, "report_id")));
-    json_object_set_new(detail, "provider_org", json_string(jstr(r, "org_id")));
+    json_object_set_new(detail, "report_id", json_string(api__jstr(r, "report_id")));
+    json_object_set_new(detail, "provider_org", json_string(api__jstr(r, "org_id")));
     json_object_set_new(detail, "version", json_incref(json_object_get(r, "version")));
-    api__audit(c, action, "release", jstr(r, "id"), "ok", detail);
+    api__audit(c, action, "release", api__jstr(r, "id"), "ok", detail);
 }
 
 /* Where a published release goes: its audience, the provider, the hubs of its sectors. */
 static json_t *targets_of(struct api_call *c, const json_t *rel, const json_t *audience)
 {
     json_t *org = NULL;
-    if (store_org_get(c->api->st, jstr(rel, "org_id"), &org, &c->e))
+    if (store_org_get(c->api->st, api__jstr(rel, "org_id"), &org, &c->e))
         return NULL;
-    json_t *t = auth_release_targets(audience, jstr(rel, "org_id"),
-                                     json_object_get(org, "sectors"));
+    json_t *t =
+        auth_release_targets(audience, api__jstr(rel, "org_id"), json_object_get(org, "sectors"));
     json_decref(org);
     return t;
 }
@@ -241,22 +161,22 @@ void api__release_create(struct api_call *c)
 {
     if (!must_be_analyst(c))
         return;
-    json_t *body = optional_body(c);
+    json_t *body = api__optional_body(c);
     static const char *const none[] = {NULL};
     if (body == NULL)
         return;
-    if (!only_fields(c, body, none)) {
+    if (!api__only_fields(c, body, none)) {
         json_decref(body);
         api__problem(c);
         return;
     }
     json_decref(body);
-    json_t *report = load_report(c, c->params[0]);
+    json_t *report = api__report_load(c, c->params[0], false);
     if (report == NULL) {
         api__problem(c);
         return;
     }
-    if (is(jstr(report, "stage"), "draft")) {
+    if (api__is(api__jstr(report, "stage"), "draft")) {
         json_decref(report);
         err_field(&c->e, "report", "a draft cannot be released: its provider has not submitted it");
         api__problem(c);
@@ -267,7 +187,7 @@ void api__release_create(struct api_call *c)
     json_t *src = release_source(report);
     unsigned char key[ANON_KEY_BYTES];
     randombytes_buf(key, sizeof(key));
-    if (api__anon_load(c, jstr(report, "org_id"), &rules, &org, &ctx) == 0)
+    if (api__anon_load(c, api__jstr(report, "org_id"), &rules, &org, &ctx) == 0)
         anon_propose(rules, org, src, ctx, key, &content, &redactions, &c->e);
     anon_rules_free(rules);
     json_decref(org);
@@ -280,11 +200,11 @@ void api__release_create(struct api_call *c)
     }
     char id[UTIL_UUID_LEN + 1];
     util_uuid7(id);
-    json_t *rel = json_pack(
-        "{s:s,s:s,s:s,s:O,s:o,s:o,s:o,s:O,s:s}", "id", id, "report_id", jstr(report, "id"),
-        "org_id", jstr(report, "org_id"), "report_revision", json_object_get(report, "revision"),
-        "content", content, "redactions", redactions, "audience", report_audience(report),
-        "tlp", json_object_get(report, "tlp"), "created_by", c->id.p.user_id);
+    json_t *rel = json_pack("{s:s,s:s,s:s,s:O,s:o,s:o,s:o,s:O,s:s}", "id", id, "report_id",
+                            api__jstr(report, "id"), "org_id", api__jstr(report, "org_id"),
+                            "report_revision", json_object_get(report, "revision"), "content",
+                            content, "redactions", redactions, "audience", report_audience(report),
+                            "tlp", json_object_get(report, "tlp"), "created_by", c->id.p.user_id);
     json_decref(report);
     if (rel == NULL) {
         api__fail(c, ERR_NOMEM, "release");
@@ -312,11 +232,8 @@ void api__release_get(struct api_call *c)
         return;
     }
     /* A marked release is restricted content: no record, no read. */
-    if (!is(jstr(r, "tlp"), "CLEAR") &&
-        api__audit(c, "release.read", "release", jstr(r, "id"), "ok",
-                   json_pack("{s:s}", "tlp", jstr(r, "tlp")))) {
+    if (!api__audit_read(c, "release.read", "release", r)) {
         json_decref(r);
-        api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
         return;
     }
     respond_release(c, 200, r);
@@ -324,7 +241,7 @@ void api__release_get(struct api_call *c)
 
 void api__report_releases(struct api_call *c)
 {
-    json_t *report = load_report(c, c->params[0]);
+    json_t *report = api__report_load(c, c->params[0], false);
     if (report == NULL) {
         api__problem(c);
         return;
@@ -364,16 +281,13 @@ static bool release_filter(struct api_call *c, struct store_release_filter *f)
     f->event_type = api__query(c, "event_type", 32, &bad);
     f->tlp = api__query(c, "tlp", 16, &bad);
     f->q = api__query(c, "q", LIMIT_QUERY_CHARS, &bad);
-    const char *sev = api__query(c, "min_severity", 4, &bad);
-    const char *since = api__query(c, "since", 40, &bad);
-    const char *until = api__query(c, "until", 40, &bad);
+    struct api_range range;
+    api__range_query(c, &range, &bad);
     if (bad)
         return false;
     bool known = f->state == NULL;
     for (size_t i = 0; i < sizeof(release_states) / sizeof(release_states[0]) && !known; i++)
         known = !strcmp(f->state, release_states[i]);
-    long long n;
-    int off;
     if (!known)
         api__bad_param(c, "state", "must be draft, pending, approved, refused, published, "
                                    "superseded, withdrawn or any");
@@ -381,17 +295,8 @@ static bool release_filter(struct api_call *c, struct store_release_filter *f)
         api__bad_param(c, "event_type", "unknown event type");
     else if (f->tlp && !model_tlp_valid(f->tlp))
         api__bad_param(c, "tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
-    else if (sev && !util_parse_int(sev, 0, 4, &n))
-        api__bad_param(c, "min_severity", "must be a level from 0 to 4");
-    else if (since && !util_time_parse(since, &f->since, &off))
-        api__bad_param(c, "since", "must be an RFC 3339 date-time with an offset");
-    else if (until && !util_time_parse(until, &f->until, &off))
-        api__bad_param(c, "until", "must be an RFC 3339 date-time with an offset");
-    else {
-        if (sev)
-            f->min_severity = (int)n;
-        return true;
-    }
+    else
+        return api__range_check(c, &range, &f->min_severity, &f->since, &f->until);
     return false;
 }
 
@@ -400,8 +305,8 @@ static bool audit_shown(struct api_call *c, const char *action, const json_t *it
 {
     json_t *ids = json_array(), *r;
     size_t i;
-    json_array_foreach(items, i, r) if (!is(jstr(r, "tlp"), "CLEAR"))
-        json_array_append_new(ids, json_string(jstr(r, "id")));
+    json_array_foreach(items, i, r) if (!api__is(api__jstr(r, "tlp"), "CLEAR"))
+        json_array_append_new(ids, json_string(api__jstr(r, "id")));
     if (json_array_size(ids) == 0) {
         json_decref(ids);
         return true;
@@ -418,23 +323,11 @@ struct release_page_args {
 static json_t *release_page(struct api_call *c, const struct store_release_filter *f,
                             const struct release_page_args *p, json_t **next)
 {
-    int64_t after_seq = 0;
-    const char *after_id = NULL;
-    long long n;
+    int64_t after_seq;
+    const char *after_id;
     *next = json_null();
-    if (*p->after && f->state == NULL) {
-        if (!util_parse_int(p->after, 1, INT64_MAX, &n)) {
-            api__bad_param(c, "cursor", "not a cursor from a previous page");
-            return NULL;
-        }
-        after_seq = n;
-    } else if (*p->after) {
-        if (!util_is_uuid(p->after)) {
-            api__bad_param(c, "cursor", "not a cursor from a previous page");
-            return NULL;
-        }
-        after_id = p->after;
-    }
+    if (!api__seq_cursor(c, p->after, f->state == NULL, &after_seq, &after_id))
+        return NULL;
     struct store_release_access acc;
     auth_release_access(&c->id, &acc);
     json_t *items = NULL;
@@ -443,19 +336,7 @@ static json_t *release_page(struct api_call *c, const struct store_release_filte
         api__problem(c);
         return NULL;
     }
-    if (json_array_size(items) > (size_t)p->limit) {
-        json_array_remove(items, (size_t)p->limit);
-        const json_t *last = json_array_get(items, (size_t)p->limit - 1);
-        char raw[64], enc[128];
-        if (f->state == NULL)
-            snprintf(raw, sizeof(raw), "%lld",
-                     (long long)json_integer_value(json_object_get(last, "pub_seq")));
-        else
-            snprintf(raw, sizeof(raw), "%s", jstr(last, "id"));
-        sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)raw, strlen(raw),
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-        *next = json_string(enc);
-    }
+    *next = api__seq_next(items, p->limit, f->state == NULL);
     size_t i;
     json_t *r;
     json_array_foreach(items, i, r)
@@ -537,7 +418,7 @@ static bool consented(struct api_call *c, const json_t *rel, const json_t *repor
                       size_t n)
 {
     json_t *wide = report_audience(report);
-    const char *rtlp = jstr(report, "tlp");
+    const char *rtlp = api__jstr(report, "tlp");
     *field = model_audience_widens(audience, wide, buf, n);
     bool tlp_ok = model_tlp_rank(tlp) >= model_tlp_rank(rtlp);
     json_decref(wide);
@@ -546,14 +427,14 @@ static bool consented(struct api_call *c, const json_t *rel, const json_t *repor
     json_t *reqs = NULL;
     struct err e;
     err_init(&e);
-    if (store_audreq_list(c->api->st, jstr(rel, "id"), NULL, "approved", &reqs, &e) == 0) {
+    if (store_audreq_list(c->api->st, api__jstr(rel, "id"), NULL, "approved", &reqs, &e) == 0) {
         size_t i;
         json_t *q;
         json_array_foreach(reqs, i, q)
         {
             char b2[64];
             if (!model_audience_widens(audience, json_object_get(q, "audience"), b2, sizeof(b2)) &&
-                model_tlp_rank(tlp) >= model_tlp_rank(jstr(q, "tlp"))) {
+                model_tlp_rank(tlp) >= model_tlp_rank(api__jstr(q, "tlp"))) {
                 json_decref(reqs);
                 *field = NULL;
                 return true;
@@ -571,24 +452,17 @@ static bool set_marking(struct api_call *c, json_t *rel, const json_t *report,
                         const json_t *body)
 {
     json_t *aud = json_object_get(body, "audience"), *norm = NULL;
-    const char *tlp = json_object_get(body, "tlp") ? jstr(body, "tlp") : jstr(rel, "tlp");
+    const char *tlp = json_object_get(body, "tlp") ? api__jstr(body, "tlp") : api__jstr(rel, "tlp");
     if (json_object_get(body, "tlp") && !model_tlp_valid(tlp)) {
         err_field(&c->e, "tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
         return false;
     }
     if (aud) {
-        struct api_vocab sec, tiers;
-        if (api__vocab_load(c, API_VOCAB_SECTORS, &sec))
+        struct api_vocabs v;
+        if (!api__vocabs_open(c, &v))
             return false;
-        if (api__vocab_load(c, API_VOCAB_TIERS, &tiers)) {
-            api__vocab_release(&sec);
-            return false;
-        }
-        struct model_report_ctx ctx = {.sectors = &sec.v, .tiers = &tiers.v,
-                                       .now = util_now_ms() / 1000};
-        model_audience_check(aud, &ctx, &norm, &c->e);
-        api__vocab_release(&sec);
-        api__vocab_release(&tiers);
+        model_audience_check(aud, &v.ctx, &norm, &c->e);
+        api__vocabs_close(&v);
         if (c->e.code)
             return false;
     } else {
@@ -597,12 +471,12 @@ static bool set_marking(struct api_call *c, json_t *rel, const json_t *report,
     const char *field;
     char buf[64];
     if (!consented(c, rel, report, norm, tlp, &field, buf, sizeof(buf))) {
-        err_field(&c->e, field, is(field, "tlp")
-                                    ? "loosening the marking needs the provider's consent: "
-                                      "request it"
-                                    : "widening the audience needs the provider's consent: "
-                                      "request it");
-    } else if (is(tlp, "RED") && !model_tlp_red_ok(norm)) {
+        err_field(&c->e, field,
+                  api__is(field, "tlp") ? "loosening the marking needs the provider's consent: "
+                                          "request it"
+                                        : "widening the audience needs the provider's consent: "
+                                          "request it");
+    } else if (api__is(tlp, "RED") && !model_tlp_red_ok(norm)) {
         err_field(&c->e, "audience", "TLP:RED is for named recipients: name organisations, not "
                                      "sectors, tiers, the hub or all members");
     }
@@ -623,13 +497,13 @@ static bool set_redactions(struct api_call *c, json_t *rel, const json_t *list,
     auth_report_access(&c->id, &acc);
     json_t *at = NULL, *org = NULL, *ctx = NULL, *content = NULL, *described = NULL;
     struct anon_rules *rules = NULL;
-    if (store_report_content_at(c->api->st, &acc, jstr(rel, "report_id"),
+    if (store_report_content_at(c->api->st, &acc, api__jstr(rel, "report_id"),
                                 (int)json_integer_value(json_object_get(rel, "report_revision")),
                                 &at, &c->e))
         return false;
     json_t *src = release_source(at);
     json_decref(at);
-    if (api__anon_load(c, jstr(rel, "org_id"), &rules, &org, &ctx) == 0 &&
+    if (api__anon_load(c, api__jstr(rel, "org_id"), &rules, &org, &ctx) == 0 &&
         anon_apply(org, src, ctx, list, key, &content, &c->e) == 0)
         anon_redactions_describe(src, list, key, &described, &c->e);
     anon_rules_free(rules);
@@ -658,15 +532,15 @@ void api__release_update(struct api_call *c)
     }
     static const char *const allowed[] = {"redactions", "audience", "tlp", "purpose", "handling",
                                           NULL};
-    const char *state = jstr(rel, "state");
-    bool published = is(state, "published");
+    const char *state = api__jstr(rel, "state");
+    bool published = api__is(state, "published");
     if (!(body = api__body(c, RELEASE_BODY_MAX)))
         goto out;
-    if (!published && !is(state, "draft") && !is(state, "refused")) {
+    if (!published && !api__is(state, "draft") && !api__is(state, "refused")) {
         err_set(&c->e, ERR_CONFLICT, "the release is %s: edit a draft or refused release", state);
         goto fail;
     }
-    if (!only_fields(c, body, allowed))
+    if (!api__only_fields(c, body, allowed))
         goto fail;
     if (published) {
         const char *k;
@@ -677,9 +551,9 @@ void api__release_update(struct api_call *c)
         if (c->e.nfields)
             goto fail;
     }
-    text_member(c, body, "purpose", LIMIT_MARKING_TEXT, false);
-    text_member(c, body, "handling", LIMIT_MARKING_TEXT, false);
-    if (c->e.nfields || !(report = load_report(c, jstr(rel, "report_id"))))
+    api__text_member(c, body, "purpose", LIMIT_MARKING_TEXT, false);
+    api__text_member(c, body, "handling", LIMIT_MARKING_TEXT, false);
+    if (c->e.nfields || !(report = api__report_load(c, api__jstr(rel, "report_id"), false)))
         goto fail;
     if ((json_object_get(body, "audience") || json_object_get(body, "tlp")) &&
         !set_marking(c, rel, report, body))
@@ -702,12 +576,8 @@ void api__release_update(struct api_call *c)
     json_decref(targets);
     if (rc)
         goto fail;
-    json_t *fields = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) json_array_append_new(fields, json_string(k));
-    audit_release(c, "release.update", rel, json_pack("{s:o}", "fields", fields));
-    respond_fresh(c, jstr(rel, "id"), 200);
+    audit_release(c, "release.update", rel, json_pack("{s:o}", "fields", api__keys(body)));
+    respond_fresh(c, api__jstr(rel, "id"), 200);
     goto out;
 fail:
     api__problem(c);
@@ -736,12 +606,12 @@ struct step {
  */
 static bool still_consented(struct api_call *c, const json_t *rel)
 {
-    json_t *report = load_report(c, jstr(rel, "report_id"));
+    json_t *report = api__report_load(c, api__jstr(rel, "report_id"), false);
     if (report == NULL)
         return false;
     const char *field;
     char buf[64];
-    bool ok = consented(c, rel, report, json_object_get(rel, "audience"), jstr(rel, "tlp"),
+    bool ok = consented(c, rel, report, json_object_get(rel, "audience"), api__jstr(rel, "tlp"),
                         &field, buf, sizeof(buf));
     json_decref(report);
     if (!ok)
@@ -759,16 +629,16 @@ static void transition(struct api_call *c, const struct step *s)
         api__problem(c);
         return;
     }
-    if (s->who == WHO_PROVIDER && !auth_can_decide_release(&c->id, jstr(rel, "org_id"))) {
+    if (s->who == WHO_PROVIDER && !auth_can_decide_release(&c->id, api__jstr(rel, "org_id"))) {
         json_decref(rel);
-        deny(c, "only the provider of the report approves or refuses its release");
+        api__deny(c, "only the provider of the report approves or refuses its release");
         return;
     }
     const char *const allowed[] = {s->note, NULL};
-    if (!(body = optional_body(c)))
+    if (!(body = api__optional_body(c)))
         goto out;
-    if (!only_fields(c, body, allowed) ||
-        !text_member(c, body, s->note, LIMIT_MARKING_TEXT, s->note_required))
+    if (!api__only_fields(c, body, allowed) ||
+        !api__text_member(c, body, s->note, LIMIT_MARKING_TEXT, s->note_required))
         goto fail;
     if (!in_state(c, rel, s->from, s->doing))
         goto out;
@@ -776,7 +646,7 @@ static void transition(struct api_call *c, const struct step *s)
     json_t *note = json_object_get(body, s->note);
     if (!strcmp(s->to, "pending")) {
         /* A provider that approved releases in the report is not asked again. */
-        json_t *report = load_report(c, jstr(rel, "report_id"));
+        json_t *report = api__report_load(c, api__jstr(rel, "report_id"), false);
         if (report == NULL)
             goto fail;
         if (json_is_true(json_object_get(report, "preapproved"))) {
@@ -797,7 +667,7 @@ static void transition(struct api_call *c, const struct step *s)
     if (store_release_update(c->api->st, rel, s->from, targets, &c->e))
         goto fail;
     audit_release(c, s->action, rel, json_pack("{s:s}", "state", to));
-    respond_fresh(c, jstr(rel, "id"), 200);
+    respond_fresh(c, api__jstr(rel, "id"), 200);
     goto out;
 fail:
     api__problem(c);
@@ -856,45 +726,38 @@ void api__audreq_create(struct api_call *c)
     static const char *const allowed[] = {"audience", "tlp", "reason", NULL};
     if (!(body = api__body(c, LIMIT_MEMBER_BODY_BYTES)))
         goto out;
-    const char *state = jstr(rel, "state");
-    if (is(state, "draft") || is(state, "superseded") || is(state, "withdrawn")) {
+    const char *state = api__jstr(rel, "state");
+    if (api__is(state, "draft") || api__is(state, "superseded") || api__is(state, "withdrawn")) {
         err_set(&c->e, ERR_CONFLICT, "the release is %s: ask the provider about a submitted or "
                                      "published release", state);
         goto fail;
     }
-    only_fields(c, body, allowed);
-    text_member(c, body, "reason", LIMIT_MARKING_TEXT, true);
-    const char *tlp = json_object_get(body, "tlp") ? jstr(body, "tlp") : jstr(rel, "tlp");
+    api__only_fields(c, body, allowed);
+    api__text_member(c, body, "reason", LIMIT_MARKING_TEXT, true);
+    const char *tlp = json_object_get(body, "tlp") ? api__jstr(body, "tlp") : api__jstr(rel, "tlp");
     if (!model_tlp_valid(tlp))
         err_field(&c->e, "tlp", "must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
     if (!json_object_get(body, "audience"))
         err_field(&c->e, "audience", "required: the whole audience asked for");
     if (c->e.nfields)
         goto fail;
-    struct api_vocab sec, tiers;
-    if (api__vocab_load(c, API_VOCAB_SECTORS, &sec))
+    struct api_vocabs v;
+    if (!api__vocabs_open(c, &v))
         goto fail;
-    if (api__vocab_load(c, API_VOCAB_TIERS, &tiers)) {
-        api__vocab_release(&sec);
-        goto fail;
-    }
-    struct model_report_ctx ctx = {.sectors = &sec.v, .tiers = &tiers.v,
-                                   .now = util_now_ms() / 1000};
-    model_audience_check(json_object_get(body, "audience"), &ctx, &norm, &c->e);
-    api__vocab_release(&sec);
-    api__vocab_release(&tiers);
+    model_audience_check(json_object_get(body, "audience"), &v.ctx, &norm, &c->e);
+    api__vocabs_close(&v);
     if (c->e.code)
         goto fail;
-    if (is(tlp, "RED") && !model_tlp_red_ok(norm)) {
+    if (api__is(tlp, "RED") && !model_tlp_red_ok(norm)) {
         err_field(&c->e, "audience", "TLP:RED is for named recipients: name organisations");
         goto fail;
     }
     char id[UTIL_UUID_LEN + 1];
     util_uuid7(id);
-    json_t *req = json_pack("{s:s,s:s,s:s,s:O,s:s,s:s,s:s}", "id", id, "release_id",
-                            jstr(rel, "id"), "org_id", jstr(rel, "org_id"), "audience", norm,
-                            "tlp", tlp, "reason", jstr(body, "reason"), "requested_by",
-                            c->id.p.user_id);
+    json_t *req =
+        json_pack("{s:s,s:s,s:s,s:O,s:s,s:s,s:s}", "id", id, "release_id", api__jstr(rel, "id"),
+                  "org_id", api__jstr(rel, "org_id"), "audience", norm, "tlp", tlp, "reason",
+                  api__jstr(body, "reason"), "requested_by", c->id.p.user_id);
     int rc = store_audreq_create(c->api->st, req, &c->e);
     json_decref(req);
     if (rc)
@@ -921,7 +784,7 @@ void api__audreq_list_release(struct api_call *c)
         return;
     }
     /* Recipients may see the release, not the negotiation about it. */
-    bool party = auth_can_read_release_workflow(&c->id, jstr(rel, "org_id"));
+    bool party = auth_can_read_release_workflow(&c->id, api__jstr(rel, "org_id"));
     json_decref(rel);
     if (!party) {
         api__fail(c, ERR_NOTFOUND, "release not found");
@@ -968,9 +831,9 @@ static void audreq_decide(struct api_call *c, bool approve)
         api__problem(c);
         return;
     }
-    if (!auth_can_decide_release(&c->id, jstr(req, "org_id"))) {
+    if (!auth_can_decide_release(&c->id, api__jstr(req, "org_id"))) {
         if (auth_is_coordinator_analyst(&c->id))
-            deny(c, "only the provider decides on widening its release");
+            api__deny(c, "only the provider decides on widening its release");
         else
             api__fail(c, ERR_NOTFOUND, "audience request not found");
         json_decref(req);
@@ -978,13 +841,13 @@ static void audreq_decide(struct api_call *c, bool approve)
     }
     const char *member = approve ? "note" : "reason";
     const char *const allowed[] = {member, NULL};
-    if (!(body = optional_body(c)))
+    if (!(body = api__optional_body(c)))
         goto out;
-    if (!only_fields(c, body, allowed) ||
-        !text_member(c, body, member, LIMIT_MARKING_TEXT, !approve))
+    if (!api__only_fields(c, body, allowed) ||
+        !api__text_member(c, body, member, LIMIT_MARKING_TEXT, !approve))
         goto fail;
-    if (!is(jstr(req, "state"), "pending")) {
-        err_set(&c->e, ERR_CONFLICT, "the request is already %s", jstr(req, "state"));
+    if (!api__is(api__jstr(req, "state"), "pending")) {
+        err_set(&c->e, ERR_CONFLICT, "the request is already %s", api__jstr(req, "state"));
         goto fail;
     }
     json_object_set_new(req, "state", json_string(approve ? "approved" : "refused"));
@@ -992,21 +855,22 @@ static void audreq_decide(struct api_call *c, bool approve)
     json_object_set(req, "decision_note",
                     json_object_get(body, member) ? json_object_get(body, member) : json_null());
     if (approve) {
-        if (!(rel = load_release(c, jstr(req, "release_id"), NULL)))
+        if (!(rel = load_release(c, api__jstr(req, "release_id"), NULL)))
             goto fail;
         json_object_set(rel, "audience", json_object_get(req, "audience"));
         json_object_set(rel, "tlp", json_object_get(req, "tlp"));
         json_object_set_new(rel, "actor", json_string(c->id.p.user_id));
-        if (is(jstr(rel, "state"), "published") &&
+        if (api__is(api__jstr(rel, "state"), "published") &&
             !(targets = targets_of(c, rel, json_object_get(rel, "audience"))))
             goto fail;
     }
     if (store_audreq_decide(c->api->st, req, rel, targets, &c->e))
         goto fail;
     api__audit(c, approve ? "audience.approve" : "audience.refuse", "audience_request",
-               jstr(req, "id"), "ok", json_pack("{s:s}", "release_id", jstr(req, "release_id")));
+               api__jstr(req, "id"), "ok",
+               json_pack("{s:s}", "release_id", api__jstr(req, "release_id")));
     json_t *out = NULL;
-    if (store_audreq_get(c->api->st, jstr(req, "id"), &out, &c->e))
+    if (store_audreq_get(c->api->st, api__jstr(req, "id"), &out, &c->e))
         goto fail;
     http_respond_json(c->req, 200, out);
     goto out;

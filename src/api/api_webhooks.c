@@ -25,11 +25,6 @@
 #define WEBHOOK_LOG_DEFAULT 50
 #define WEBHOOK_LOG_MAX 500
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* ---- validation ---- */
 
 /* host[:port] of an http(s) URL: a DNS name, IPv4 or [IPv6]; no user:password@. */
@@ -87,16 +82,11 @@ static bool url_valid(const char *u, bool allow_http)
  */
 static int webhook_check(struct api_call *c, const json_t *in, bool create, json_t **out)
 {
+    static const char *const allowed[] = {"url", "enabled", NULL};
     bool http = c->api->cfg->webhook_allow_http;
     *out = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)in, k, v)
-    {
-        if (strcmp(k, "url") && strcmp(k, "enabled"))
-            err_field(&c->e, k, "unknown field");
-    }
-    v = json_object_get(in, "url");
+    api__only_fields(c, in, allowed);
+    json_t *v = json_object_get(in, "url");
     if (!v && create) {
         err_field(&c->e, "url", "required");
     } else if (v && !json_is_string(v)) {
@@ -151,7 +141,7 @@ static json_t *managed_hook(struct api_call *c)
 {
     json_t *h = NULL;
     if (util_is_uuid(c->params[0]) && store_webhook_get(c->api->st, c->params[0], &h, &c->e) == 0 &&
-        auth_can_manage_webhooks(&c->id, jstr(h, "org_id")))
+        auth_can_manage_webhooks(&c->id, api__jstr(h, "org_id")))
         return h;
     json_decref(h);
     if (c->e.code && c->e.code != ERR_NOTFOUND) {
@@ -247,7 +237,7 @@ void api__webhook_update(struct api_call *c)
     if (webhook_check(c, b, false, &patch) == 0) {
         json_object_update(h, patch);
         if (store_webhook_update(c->api->st, h, &c->e) == 0)
-            store_webhook_get(c->api->st, jstr(h, "id"), &out, &c->e);
+            store_webhook_get(c->api->st, api__jstr(h, "id"), &out, &c->e);
     }
     json_decref(b);
     if (c->e.code) {
@@ -257,12 +247,9 @@ void api__webhook_update(struct api_call *c)
         api__problem(c);
         return;
     }
-    json_t *keys = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(patch, k, v) json_array_append_new(keys, json_string(k));
-    api__audit(c, "webhook.update", "webhook", jstr(h, "id"), "ok",
-               json_pack("{s:s,s:o}", "org_id", jstr(h, "org_id"), "changed", keys));
+    api__audit(c, "webhook.update", "webhook", api__jstr(h, "id"), "ok",
+               json_pack("{s:s,s:o}", "org_id", api__jstr(h, "org_id"), "changed",
+                         api__keys(patch)));
     json_decref(h);
     json_decref(patch);
     http_respond_json(c->req, 200, out);
@@ -273,13 +260,13 @@ void api__webhook_delete(struct api_call *c)
     json_t *h = managed_hook(c);
     if (!h)
         return;
-    if (store_webhook_delete(c->api->st, jstr(h, "id"), &c->e)) {
+    if (store_webhook_delete(c->api->st, api__jstr(h, "id"), &c->e)) {
         json_decref(h);
         api__problem(c);
         return;
     }
-    api__audit(c, "webhook.delete", "webhook", jstr(h, "id"), "ok",
-               json_pack("{s:s}", "org_id", jstr(h, "org_id")));
+    api__audit(c, "webhook.delete", "webhook", api__jstr(h, "id"), "ok",
+               json_pack("{s:s}", "org_id", api__jstr(h, "org_id")));
     json_decref(h);
     http_respond_empty(c->req, 204);
 }
@@ -294,7 +281,7 @@ void api__webhook_log(struct api_call *c)
         json_decref(h);
         return;
     }
-    int rc = store_webhook_log(c->api->st, jstr(h, "id"), limit, &items, &c->e);
+    int rc = store_webhook_log(c->api->st, api__jstr(h, "id"), limit, &items, &c->e);
     json_decref(h);
     if (rc) {
         api__problem(c);

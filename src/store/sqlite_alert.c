@@ -28,12 +28,6 @@
     " o.kind, o.name_ja, o.name_en"
 #define ALERT_FROM " FROM alerts a JOIN orgs o ON o.id = a.issuer_org"
 
-static json_t *opt_text(sqlite3_stmt *st, int i)
-{
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? json_string(v) : json_null();
-}
-
 static json_t *alert_row(sqlite3_stmt *st)
 {
     json_t *r = json_object();
@@ -51,69 +45,67 @@ static json_t *alert_row(sqlite3_stmt *st)
     json_object_set_new(r, "created_by", json_string(sq__col(st, 11)));
     json_object_set_new(r, "created_at", json_string(sq__col(st, 12)));
     json_object_set_new(r, "updated_at", json_string(sq__col(st, 13)));
-    json_object_set_new(r, "published_by", opt_text(st, 14));
-    json_object_set_new(r, "published_at", opt_text(st, 15));
-    json_object_set_new(r, "pub_seq", sqlite3_column_type(st, 16) == SQLITE_NULL
-                                          ? json_null()
-                                          : json_integer(sqlite3_column_int64(st, 16)));
+    json_object_set_new(r, "published_by", sq__col_opt(st, 14));
+    json_object_set_new(r, "published_at", sq__col_opt(st, 15));
+    json_object_set_new(r, "pub_seq", sq__col_opt_int(st, 16));
     json_object_set_new(r, "issuer", json_pack("{s:s,s:s,s:o}", "org_id", sq__col(st, 5), "kind",
                                                sq__col(st, 17), "name", sq__name_obj(st, 18)));
     return r;
 }
 
-/* The reader's keys as JSON array text (caller frees). */
-static char *keys_json(const struct store_release_access *acc)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < acc->nkeys; i++)
-        json_array_append_new(a, json_string(acc->keys[i]));
-    char *s = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return s;
-}
-
 /*
- * Parameters ?20-?23: none, all, the reader's org, keys (unused: who an
- * alert reached is fixed when it is published, in alert_recipients, so an
- * organisation that joins a sector later does not receive its past alerts).
+ * Parameters ?20-?23 (sq__bind_access()): none, all, the reader's org, keys
+ * (unused: who an alert reached is fixed when it is published, in
+ * alert_recipients, so an organisation that joins a sector later does not
+ * receive its past alerts).
  */
 #define ALERT_ACCESS                                                                              \
     " ?20 = 0 AND (?21 OR a.issuer_org = ?22 OR (a.state = 'published' AND EXISTS"                \
     " (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = a.id AND ar.org_id = ?22)))"
 
-static void bind_access(sqlite3_stmt *q, const struct store_release_access *acc,
-                        const char *keys)
-{
-    sqlite3_bind_int(q, 20, acc->none);
-    sqlite3_bind_int(q, 21, acc->all && !acc->none);
-    sq__bind_text(q, 22, acc->org_id ? acc->org_id : "");
-    sq__bind_text(q, 23, keys ? keys : "[]");
-}
-
 /* ---- reads ---- */
 
-static const char SQL_ALERT_GET[] = "SELECT " ALERT_COLS ALERT_FROM " WHERE a.id = ?1 AND" ALERT_ACCESS;
+/* Binds a read's own parameters (those below ?20) from arg. */
+typedef void alert_bind_fn(sqlite3_stmt *q, const void *arg);
 
-int sq__alert_get(struct store *st, const struct store_release_access *acc, const char *id,
-                  json_t **out, struct err *e)
+/* A read of alert rows as reader acc: one row (ERR_NOTFOUND if none) or all of them. */
+static int alert_read(struct store *st, const struct store_release_access *acc, const char *sql,
+                      alert_bind_fn *bind, const void *arg, bool one, json_t **out, struct err *e)
 {
     struct sq_store *s = sq(st);
     *out = NULL;
-    char *keys = keys_json(acc);
+    char *keys = sq__keys_json(acc);
     if (!keys)
         return err_set(e, ERR_NOMEM, "alert access");
     struct sq_conn *c;
     if (sq__conn_get(s, &c, e) == 0) {
-        sqlite3_stmt *q = sq__stmt(c, SQL_ALERT_GET, e);
+        sqlite3_stmt *q = sq__stmt(c, sql, e);
         if (q) {
-            sq__bind_text(q, 1, id);
-            bind_access(q, acc, keys);
-            sq__one(c, q, alert_row, out, e, "alert");
+            bind(q, arg);
+            sq__bind_access(q, acc, keys);
+            if (one)
+                sq__one(c, q, alert_row, out, e, "alert");
+            else
+                sq__collect(c, q, alert_row, out, e);
         }
         sq__conn_put(s, c);
     }
     free(keys);
     return e->code;
+}
+
+static const char SQL_ALERT_GET[] =
+    "SELECT " ALERT_COLS ALERT_FROM " WHERE a.id = ?1 AND" ALERT_ACCESS;
+
+static void bind_id(sqlite3_stmt *q, const void *id)
+{
+    sq__bind_text(q, 1, id);
+}
+
+int sq__alert_get(struct store *st, const struct store_release_access *acc, const char *id,
+                  json_t **out, struct err *e)
+{
+    return alert_read(st, acc, SQL_ALERT_GET, bind_id, id, true, out, e);
 }
 
 /* Filters ?3-?7, ?11 (urgency, exercise, since, until in ms on timecol, q, series). */
@@ -143,36 +135,40 @@ static const char SQL_ALERT_QUEUE[] =
     " AND (?10 IS NULL OR a.id < ?10)" ALERT_FILTER("a.created_at")
     " AND ?20 = 0 AND (?21 OR a.issuer_org = ?22) ORDER BY a.id DESC LIMIT ?2";
 
+/* The parameters of a list: ?1 the cursor's event id, ?2 the limit, ?3-?11 f. */
+struct alert_list_args {
+    const struct store_alert_filter *f; /* NULL: only ?1 and ?2 (events) */
+    int64_t after_seq;
+    const char *after_id;
+    int limit;
+};
+
+static void bind_list(sqlite3_stmt *q, const void *arg)
+{
+    const struct alert_list_args *a = arg;
+    const struct store_alert_filter *f = a->f;
+    sqlite3_bind_int64(q, 1, a->after_seq);
+    sqlite3_bind_int(q, 2, a->limit);
+    if (!f)
+        return;
+    sq__bind_text(q, 3, f->urgency);
+    sqlite3_bind_int(q, 4, f->exercise);
+    sqlite3_bind_int64(q, 5, f->since_ms);
+    sqlite3_bind_int64(q, 6, f->until_ms);
+    sq__bind_text(q, 7, f->q);
+    sq__bind_text(q, 8, f->state);
+    sqlite3_bind_int(q, 9, f->latest);
+    sq__bind_text(q, 10, a->after_id);
+    sq__bind_text(q, 11, f->series_id);
+}
+
 int sq__alert_list(struct store *st, const struct store_release_access *acc,
                    const struct store_alert_filter *f, int64_t after_seq, const char *after_id,
                    int limit, json_t **out, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    char *keys = keys_json(acc);
-    if (!keys)
-        return err_set(e, ERR_NOMEM, "alert access");
-    struct sq_conn *c;
-    if (sq__conn_get(s, &c, e) == 0) {
-        sqlite3_stmt *q = sq__stmt(c, f->state ? SQL_ALERT_QUEUE : SQL_ALERT_INBOX, e);
-        if (q) {
-            sqlite3_bind_int64(q, 1, after_seq > 0 ? after_seq : INT64_MAX);
-            sqlite3_bind_int(q, 2, limit);
-            sq__bind_text(q, 3, f->urgency);
-            sqlite3_bind_int(q, 4, f->exercise);
-            sqlite3_bind_int64(q, 5, f->since_ms);
-            sqlite3_bind_int64(q, 6, f->until_ms);
-            sq__bind_text(q, 7, f->q);
-            sq__bind_text(q, 8, f->state);
-            sqlite3_bind_int(q, 9, f->latest);
-            sq__bind_text(q, 10, after_id);
-            sq__bind_text(q, 11, f->series_id);
-            bind_access(q, acc, keys);
-            sq__collect(c, q, alert_row, out, e);
-        }
-        sq__conn_put(s, c);
-    }
-    free(keys);
-    return e->code;
+    struct alert_list_args a = {f, after_seq > 0 ? after_seq : INT64_MAX, after_id, limit};
+    return alert_read(st, acc, f->state ? SQL_ALERT_QUEUE : SQL_ALERT_INBOX, bind_list, &a, false,
+                      out, e);
 }
 
 static const char SQL_ALERT_EVENTS[] =
@@ -182,56 +178,45 @@ static const char SQL_ALERT_EVENTS[] =
 int sq__alert_events(struct store *st, const struct store_release_access *acc,
                      int64_t after_seq, int limit, json_t **out, struct err *e)
 {
-    struct sq_store *s = sq(st);
-    char *keys = keys_json(acc);
-    if (!keys)
-        return err_set(e, ERR_NOMEM, "alert access");
-    struct sq_conn *c;
-    if (sq__conn_get(s, &c, e) == 0) {
-        sqlite3_stmt *q = sq__stmt(c, SQL_ALERT_EVENTS, e);
-        if (q) {
-            sqlite3_bind_int64(q, 1, after_seq);
-            sqlite3_bind_int(q, 2, limit);
-            bind_access(q, acc, keys);
-            sq__collect(c, q, alert_row, out, e);
-        }
-        sq__conn_put(s, c);
-    }
-    free(keys);
-    return e->code;
+    struct alert_list_args a = {NULL, after_seq, NULL, limit};
+    return alert_read(st, acc, SQL_ALERT_EVENTS, bind_list, &a, false, out, e);
 }
 
 static json_t *recipient_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:o,s:o}", "org_id", sq__col(st, 0), "kind", sq__col(st, 1),
-                     "name", sq__name_obj(st, 2), "escalated_at",
-                     sqlite3_column_type(st, 4) == SQLITE_NULL
-                         ? json_null()
-                         : json_integer(sqlite3_column_int64(st, 4)));
+    return json_pack("{s:s,s:s,s:o,s:o}", "org_id", sq__col(st, 0), "kind", sq__col(st, 1), "name",
+                     sq__name_obj(st, 2), "escalated_at", sq__col_opt_int(st, 4));
 }
 
 static const char SQL_RECIPIENTS[] =
     "SELECT r.org_id, o.kind, o.name_ja, o.name_en, r.escalated_at FROM alert_recipients r"
     " JOIN orgs o ON o.id = r.org_id WHERE r.alert_id = ?1 ORDER BY r.org_id";
 
+/* The rows of sql about one alert (?1), on c. */
+static int rows_of(struct sq_conn *c, const char *sql, const char *alert_id, row_fn *row,
+                   json_t **out, struct err *e)
+{
+    sqlite3_stmt *q = sq__stmt(c, sql, e);
+    if (!q)
+        return e->code;
+    sq__bind_text(q, 1, alert_id);
+    return sq__collect(c, q, row, out, e);
+}
+
 int sq__alert_recipients(struct store *st, const char *alert_id, json_t **out, struct err *e)
 {
     struct sq_store *s = sq(st);
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = sq__stmt(c, SQL_RECIPIENTS, e);
-    if (q) {
-        sq__bind_text(q, 1, alert_id);
-        sq__collect(c, q, recipient_row, out, e);
-    }
+    rows_of(c, SQL_RECIPIENTS, alert_id, recipient_row, out, e);
     sq__conn_put(s, c);
     return e->code;
 }
 
 static json_t *receipt_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "org_id", sq__col(st, 0), "kind",
-                     sq__col(st, 1), "channel", sq__col(st, 2), "user_id", sq__col(st, 3), "at",
-                     (json_int_t)sqlite3_column_int64(st, 4), "note", opt_text(st, 5));
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "org_id", sq__col(st, 0), "kind", sq__col(st, 1),
+                     "channel", sq__col(st, 2), "user_id", sq__col(st, 3), "at",
+                     (json_int_t)sqlite3_column_int64(st, 4), "note", sq__col_opt(st, 5));
 }
 
 static const char SQL_RECEIPTS[] =
@@ -244,15 +229,8 @@ int sq__alert_receipts(struct store *st, const char *alert_id, json_t **receipts
     struct sq_store *s = sq(st);
     *receipts = *recipients = NULL;
     WITH_CONN(s, c, e);
-    sqlite3_stmt *q = sq__stmt(c, SQL_RECEIPTS, e);
-    if (q) {
-        sq__bind_text(q, 1, alert_id);
-        sq__collect(c, q, receipt_row, receipts, e);
-    }
-    if (!e->code && (q = sq__stmt(c, SQL_RECIPIENTS, e))) {
-        sq__bind_text(q, 1, alert_id);
-        sq__collect(c, q, recipient_row, recipients, e);
-    }
+    if (rows_of(c, SQL_RECEIPTS, alert_id, receipt_row, receipts, e) == 0)
+        rows_of(c, SQL_RECIPIENTS, alert_id, recipient_row, recipients, e);
     sq__conn_put(s, c);
     if (e->code) {
         json_decref(*receipts);

@@ -167,12 +167,6 @@ int sq__webhook_delete(struct store *st, const char *id, struct err *e)
 #define OUTBOX_COLS                                                                               \
     "id, alert_id, org_id, channel, target, locale, state, tries, next_at, last_error, escalation"
 
-static json_t *opt_text(sqlite3_stmt *st, int i)
-{
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? json_string(v) : json_null();
-}
-
 static json_t *outbox_row(sqlite3_stmt *st)
 {
     json_t *r = json_object();
@@ -181,11 +175,11 @@ static json_t *outbox_row(sqlite3_stmt *st)
     json_object_set_new(r, "org_id", json_string(sq__col(st, 2)));
     json_object_set_new(r, "channel", json_string(sq__col(st, 3)));
     json_object_set_new(r, "target", json_string(sq__col(st, 4)));
-    json_object_set_new(r, "locale", opt_text(st, 5));
+    json_object_set_new(r, "locale", sq__col_opt(st, 5));
     json_object_set_new(r, "state", json_string(sq__col(st, 6)));
     json_object_set_new(r, "tries", json_integer(sqlite3_column_int(st, 7)));
     json_object_set_new(r, "next_at", json_integer(sqlite3_column_int64(st, 8)));
-    json_object_set_new(r, "last_error", opt_text(st, 9));
+    json_object_set_new(r, "last_error", sq__col_opt(st, 9));
     json_object_set_new(r, "escalation", json_boolean(sqlite3_column_int(st, 10)));
     return r;
 }
@@ -437,7 +431,7 @@ static json_t *log_row(sqlite3_stmt *st)
     json_object_set_new(r, "try", json_integer(sqlite3_column_int(st, 2)));
     json_object_set_new(r, "at", json_string(sq__col(st, 3)));
     json_object_set_new(r, "status", json_integer(sqlite3_column_int(st, 4)));
-    json_object_set_new(r, "error", opt_text(st, 5));
+    json_object_set_new(r, "error", sq__col_opt(st, 5));
     json_object_set_new(r, "duration_ms", json_integer(sqlite3_column_int64(st, 6)));
     json_object_set_new(r, "state", json_string(sq__col(st, 7)));
     return r;

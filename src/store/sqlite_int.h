@@ -119,6 +119,16 @@ int sq__one(struct sq_conn *c, sqlite3_stmt *st, row_fn *row, json_t **out, stru
 const char *sq__col(sqlite3_stmt *st, int i);
 json_t *sq__col_json(sqlite3_stmt *st, int i);
 json_t *sq__name_obj(sqlite3_stmt *st, int i);
+/* Column as text / as an integer, JSON null for NULL. */
+json_t *sq__col_opt(sqlite3_stmt *st, int i);
+json_t *sq__col_opt_int(sqlite3_stmt *st, int i);
+/* The reader's keys as JSON array text, for "key IN json_each(?)"; caller frees (NULL: ENOMEM). */
+char *sq__keys_json(const struct store_release_access *acc);
+/*
+ * Bind a reader's access as parameters ?20-?23 (releases and alerts): none,
+ * all, the reader's org ("" if none), keys (JSON array text, "[]" if NULL).
+ */
+void sq__bind_access(sqlite3_stmt *st, const struct store_release_access *acc, const char *keys);
 
 /* sqlite_report.c: the report, regime and near-miss operations of store_ops. */
 int sq__report_create(struct store *st, const json_t *report, const json_t *revision,

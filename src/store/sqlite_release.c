@@ -30,12 +30,6 @@
     " r.published_by, r.pub_seq, " OPT_TS("r.withdrawn_at") ", r.withdrawn_by,"                  \
     " r.withdrawn_reason"
 
-static json_t *opt_text(sqlite3_stmt *st, int i)
-{
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? json_string(v) : json_null();
-}
-
 static json_t *release_row(sqlite3_stmt *st)
 {
     static const struct {
@@ -60,40 +54,18 @@ static json_t *release_row(sqlite3_stmt *st)
     json_object_set_new(r, "created_by", json_string(sq__col(st, 13)));
     json_object_set_new(r, "updated_at", json_string(sq__col(st, 14)));
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-        json_object_set_new(r, texts[i].name, opt_text(st, texts[i].col));
-    json_object_set_new(r, "pub_seq", sqlite3_column_type(st, 22) == SQLITE_NULL
-                                          ? json_null()
-                                          : json_integer(sqlite3_column_int64(st, 22)));
+        json_object_set_new(r, texts[i].name, sq__col_opt(st, texts[i].col));
+    json_object_set_new(r, "pub_seq", sq__col_opt_int(st, 22));
     return r;
 }
 
 /* ---- visibility ---- */
 
-/* The reader's keys as a JSON array text, for "key IN json_each(?)". */
-static char *keys_json(const struct store_release_access *acc)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < acc->nkeys; i++)
-        json_array_append_new(a, json_string(acc->keys[i]));
-    char *s = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return s;
-}
-
-/* Parameters ?20-?23: none, all, provider org, keys (JSON array text). */
+/* Parameters ?20-?23 (sq__bind_access()): none, all, provider org, keys (JSON array text). */
 #define RELEASE_ACCESS                                                                            \
     " ?20 = 0 AND (?21 OR (r.org_id = ?22 AND r.state != 'draft')"                                \
     " OR (r.state = 'published' AND EXISTS (SELECT 1 FROM release_targets t"                      \
     "     WHERE t.seq = r.pub_seq AND t.key IN (SELECT value FROM json_each(?23)))))"
-
-static void bind_release_access(sqlite3_stmt *q, const struct store_release_access *acc,
-                                const char *keys)
-{
-    sqlite3_bind_int(q, 20, acc->none);
-    sqlite3_bind_int(q, 21, acc->all && !acc->none);
-    sq__bind_text(q, 22, acc->org_id ? acc->org_id : "");
-    sq__bind_text(q, 23, keys ? keys : "[]");
-}
 
 /* Filters ?3-?11 on r; see struct store_release_filter. ?8/?9 on the time in ?12. */
 #define RELEASE_FILTER(timecol)                                                                   \
@@ -128,7 +100,7 @@ int sq__release_get(struct store *st, const struct store_release_access *acc, co
 {
     struct sq_store *s = sq(st);
     *out = NULL;
-    char *keys = keys_json(acc);
+    char *keys = sq__keys_json(acc);
     if (!keys)
         return err_set(e, ERR_NOMEM, "release access");
     struct sq_conn *c;
@@ -139,7 +111,7 @@ int sq__release_get(struct store *st, const struct store_release_access *acc, co
     sqlite3_stmt *q = sq__stmt(c, SQL_RELEASE_GET, e);
     if (q) {
         sq__bind_text(q, 1, id);
-        bind_release_access(q, acc, keys);
+        sq__bind_access(q, acc, keys);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             *out = release_row(q);
@@ -264,7 +236,7 @@ int sq__release_list(struct store *st, const struct store_release_access *acc,
         if (!inbox) {
             sq__bind_text(q, 13, f->state);
             sq__bind_text(q, 14, after_id);
-            bind_release_access(q, acc, NULL);
+            sq__bind_access(q, acc, NULL);
         } else if (!acc->all) {
             for (int i = 0; i < acc->nkeys; i++)
                 sq__bind_text(q, 30 + i, acc->keys[i]);
@@ -563,9 +535,9 @@ static json_t *audreq_row(sqlite3_stmt *st)
     json_object_set_new(r, "state", json_string(sq__col(st, 6)));
     json_object_set_new(r, "requested_by", json_string(sq__col(st, 7)));
     json_object_set_new(r, "requested_at", json_string(sq__col(st, 8)));
-    json_object_set_new(r, "decided_by", opt_text(st, 9));
-    json_object_set_new(r, "decided_at", opt_text(st, 10));
-    json_object_set_new(r, "decision_note", opt_text(st, 11));
+    json_object_set_new(r, "decided_by", sq__col_opt(st, 9));
+    json_object_set_new(r, "decided_at", sq__col_opt(st, 10));
+    json_object_set_new(r, "decision_note", sq__col_opt(st, 11));
     return r;
 }
 

@@ -34,76 +34,19 @@ static const struct model_report_ctx ctx = {&sectors, NULL, 0, &tiers};
 #define MIN "'title':{'ja':'警報'},'actions':{'en':'Patch now'},'urgency':'urgent'"
 #define EMPTY_AUDIENCE "{'orgs':[],'sectors':[],'tiers':[],'all_members':false}"
 
-/* A JSON-string body of n copies of the UTF-8 sequence unit (free()). */
-static char *repeat(const char *unit, size_t n)
+static int alert_check(const json_t *in, json_t **out, struct err *e, const void *mode)
 {
-    size_t u = strlen(unit);
-    char *s = malloc(u * n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
+    return model_alert_check(in, *(const enum model_mode *)mode, &ctx, out, e);
 }
 
-struct bad_case {
-    const char *in;     /* JSON text, ' for " */
-    const char *fields; /* expected fields, comma-separated, in order */
-};
-
-struct good_case {
-    const char *in, *out;
-};
-
-/* Each case must fail with exactly its fields, each with a reason, and no output. */
-static void run_bad(enum model_mode mode, const struct bad_case *cases, size_t n)
+static void run_bad(enum model_mode mode, const struct unit_bad_case *cases, size_t n)
 {
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *in = unit_jsonq(cases[i].in), *out = NULL;
-        struct err e;
-        err_init(&e);
-        int rc = model_alert_check(in, mode, &ctx, &out, &e);
-        char got[2048];
-        unit_fields_str(&e, got, sizeof(got));
-        if (rc != ERR_INVALID || out != NULL || strcmp(got, cases[i].fields)) {
-            print_error("case %zu %s\n  want fields '%s'\n  got  rc %d fields '%s'%s\n", i,
-                        cases[i].in, cases[i].fields, rc, got, out ? " and an output" : "");
-            bad++;
-        }
-        for (size_t j = 0; j < e.nfields; j++)
-            if (e.fields[j].reason[0] == '\0') {
-                print_error("case %zu: field '%s' has no reason\n", i, e.fields[j].field);
-                bad++;
-            }
-        json_decref(out);
-        json_decref(in);
-    }
-    assert_int_equal(bad, 0);
+    unit_run_bad(alert_check, &mode, cases, n);
 }
 
-static void run_good(enum model_mode mode, const struct good_case *cases, size_t n)
+static void run_good(enum model_mode mode, const struct unit_good_case *cases, size_t n)
 {
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *in = unit_jsonq(cases[i].in), *want = unit_jsonq(cases[i].out), *out = NULL;
-        struct err e;
-        err_init(&e);
-        int rc = model_alert_check(in, mode, &ctx, &out, &e);
-        if (rc != 0 || e.code != 0 || !json_equal(out, want)) {
-            char got[2048];
-            unit_fields_str(&e, got, sizeof(got));
-            char *dump = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-            print_error("case %zu %s\n  rc %d fields '%s' (%s)\n  got %s\n", i, cases[i].in, rc,
-                        got, e.nfields ? e.fields[0].reason : e.detail, dump ? dump : "(null)");
-            free(dump);
-            bad++;
-        }
-        json_decref(out);
-        json_decref(want);
-        json_decref(in);
-    }
-    assert_int_equal(bad, 0);
+    unit_run_good(alert_check, &mode, cases, n);
 }
 
 /* ---- create ---- */
@@ -111,7 +54,7 @@ static void run_good(enum model_mode mode, const struct good_case *cases, size_t
 static void test_create_defaults(void **state)
 {
     (void)state;
-    static const struct good_case cases[] = {
+    static const struct unit_good_case cases[] = {
         {"{" MIN "}",
          "{'title':{'ja':'警報'},'summary':{},'actions':{'en':'Patch now'},'urgency':'urgent',"
          "'exercise':false,'links':{'releases':[],'reports':[]},'observables':[],"
@@ -156,7 +99,7 @@ static void test_create_defaults(void **state)
 static void test_create_errors(void **state)
 {
     (void)state;
-    static const struct bad_case cases[] = {
+    static const struct unit_bad_case cases[] = {
         {"[]", ""},
         {"{}", "title,actions,urgency"},
         {"{" MIN ",'state':'published','id':'x'}", "state,id"},
@@ -237,7 +180,7 @@ static void test_limits(void **state)
     };
     for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
         for (int extra = 0; extra <= 1; extra++) {
-            char *v = repeat(lim[i].unit, lim[i].max + (size_t)extra);
+            char *v = unit_repeat(lim[i].unit, lim[i].max + (size_t)extra);
             json_t *in = unit_jsonq("{" MIN "}"), *out = NULL;
             json_object_set_new(in, lim[i].member, json_pack("{s:s}", lim[i].lang, v));
             struct err e;
@@ -308,7 +251,7 @@ static void test_limits(void **state)
         json_decref(in);
     }
     for (int extra = 0; extra <= 1; extra++) {
-        char *v = repeat("x", LIMIT_OBSERVABLE_CHARS + (size_t)extra);
+        char *v = unit_repeat("x", LIMIT_OBSERVABLE_CHARS + (size_t)extra);
         json_t *in = unit_jsonq("{" MIN "}"), *out = NULL;
         json_object_set_new(in, "observables", json_pack("[{s:s,s:s}]", "type", "text",
                                                          "value", v));
@@ -373,7 +316,7 @@ static void test_patch(void **state)
 {
     (void)state;
     /* Each member given replaces the current one whole. */
-    static const struct good_case checks[] = {
+    static const struct unit_good_case checks[] = {
         {"{}", "{}"},
         {"{'title':{'en':'New'},'actions':{'ja':'更新','en':null}}",
          "{'title':{'en':'New'},'actions':{'ja':'更新'}}"},
@@ -390,7 +333,7 @@ static void test_patch(void **state)
          "'urgency':'critical','exercise':true,'tlp':'GREEN','observables':[]}"},
     };
     run_good(MODEL_PATCH, checks, sizeof(checks) / sizeof(checks[0]));
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"{'title':null}", "title"},
         {"{'actions':null}", "actions"},
         {"{'urgency':null,'exercise':null,'tlp':null}", "urgency,exercise,tlp"},
@@ -402,7 +345,7 @@ static void test_patch(void **state)
     };
     run_bad(MODEL_PATCH, bad, sizeof(bad) / sizeof(bad[0]));
 
-    static const struct good_case merges[] = {
+    static const struct unit_good_case merges[] = {
         {"{}", CURRENT},
         {"{'title':{'ja':'新'},'summary':{'en':'Summary'},"
          "'links':{'reports':['" REP_A "']},'audience':{'all_members':true}}",
@@ -436,7 +379,7 @@ static void test_patch(void **state)
 static void test_finish(void **state)
 {
     (void)state;
-    static const struct bad_case cases[] = {
+    static const struct unit_bad_case cases[] = {
         {"{'title':{'ja':null}}", "title"},
         {"{'title':{'en':'x'},'actions':{}}", "actions"},
         {"{'title':{},'actions':{},'tlp':'RED'}", "title,actions,tlp"},
@@ -572,7 +515,7 @@ static void test_withdrawal(void **state)
     version("{'kind':'withdrawal','reason':{}}", ERR_INVALID, "reason");
     version("{'kind':'withdrawal','reason':7}", ERR_INVALID, "reason");
     version("{'kind':'withdrawal','reason':'x','title':{'en':'y'}}", ERR_INVALID, "title");
-    char *long_reason = repeat("理", LIMIT_ALERT_TEXT + 1);
+    char *long_reason = unit_repeat("理", LIMIT_ALERT_TEXT + 1);
     char in[LIMIT_ALERT_TEXT * 3 + 64];
     snprintf(in, sizeof(in), "{'kind':'withdrawal','reason':'%s'}", long_reason);
     version(in, ERR_INVALID, "reason");

@@ -26,41 +26,26 @@ static const struct model_vocab tiers = {tier_codes, 3};
 
 enum kind { ORG, USER, TOKEN };
 
-struct bad_case {
-    const char *in;     /* JSON text */
-    const char *fields; /* expected fields, comma-separated, in order */
+/* The check of a kind in a mode, for the tables of cases. */
+struct check {
+    enum kind k;
+    enum model_mode mode;
 };
 
-/* Run the check of kind/mode on every case; each must fail with exactly its fields. */
-static void run_bad(enum kind k, enum model_mode mode, const struct bad_case *cases, size_t n)
+static int member_check(const json_t *in, json_t **out, struct err *e, const void *ud)
 {
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *in = unit_json(cases[i].in);
-        json_t *out = NULL;
-        struct err e;
-        err_init(&e);
-        int rc = k == ORG    ? model_org_check(in, mode, &sectors, &tiers, &out, &e)
-                 : k == USER ? model_user_check(in, mode, &out, &e)
-                             : model_token_check(in, mode, 90, &out, &e);
-        char got[2048];
-        unit_fields_str(&e, got, sizeof(got));
-        if (rc != ERR_INVALID || e.code != ERR_INVALID || out != NULL ||
-            strcmp(got, cases[i].fields)) {
-            print_error("case %zu %s\n  want rc %d fields '%s'\n  got  rc %d fields '%s'%s\n",
-                        i, cases[i].in, ERR_INVALID, cases[i].fields, rc, got,
-                        out ? " and an output" : "");
-            bad++;
-        }
-        for (size_t j = 0; j < e.nfields; j++)
-            if (e.fields[j].reason[0] == '\0') {
-                print_error("case %zu: field '%s' has no reason\n", i, e.fields[j].field);
-                bad++;
-            }
-        json_decref(out);
-        json_decref(in);
-    }
-    assert_int_equal(bad, 0);
+    const struct check *c = ud;
+    return c->k == ORG    ? model_org_check(in, c->mode, &sectors, &tiers, out, e)
+           : c->k == USER ? model_user_check(in, c->mode, out, e)
+                          : model_token_check(in, c->mode, 90, out, e);
+}
+
+/* Run the check of kind/mode on every case; each must fail with exactly its fields. */
+static void run_bad(enum kind k, enum model_mode mode, const struct unit_bad_case *cases,
+                    size_t n)
+{
+    struct check c = {k, mode};
+    unit_run_bad(member_check, &c, cases, n);
 }
 
 struct good_case {
@@ -75,9 +60,8 @@ static void run_good(enum kind k, enum model_mode mode, const struct good_case *
         json_t *out = NULL;
         struct err e;
         err_init(&e);
-        int rc = k == ORG    ? model_org_check(in, mode, &sectors, &tiers, &out, &e)
-                 : k == USER ? model_user_check(in, mode, &out, &e)
-                             : model_token_check(in, mode, 90, &out, &e);
+        struct check c = {k, mode};
+        int rc = member_check(in, &out, &e, &c);
         if (rc != 0) {
             char got[2048];
             unit_fields_str(&e, got, sizeof(got));
@@ -90,18 +74,6 @@ static void run_good(enum kind k, enum model_mode mode, const struct good_case *
         json_decref(out);
         json_decref(in);
     }
-}
-
-/* A JSON string literal of n copies of the UTF-8 sequence unit. */
-static char *repeat(const char *unit, size_t n)
-{
-    size_t u = strlen(unit);
-    char *s = malloc(u * n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
 }
 
 /* ---- organisations ---- */
@@ -151,7 +123,7 @@ static void test_org_create_ok(void **state)
 static void test_org_create_errors(void **state)
 {
     (void)state;
-    static const struct bad_case cases[] = {
+    static const struct unit_bad_case cases[] = {
         {"[]", ""},
         {"\"org\"", ""},
         {"{}", "name,kind,tier"},
@@ -236,8 +208,10 @@ static void test_org_limits(void **state)
 {
     (void)state;
     /* LIMIT_NAME_CHARS counts characters, not bytes. */
-    char *ja200 = repeat("電", LIMIT_NAME_CHARS), *ja201 = repeat("電", LIMIT_NAME_CHARS + 1);
-    char *label_ok = repeat("l", LIMIT_CONTACT_LABEL), *label_bad = repeat("l", LIMIT_CONTACT_LABEL + 1);
+    char *ja200 = unit_repeat("電", LIMIT_NAME_CHARS),
+         *ja201 = unit_repeat("電", LIMIT_NAME_CHARS + 1);
+    char *label_ok = unit_repeat("l", LIMIT_CONTACT_LABEL),
+         *label_bad = unit_repeat("l", LIMIT_CONTACT_LABEL + 1);
     char text[4096];
     struct err e;
     json_t *in, *out;
@@ -341,7 +315,7 @@ static void test_org_patch(void **state)
         {"{\"sectors\":[\"gas\",\"ict\"]}", "{\"sectors\":[\"gas\",\"ict\"]}"},
     };
     run_good(ORG, MODEL_PATCH, good, sizeof(good) / sizeof(good[0]));
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"[]", ""},
         {"{\"id\":\"" UUID "\"}", "id"},
         {"{\"created_at\":\"2026-01-01T00:00:00Z\"}", "created_at"},
@@ -403,7 +377,7 @@ static void test_org_identifiers_ok(void **state)
 static void test_org_identifiers_errors(void **state)
 {
     (void)state;
-    static const struct bad_case cases[] = {
+    static const struct unit_bad_case cases[] = {
         {"{\"identifiers\":[]}", "identifiers"},
         {"{\"identifiers\":null}", "identifiers"},
         {"{\"identifiers\":\"a.example\"}", "identifiers"},
@@ -441,7 +415,7 @@ static void test_org_identifiers_errors(void **state)
          "kind,identifiers.hostnames[0]"},
     };
     run_bad(ORG, MODEL_PATCH, cases, sizeof(cases) / sizeof(cases[0]));
-    static const struct bad_case create[] = {
+    static const struct unit_bad_case create[] = {
         {"{" ORG_OK ",\"identifiers\":{\"domains\":[\"x\"]}}", "identifiers.domains[0]"},
     };
     run_bad(ORG, MODEL_CREATE, create, sizeof(create) / sizeof(create[0]));
@@ -490,9 +464,10 @@ static void test_org_identifiers_limits(void **state)
     ident_limit_case("hostnames", same, 0, NULL, 1);
 
     /* LIMIT_ORG_IDENTIFIER counts bytes: 85 × 3-byte characters fit, 86 do not */
-    char *ja_ok = repeat("電", LIMIT_ORG_IDENTIFIER / 3);
-    char *ja_bad = repeat("電", LIMIT_ORG_IDENTIFIER / 3 + 1);
-    char *ascii_ok = repeat("a", LIMIT_ORG_IDENTIFIER), *ascii_bad = repeat("a", LIMIT_ORG_IDENTIFIER + 1);
+    char *ja_ok = unit_repeat("電", LIMIT_ORG_IDENTIFIER / 3);
+    char *ja_bad = unit_repeat("電", LIMIT_ORG_IDENTIFIER / 3 + 1);
+    char *ascii_ok = unit_repeat("a", LIMIT_ORG_IDENTIFIER),
+         *ascii_bad = unit_repeat("a", LIMIT_ORG_IDENTIFIER + 1);
     ident_limit_case("aliases", json_pack("[s,s]", ja_ok, ascii_ok), 0, NULL, 2);
     ident_limit_case("aliases", json_pack("[s]", ja_bad), ERR_INVALID, "identifiers.aliases[0]", 0);
     ident_limit_case("persons", json_pack("[s,s]", ascii_ok, ascii_bad), ERR_INVALID,
@@ -557,7 +532,7 @@ static void test_user_create_ok(void **state)
 static void test_user_create_errors(void **state)
 {
     (void)state;
-    static const struct bad_case cases[] = {
+    static const struct unit_bad_case cases[] = {
         {"null", ""},
         {"{}", "login,org_id,display_name,roles,password"},
         {"{" USER_OK ",\"disabled\":false}", "disabled"},
@@ -651,13 +626,15 @@ static void test_user_create_errors(void **state)
 static void test_user_limits(void **state)
 {
     (void)state;
-    char *l3 = repeat("a", LIMIT_LOGIN_MIN), *l64 = repeat("B", LIMIT_LOGIN_MAX),
-         *l65 = repeat("c", LIMIT_LOGIN_MAX + 1);
-    char *pw_min = repeat("p", LIMIT_PASSWORD_MIN), *pw_max = repeat("q", LIMIT_PASSWORD_MAX),
-         *pw_over = repeat("r", LIMIT_PASSWORD_MAX + 1);
-    char *dn200 = repeat("名", LIMIT_NAME_CHARS), *dn201 = repeat("名", LIMIT_NAME_CHARS + 1);
-    char *em_local = repeat("e", LIMIT_EMAIL_MAX - 5); /* + "@b.jp" = LIMIT_EMAIL_MAX */
-    char *em_over = repeat("e", LIMIT_EMAIL_MAX - 4);
+    char *l3 = unit_repeat("a", LIMIT_LOGIN_MIN), *l64 = unit_repeat("B", LIMIT_LOGIN_MAX),
+         *l65 = unit_repeat("c", LIMIT_LOGIN_MAX + 1);
+    char *pw_min = unit_repeat("p", LIMIT_PASSWORD_MIN),
+         *pw_max = unit_repeat("q", LIMIT_PASSWORD_MAX),
+         *pw_over = unit_repeat("r", LIMIT_PASSWORD_MAX + 1);
+    char *dn200 = unit_repeat("名", LIMIT_NAME_CHARS),
+         *dn201 = unit_repeat("名", LIMIT_NAME_CHARS + 1);
+    char *em_local = unit_repeat("e", LIMIT_EMAIL_MAX - 5); /* + "@b.jp" = LIMIT_EMAIL_MAX */
+    char *em_over = unit_repeat("e", LIMIT_EMAIL_MAX - 4);
     static char text[8192];
     struct {
         const char *login, *pw, *dn, *email;
@@ -726,7 +703,7 @@ static void test_user_patch(void **state)
         {"{\"password\":\"a new long password\"}", "{\"password\":\"a new long password\"}"},
     };
     run_good(USER, MODEL_PATCH, good, sizeof(good) / sizeof(good[0]));
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"{\"login\":\"alice\"}", "login"},
         {"{\"org_id\":\"" UUID "\"}", "org_id"},
         {"{\"disabled\":1}", "disabled"},
@@ -780,7 +757,7 @@ static void test_token_check(void **state)
          "{\"name\":\"for bob\",\"expires_in_days\":90,\"user_id\":\"" UUID "\"}"},
     };
     run_good(TOKEN, MODEL_CREATE, good, sizeof(good) / sizeof(good[0]));
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"[]", ""},
         {"{}", "name"},
         {"{\"name\":\"  \"}", "name"},
@@ -802,7 +779,7 @@ static void test_token_check(void **state)
         {"{\"name\":\"renamed\"}", "{\"name\":\"renamed\"}"},
     };
     run_good(TOKEN, MODEL_PATCH, pgood, 1);
-    static const struct bad_case pbad[] = {
+    static const struct unit_bad_case pbad[] = {
         {"{\"expires_in_days\":5,\"name\":\"x\"}", "expires_in_days"},
         {"{\"user_id\":\"" UUID "\",\"name\":\"x\"}", "user_id"},
         {"{\"revoked\":true,\"name\":\"x\"}", "revoked"},
@@ -811,7 +788,7 @@ static void test_token_check(void **state)
     run_bad(TOKEN, MODEL_PATCH, pbad, sizeof(pbad) / sizeof(pbad[0]));
 
     /* The name limit, and the caller's default lifetime. */
-    char *n100 = repeat("n", LIMIT_TOKEN_NAME), *n101 = repeat("n", LIMIT_TOKEN_NAME + 1);
+    char *n100 = unit_repeat("n", LIMIT_TOKEN_NAME), *n101 = unit_repeat("n", LIMIT_TOKEN_NAME + 1);
     json_t *in = json_pack("{s:s}", "name", n100), *out = NULL;
     struct err e;
     err_init(&e);

@@ -34,84 +34,21 @@ static struct model_report_ctx ctx_now(void)
     return (struct model_report_ctx){&sectors, &regimes, now, &tiers};
 }
 
-/* A JSON-string body of n copies of the UTF-8 sequence unit (free()). */
-static char *repeat(const char *unit, size_t n)
-{
-    size_t u = strlen(unit);
-    char *s = malloc(u * n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
-}
-
-struct bad_case {
-    const char *in;     /* JSON text, ' for " */
-    const char *fields; /* expected fields, comma-separated, in order */
-};
-
-struct good_case {
-    const char *in;
-    const char *out; /* expected output of the check (before finish) */
-};
-
-/* Each case must fail with exactly its fields, each with a reason, and no output. */
-static void run_bad(enum model_mode mode, const struct bad_case *cases, size_t n)
+static int report_check(const json_t *in, json_t **out, struct err *e, const void *mode)
 {
     struct model_report_ctx ctx = ctx_now();
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *in = unit_jsonq(cases[i].in);
-        json_t *out = NULL;
-        struct err e;
-        err_init(&e);
-        int rc = model_report_check(in, mode, &ctx, &out, &e);
-        char got[2048];
-        unit_fields_str(&e, got, sizeof(got));
-        if (rc != ERR_INVALID || e.code != ERR_INVALID || out != NULL ||
-            strcmp(got, cases[i].fields)) {
-            print_error("case %zu %s\n  want rc %d fields '%s'\n  got  rc %d fields '%s'%s\n", i,
-                        cases[i].in, ERR_INVALID, cases[i].fields, rc, got,
-                        out ? " and an output" : "");
-            bad++;
-        }
-        for (size_t j = 0; j < e.nfields; j++)
-            if (e.fields[j].reason[0] == '\0') {
-                print_error("case %zu: field '%s' has no reason\n", i, e.fields[j].field);
-                bad++;
-            }
-        json_decref(out);
-        json_decref(in);
-    }
-    assert_int_equal(bad, 0);
+    return model_report_check(in, *(const enum model_mode *)mode, &ctx, out, e);
 }
 
-static void run_good(enum model_mode mode, const struct good_case *cases, size_t n)
+static void run_bad(enum model_mode mode, const struct unit_bad_case *cases, size_t n)
 {
-    struct model_report_ctx ctx = ctx_now();
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *in = unit_jsonq(cases[i].in);
-        json_t *want = unit_jsonq(cases[i].out);
-        json_t *out = NULL;
-        struct err e;
-        err_init(&e);
-        int rc = model_report_check(in, mode, &ctx, &out, &e);
-        if (rc != 0 || e.code != 0 || !json_equal(out, want)) {
-            char got[2048];
-            unit_fields_str(&e, got, sizeof(got));
-            char *dump = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-            print_error("case %zu %s\n  rc %d fields '%s' (%s)\n  got %s\n", i, cases[i].in, rc,
-                        got, e.nfields ? e.fields[0].reason : e.detail, dump ? dump : "(null)");
-            free(dump);
-            bad++;
-        }
-        json_decref(out);
-        json_decref(want);
-        json_decref(in);
-    }
-    assert_int_equal(bad, 0);
+    unit_run_bad(report_check, &mode, cases, n);
+}
+
+/* Each output is the check's, before model_report_finish(). */
+static void run_good(enum model_mode mode, const struct unit_good_case *cases, size_t n)
+{
+    unit_run_good(report_check, &mode, cases, n);
 }
 
 /* ---- observables ---- */
@@ -302,7 +239,7 @@ static void test_observable_norm(void **state)
     assert_false(model_observable_type_valid(NULL));
 
     /* Domain limits: labels of up to 63 bytes, names of up to 253 (after the trailing dot). */
-    char *l63 = repeat("a", 63), *l64 = repeat("b", 64);
+    char *l63 = unit_repeat("a", 63), *l64 = unit_repeat("b", 64);
     char name[600];
     static const struct {
         const char *before, *after;
@@ -318,7 +255,7 @@ static void test_observable_norm(void **state)
         }
     /* 4 labels of 63 and one of 1: 4*63 + 1 + 4 dots = 257; trim to 253 and 254 */
     for (int len = 252; len <= 255; len++) {
-        char *d = repeat("a", (size_t)len);
+        char *d = unit_repeat("a", (size_t)len);
         for (int k = 63; k < len - 1; k += 64)
             d[k] = '.';
         d[len - 1] = 'z'; /* not an all-digit or empty last label */
@@ -368,7 +305,7 @@ static void test_observable_url_userinfo(void **state)
 static void test_report_observables(void **state)
 {
     (void)state;
-    static const struct good_case good[] = {
+    static const struct unit_good_case good[] = {
         {"{'observables':[{'type':'ipv4','value':'192.0.2.1'},"
          "{'type':'domain','value':'Evil.Example.','role':'attacker'},"
          "{'type':'domain','value':'evil.example','role':'victim'},"
@@ -384,7 +321,7 @@ static void test_report_observables(void **state)
     };
     run_good(MODEL_PATCH, good, sizeof(good) / sizeof(good[0]));
 
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"{'observables':{}}", "observables"},
         {"{'observables':'192.0.2.1'}", "observables"},
         {"{'observables':[5]}", "observables[0]"},
@@ -432,7 +369,7 @@ static void test_report_observables(void **state)
         json_decref(in);
     }
     for (int extra = 0; extra <= 1; extra++) {
-        char *v = repeat("x", LIMIT_OBSERVABLE_CHARS + extra);
+        char *v = unit_repeat("x", LIMIT_OBSERVABLE_CHARS + extra);
         json_t *in = json_pack("{s:[{s:s,s:s}]}", "observables", "type", "text", "value", v);
         json_t *out = NULL;
         struct err e;
@@ -455,7 +392,7 @@ static void test_report_observables(void **state)
 static void test_report_create_defaults(void **state)
 {
     (void)state;
-    static const struct good_case cases[] = {
+    static const struct unit_good_case cases[] = {
         /* a first report needs only event_type, title and a sector */
         {"{" REP_OK "}",
          "{'event_type':'malware','kind':'incident','causes':[],'layer':null,"
@@ -540,7 +477,7 @@ static void test_report_create_defaults(void **state)
 static void test_report_create_errors(void **state)
 {
     (void)state;
-    static const struct bad_case cases[] = {
+    static const struct unit_bad_case cases[] = {
         {"[]", ""},
         {"'report'", ""},
         {"null", ""},
@@ -671,7 +608,7 @@ static void test_report_limits(void **state)
     };
     for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
         for (int extra = 0; extra <= 1; extra++) {
-            char *v = repeat(lim[i].unit, lim[i].max + (size_t)extra);
+            char *v = unit_repeat(lim[i].unit, lim[i].max + (size_t)extra);
             json_t *in = unit_jsonq("{" REP_OK "}"), *out = NULL;
             json_object_set_new(in, lim[i].field, json_string(v));
             struct err e;
@@ -692,7 +629,7 @@ static void test_report_limits(void **state)
         }
     /* A cause detail of LIMIT_REPORT_DETAIL characters; one more fails. */
     for (int extra = 0; extra <= 1; extra++) {
-        char *v = repeat("d", LIMIT_REPORT_DETAIL + (size_t)extra);
+        char *v = unit_repeat("d", LIMIT_REPORT_DETAIL + (size_t)extra);
         json_t *in = unit_jsonq("{" REP_OK "}"), *out = NULL;
         json_object_set_new(in, "causes",
                             json_pack("[{s:s,s:s}]", "code", "accidental", "detail", v));
@@ -739,7 +676,7 @@ static void test_report_limits(void **state)
 static void test_report_patch(void **state)
 {
     (void)state;
-    static const struct good_case good[] = {
+    static const struct unit_good_case good[] = {
         /* a revision changes only what it names; null clears */
         {"{}", "{}"},
         {"{'title':'New title'}", "{'title':'New title'}"},
@@ -763,7 +700,7 @@ static void test_report_patch(void **state)
     };
     run_good(MODEL_PATCH, good, sizeof(good) / sizeof(good[0]));
 
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"[]", ""},
         {"{'stage':'final'}", "stage"},
         {"{'title':null}", "title"},
@@ -790,7 +727,7 @@ static void test_report_patch(void **state)
 static void test_report_patch_required_nulls(void **state)
 {
     (void)state;
-    static const struct bad_case bad[] = {
+    static const struct unit_bad_case bad[] = {
         {"{'event_type':null}", "event_type"},
         {"{'status':null}", "status"},
     };
@@ -1058,7 +995,7 @@ static void test_vocabularies(void **state)
 static void test_report_preapproved(void **state)
 {
     (void)state;
-    static const struct good_case create[] = {
+    static const struct unit_good_case create[] = {
         {"{" REP_OK ",'preapproved':true}",
          "{'event_type':'malware','kind':'incident','causes':[],'layer':null,"
          "'severity':{'continuity':null,'safety':null,'trust':null},'sectors':['ict'],"
@@ -1077,7 +1014,7 @@ static void test_report_preapproved(void **state)
          "'purpose':null,'handling':null,'preapproved':false}"},
     };
     run_good(MODEL_CREATE, create, sizeof(create) / sizeof(create[0]));
-    static const struct bad_case create_bad[] = {
+    static const struct unit_bad_case create_bad[] = {
         {"{" REP_OK ",'preapproved':'yes'}", "preapproved"},
         {"{" REP_OK ",'preapproved':1}", "preapproved"},
         {"{" REP_OK ",'preapproved':null}", "preapproved"},
@@ -1088,12 +1025,12 @@ static void test_report_preapproved(void **state)
     };
     run_bad(MODEL_CREATE, create_bad, sizeof(create_bad) / sizeof(create_bad[0]));
     /* a revision may change it either way, and it shows in the diff */
-    static const struct good_case patch[] = {
+    static const struct unit_good_case patch[] = {
         {"{'preapproved':true}", "{'preapproved':true}"},
         {"{'preapproved':false,'title':'U'}", "{'title':'U','preapproved':false}"},
     };
     run_good(MODEL_PATCH, patch, sizeof(patch) / sizeof(patch[0]));
-    static const struct bad_case patch_bad[] = {
+    static const struct unit_bad_case patch_bad[] = {
         {"{'preapproved':null}", "preapproved"},
         {"{'preapproved':'false'}", "preapproved"},
     };
@@ -1149,7 +1086,7 @@ static void test_audience_check(void **state)
         json_decref(copy);
         json_decref(in);
     }
-    static const struct bad_case badc[] = {
+    static const struct unit_bad_case badc[] = {
         {"'everyone'", "audience"},
         {"[]", "audience"},
         {"5", "audience"},

@@ -13,19 +13,21 @@
 #include "base/log.h"
 #include "store/store.h"
 
+#include "fixture.h"
+
 struct fx {
     char *tmp;
+    char dir[1100];
     struct store *st;
 };
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct err e;
-    err_init(&e);
-    f->tmp = unit_tmpdir();
-    if (store_open(&f->st, f->tmp, true, &e) != 0)
+    if (fx_open(&f->tmp, f->dir, sizeof(f->dir), &f->st)) {
+        free(f);
         return -1;
+    }
     *state = f;
     return 0;
 }
@@ -33,9 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    unit_rmtree(f->tmp);
-    free(f->tmp);
+    fx_close(f->tmp, f->st);
     free(f);
     return 0;
 }
@@ -70,7 +70,7 @@ static void check(struct store *st, int64_t entries, int64_t first_bad)
 static void sql(struct fx *f, const char *q)
 {
     char path[1200];
-    snprintf(path, sizeof(path), "%s/isac.db", f->tmp);
+    snprintf(path, sizeof(path), "%s/isac.db", f->dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
@@ -131,14 +131,14 @@ static void test_tail_and_key(void **state)
     /* a new key cannot vouch for the old chain: every entry breaks */
     store_close(f->st);
     char path[1200];
-    snprintf(path, sizeof(path), "%s/audit.key", f->tmp);
+    snprintf(path, sizeof(path), "%s/audit.key", f->dir);
     FILE *k = fopen(path, "wb");
     unsigned char zero[32] = {0};
     fwrite(zero, 1, sizeof(zero), k);
     fclose(k);
     struct err e;
     err_init(&e);
-    assert_int_equal(store_open(&f->st, f->tmp, false, &e), 0);
+    assert_int_equal(store_open(&f->st, f->dir, false, &e), 0);
     check(f->st, 2, 1);
 }
 

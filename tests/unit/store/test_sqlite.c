@@ -19,6 +19,8 @@
 #include "model/member.h"
 #include "store/store.h"
 
+#include "fixture.h"
+
 struct fx {
     char *tmp;
     char dir[1100];
@@ -28,14 +30,7 @@ struct fx {
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->tmp = unit_tmpdir();
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->tmp);
-    struct err e;
-    err_init(&e);
-    if (store_open(&f->st, f->dir, true, &e) != 0) {
-        print_error("store_open: %s\n", e.detail);
-        unit_rmtree(f->tmp);
-        free(f->tmp);
+    if (fx_open(&f->tmp, f->dir, sizeof(f->dir), &f->st)) {
         free(f);
         return -1;
     }
@@ -46,71 +41,16 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    unit_rmtree(f->tmp);
-    free(f->tmp);
+    fx_close(f->tmp, f->st);
     free(f);
     return 0;
 }
 
-/* Assert a store call succeeded, printing the error detail if not. */
-#define OK(call)                                                                                  \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int ok_rc_ = (call);                                                                      \
-        if (ok_rc_ != 0)                                                                          \
-            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
-        assert_int_equal(ok_rc_, 0);                                                              \
-    } while (0)
-
-/* Assert a store call failed with code. */
-#define FAILS(want_, call)                                                                         \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        assert_int_equal((call), (want_));                                                         \
-        assert_int_equal(e.code, (want_));                                                         \
-    } while (0)
-
-static json_t *org_obj(const char *id, const char *ja, const char *en, const char *kind,
-                       const char *tier, const char *sectors)
-{
-    json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[],s:b,s:s,s:s}", "id", id, "name", "ja",
-                          ja, "en", en, "kind", kind, "tier", tier, "contacts", "disabled", 0,
-                          "created_at", "2026-01-01T00:00:00Z", "updated_at",
-                          "2026-01-01T00:00:00Z");
-    json_object_set_new(o, "sectors", unit_json(sectors));
-    return o;
-}
-
-/* Create an org; its id goes to id[UTIL_UUID_LEN+1]. */
+/* Create an org named en in both languages, without contacts; its id goes to id. */
 static void new_org(struct store *st, const char *en, const char *kind, const char *tier,
                     const char *sectors, bool disabled, char *id)
 {
-    struct err e;
-    util_uuid7(id);
-    json_t *o = org_obj(id, en, en, kind, tier, sectors);
-    json_object_set_new(o, "disabled", json_boolean(disabled));
-    OK(store_org_create(st, o, &e));
-    json_decref(o);
-}
-
-static json_t *user_obj(const char *id, const char *org_id, const char *login, const char *dn,
-                        const char *roles)
-{
-    json_t *u = json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:b}", "id", id, "org_id", org_id, "login",
-                          login, "display_name", dn, "locale", "ja", "email", "disabled", 0);
-    json_object_set_new(u, "roles", unit_json(roles));
-    return u;
-}
-
-static void new_user(struct store *st, const char *org_id, const char *login, const char *dn,
-                     const char *roles, const char *pwhash, char *id)
-{
-    struct err e;
-    util_uuid7(id);
-    json_t *u = user_obj(id, org_id, login, dn, roles);
-    OK(store_user_create(st, u, pwhash, &e));
-    json_decref(u);
+    fx_org(st, id, en, en, kind, tier, sectors, NULL, disabled);
 }
 
 static void new_session(struct store *st, const char *user_id, uint8_t tag, int64_t exp,
@@ -145,39 +85,6 @@ static size_t count_users(struct store *st)
     return n;
 }
 
-/* Run one SQL statement on the store's file directly; returns the sqlite3 rc. */
-static int raw_sql(const char *dir, const char *sql, char *out, size_t outsz)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/isac.db", dir);
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW && out)
-                util_strlcpy(out, (const char *)sqlite3_column_text(st, 0), outsz);
-            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return rc;
-}
-
-static bool is_rfc3339(const char *s)
-{
-    if (s == NULL || strlen(s) != UTIL_TIME_LEN)
-        return false;
-    const char *pat = "dddd-dd-ddTdd:dd:ddZ";
-    for (int i = 0; pat[i]; i++)
-        if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
-            return false;
-    return true;
-}
-
 /* qsort comparator for an array of const char *. */
 static int cmp_strp(const void *x, const void *y)
 {
@@ -199,9 +106,9 @@ static void test_open_fresh(void **state)
     assert_string_equal(store_backend(f->st), "sqlite");
     assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
     char v[32] = "";
-    assert_int_equal(raw_sql(f->dir, "SELECT value FROM meta WHERE key='schema_version'", v,
-                             sizeof(v)),
-                     SQLITE_OK);
+    assert_int_equal(
+        fx_sql(f->dir, "SELECT value FROM meta WHERE key='schema_version'", v, sizeof(v)),
+        SQLITE_OK);
     assert_int_equal(atoi(v), STORE_SCHEMA_VERSION);
 
     /* Without create, a missing dir or a dir without a store is refused. */
@@ -403,8 +310,8 @@ static void test_org_crud(void **state)
     struct err e;
     char id[UTIL_UUID_LEN + 1];
     util_uuid7(id);
-    json_t *o = org_obj(id, "東京電力", "Tokyo Electric Power", "operator", "class1",
-                        "[\"gas\",\"electricity\",\"ict\"]");
+    json_t *o = fx_org_obj(id, "東京電力", "Tokyo Electric Power", "operator", "class1",
+                           "[\"gas\",\"electricity\",\"ict\"]", NULL, false);
     json_object_set_new(o, "contacts",
                         unit_json("[{\"type\":\"email\",\"value\":\"soc@tepco.example\","
                                   "\"label\":\"SOC\"},{\"type\":\"phone\",\"value\":\"110\"}]"));
@@ -427,8 +334,8 @@ static void test_org_crud(void **state)
     assert_str(unit_jstr(got, "tier"), "class1");
     assert_true(json_is_false(json_object_get(got, "disabled")));
     const char *created = unit_jstr(got, "created_at");
-    assert_true(is_rfc3339(created));
-    assert_true(is_rfc3339(unit_jstr(got, "updated_at")));
+    assert_true(unit_is_rfc3339(created));
+    assert_true(unit_is_rfc3339(unit_jstr(got, "updated_at")));
     char t0s[UTIL_TIME_LEN + 1];
     util_time_fmt(t0, t0s);
     assert_true(strcmp(created, t0s) >= 0); /* stored with the store's clock */
@@ -470,7 +377,7 @@ static void test_org_failed_writes(void **state)
     /* Update of an unknown id: ERR_NOTFOUND, and it creates nothing. */
     char ghost[UTIL_UUID_LEN + 1];
     util_uuid7(ghost);
-    json_t *o = org_obj(ghost, "G", "Ghost", "operator", "class1", "[\"ict\"]");
+    json_t *o = fx_org_obj(ghost, "G", "Ghost", "operator", "class1", "[\"ict\"]", NULL, false);
     FAILS(ERR_NOTFOUND, store_org_update(f->st, o, &e));
     json_t *got = NULL;
     FAILS(ERR_NOTFOUND, store_org_get(f->st, ghost, &got, &e));
@@ -482,7 +389,7 @@ static void test_org_failed_writes(void **state)
     assert_int_equal(json_array_size(arr), 1); /* no orphan org_sectors row either */
     json_decref(arr);
     char n[32];
-    assert_int_equal(raw_sql(f->dir, "SELECT COUNT(*) FROM org_sectors", n, sizeof(n)), 0);
+    assert_int_equal(fx_sql(f->dir, "SELECT COUNT(*) FROM org_sectors", n, sizeof(n)), 0);
     assert_string_equal(n, "2");
 
     /* Create with an unknown sector: the org row must be rolled back too. */
@@ -512,7 +419,7 @@ static void test_org_failed_writes(void **state)
     json_t *after = NULL;
     OK(store_org_get(f->st, id, &after, &e));
     assert_true(json_equal(before, after));
-    assert_int_equal(raw_sql(f->dir, "SELECT COUNT(*) FROM org_sectors", n, sizeof(n)), 0);
+    assert_int_equal(fx_sql(f->dir, "SELECT COUNT(*) FROM org_sectors", n, sizeof(n)), 0);
     assert_string_equal(n, "2");
     json_decref(after);
     json_decref(upd);
@@ -533,7 +440,8 @@ static void test_org_list(void **state)
     /* A Japanese name, for q= on name.ja. */
     char j[UTIL_UUID_LEN + 1];
     util_uuid7(j);
-    json_t *oj = org_obj(j, "北海道電力", "Hokkaido EP", "operator", "general", "[]");
+    json_t *oj =
+        fx_org_obj(j, "北海道電力", "Hokkaido EP", "operator", "general", "[]", NULL, false);
     OK(store_org_create(f->st, oj, &e));
     json_decref(oj);
 
@@ -645,9 +553,9 @@ static void test_users(void **state)
     new_org(f->st, "Org2", "operator", "class1", "[]", false, org2);
     char alice[UTIL_UUID_LEN + 1], bob[UTIL_UUID_LEN + 1], carol[UTIL_UUID_LEN + 1],
         dave[UTIL_UUID_LEN + 1];
-    new_user(f->st, org, "alice", "Alice Liddell", "[\"member\"]", "$hash$alice", alice);
-    new_user(f->st, org, "bob", "Bob Builder", "[\"analyst\",\"member\"]", "$hash$bob", bob);
-    new_user(f->st, org2, "carol", "Carol", "[\"admin\"]", NULL, carol);
+    fx_user(f->st, alice, org, "alice", "Alice Liddell", "[\"member\"]", "$hash$alice");
+    fx_user(f->st, bob, org, "bob", "Bob Builder", "[\"analyst\",\"member\"]", "$hash$bob");
+    fx_user(f->st, carol, org2, "carol", "Carol", "[\"admin\"]", NULL);
 
     json_t *u = NULL;
     OK(store_user_get(f->st, alice, &u, &e));
@@ -659,8 +567,8 @@ static void test_users(void **state)
     assert_str(unit_jstr(u, "locale"), "ja");
     assert_true(json_is_null(json_object_get(u, "email")));
     assert_true(json_is_false(json_object_get(u, "disabled")));
-    assert_true(is_rfc3339(unit_jstr(u, "created_at")));
-    assert_true(is_rfc3339(unit_jstr(u, "updated_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(u, "created_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(u, "updated_at")));
     /* No secret ever appears in a user record. */
     assert_null(json_object_get(u, "password"));
     assert_null(json_object_get(u, "password_hash"));
@@ -677,14 +585,14 @@ static void test_users(void **state)
 
     /* Unique login: ERR_CONFLICT, nothing written. */
     util_uuid7(dave);
-    json_t *dup = user_obj(dave, org2, "alice", "Another Alice", "[\"member\"]");
+    json_t *dup = fx_user_obj(dave, org2, "alice", "Another Alice", "[\"member\"]");
     FAILS(ERR_CONFLICT, store_user_create(f->st, dup, "$hash$x", &e));
     FAILS(ERR_NOTFOUND, store_user_get(f->st, dave, &u, &e));
     json_decref(dup);
     /* A user of a missing org: refused, nothing written. */
     char noorg[UTIL_UUID_LEN + 1];
     util_uuid7(noorg);
-    dup = user_obj(dave, noorg, "dave", "Dave", "[\"member\"]");
+    dup = fx_user_obj(dave, noorg, "dave", "Dave", "[\"member\"]");
     err_init(&e);
     assert_int_not_equal(store_user_create(f->st, dup, "$hash$x", &e), 0);
     assert_int_not_equal(e.code, 0);
@@ -736,11 +644,11 @@ static void test_user_list(void **state)
     new_org(f->st, "Org2", "operator", "class1", "[]", false, org2);
     char m[UTIL_UUID_LEN + 1], an[UTIL_UUID_LEN + 1], ad[UTIL_UUID_LEN + 1],
         off[UTIL_UUID_LEN + 1], o2[UTIL_UUID_LEN + 1];
-    new_user(f->st, org, "mika", "Mika Member", "[\"member\"]", "h", m);
-    new_user(f->st, org, "ana", "Ana Analyst", "[\"member\",\"analyst\"]", "h", an);
-    new_user(f->st, org2, "adam", "Adam Admin", "[\"admin\"]", "h", ad);
-    new_user(f->st, org, "otto", "Otto Off", "[\"member\"]", "h", off);
-    new_user(f->st, org2, "olga", "Olga", "[\"org_admin\",\"member\"]", "h", o2);
+    fx_user(f->st, m, org, "mika", "Mika Member", "[\"member\"]", "h");
+    fx_user(f->st, an, org, "ana", "Ana Analyst", "[\"member\",\"analyst\"]", "h");
+    fx_user(f->st, ad, org2, "adam", "Adam Admin", "[\"admin\"]", "h");
+    fx_user(f->st, off, org, "otto", "Otto Off", "[\"member\"]", "h");
+    fx_user(f->st, o2, org2, "olga", "Olga", "[\"org_admin\",\"member\"]", "h");
     json_t *u = NULL;
     OK(store_user_get(f->st, off, &u, &e));
     json_object_set_new(u, "disabled", json_true());
@@ -812,8 +720,8 @@ static void test_sessions_and_passwords(void **state)
     struct err e;
     char org[UTIL_UUID_LEN + 1], u1[UTIL_UUID_LEN + 1], u2[UTIL_UUID_LEN + 1];
     new_org(f->st, "Org", "operator", "class1", "[]", false, org);
-    new_user(f->st, org, "one", "One", "[\"member\"]", "old", u1);
-    new_user(f->st, org, "two", "Two", "[\"member\"]", "old", u2);
+    fx_user(f->st, u1, org, "one", "One", "[\"member\"]", "old");
+    fx_user(f->st, u2, org, "two", "Two", "[\"member\"]", "old");
     int64_t exp = util_now_ms() / 1000 + 3600;
     uint8_t s1[STORE_HASH_LEN], s2[STORE_HASH_LEN], s3[STORE_HASH_LEN], t1[STORE_HASH_LEN];
     new_session(f->st, u1, 1, exp, s1);
@@ -909,9 +817,9 @@ static void test_tokens(void **state)
         u2[UTIL_UUID_LEN + 1], u3[UTIL_UUID_LEN + 1];
     new_org(f->st, "Org", "operator", "class1", "[]", false, org);
     new_org(f->st, "Org2", "operator", "class1", "[]", false, org2);
-    new_user(f->st, org, "one", "One", "[\"member\",\"analyst\"]", "h", u1);
-    new_user(f->st, org, "two", "Two", "[\"member\"]", "h", u2);
-    new_user(f->st, org2, "three", "Three", "[\"member\"]", "h", u3);
+    fx_user(f->st, u1, org, "one", "One", "[\"member\",\"analyst\"]", "h");
+    fx_user(f->st, u2, org, "two", "Two", "[\"member\"]", "h");
+    fx_user(f->st, u3, org2, "three", "Three", "[\"member\"]", "h");
     int64_t now = util_now_ms() / 1000, exp = now + 86400;
 
     char ids[5][UTIL_UUID_LEN + 1];
@@ -932,7 +840,7 @@ static void test_tokens(void **state)
     assert_str(unit_jstr(t, "name"), "token 0");
     assert_str(unit_jstr(t, "user_id"), u1);
     assert_str(unit_jstr(t, "prefix"), "isac_abcdefg");
-    assert_true(is_rfc3339(unit_jstr(t, "created_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(t, "created_at")));
     char exps[UTIL_TIME_LEN + 1];
     util_time_fmt(exp, exps);
     assert_str(unit_jstr(t, "expires_at"), exps);
@@ -1015,7 +923,7 @@ static void test_tokens(void **state)
     OK(store_auth_token(f->st, hashes[0], &p, &e));
     assert_true(p.last_used_at == now);
     OK(store_token_get(f->st, ids[0], &t, &e));
-    assert_true(is_rfc3339(unit_jstr(t, "last_used_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(t, "last_used_at")));
     json_decref(t);
 
     /* Rename, revoke, and revoke again keeps the first revocation time. */
@@ -1035,13 +943,13 @@ static void test_tokens(void **state)
     assert_true(p.revoked);
     char at[32], sql[200];
     snprintf(sql, sizeof(sql), "SELECT revoked_at FROM tokens WHERE id='%s'", ids[1]);
-    assert_int_equal(raw_sql(f->dir, sql, at, sizeof(at)), 0);
+    assert_int_equal(fx_sql(f->dir, sql, at, sizeof(at)), 0);
     assert_true(atoll(at) >= now);
     snprintf(sql, sizeof(sql), "UPDATE tokens SET revoked_at = 1000 WHERE id='%s'", ids[1]);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), 0);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), 0);
     OK(store_token_update(f->st, upd, &e));
     snprintf(sql, sizeof(sql), "SELECT revoked_at FROM tokens WHERE id='%s'", ids[1]);
-    assert_int_equal(raw_sql(f->dir, sql, at, sizeof(at)), 0);
+    assert_int_equal(fx_sql(f->dir, sql, at, sizeof(at)), 0);
     assert_string_equal(at, "1000");
     /* Un-revoking clears it. */
     json_object_set_new(upd, "revoked", json_false());
@@ -1131,14 +1039,14 @@ static void inject(struct fx *f, const char *name, const char *when)
     char sql[300];
     snprintf(sql, sizeof(sql),
              "CREATE TRIGGER %s %s BEGIN SELECT RAISE(ABORT, 'injected fault'); END", name, when);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
 }
 
 static void uninject(struct fx *f, const char *name)
 {
     char sql[100];
     snprintf(sql, sizeof(sql), "DROP TRIGGER %s", name);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
 }
 
 static void test_injected_faults(void **state)
@@ -1147,7 +1055,7 @@ static void test_injected_faults(void **state)
     struct err e;
     char org[UTIL_UUID_LEN + 1], u1[UTIL_UUID_LEN + 1];
     new_org(f->st, "Org", "operator", "class1", "[\"ict\"]", false, org);
-    new_user(f->st, org, "one", "One", "[\"member\"]", "old", u1);
+    fx_user(f->st, u1, org, "one", "One", "[\"member\"]", "old");
     int64_t now = util_now_ms() / 1000, exp = now + 3600;
     uint8_t s1[STORE_HASH_LEN], s2[STORE_HASH_LEN];
     new_session(f->st, u1, 1, exp, s1);
@@ -1229,7 +1137,7 @@ static void test_reopen(void **state)
     struct err e;
     char org[UTIL_UUID_LEN + 1], u[UTIL_UUID_LEN + 1];
     new_org(f->st, "Durable", "operator", "class1", "[\"ict\"]", false, org);
-    new_user(f->st, org, "keeper", "Keeper", "[\"member\"]", "h", u);
+    fx_user(f->st, u, org, "keeper", "Keeper", "[\"member\"]", "h");
     store_close(f->st);
     f->st = NULL;
     for (int round = 0; round < 2; round++) {
@@ -1260,7 +1168,7 @@ static void test_newer_version_refused(void **state)
     store_close(f->st);
     f->st = NULL;
     assert_int_equal(
-        raw_sql(f->dir, "UPDATE meta SET value='99' WHERE key='schema_version'", NULL, 0), 0);
+        fx_sql(f->dir, "UPDATE meta SET value='99' WHERE key='schema_version'", NULL, 0), 0);
     for (int create = 0; create <= 1; create++) {
         struct store *st = NULL;
         FAILS(ERR_VERSION, store_open(&st, f->dir, create, &e));
@@ -1270,15 +1178,15 @@ static void test_newer_version_refused(void **state)
     /* The refusal did not touch the file. */
     char v[32];
     assert_int_equal(
-        raw_sql(f->dir, "SELECT value FROM meta WHERE key='schema_version'", v, sizeof(v)), 0);
+        fx_sql(f->dir, "SELECT value FROM meta WHERE key='schema_version'", v, sizeof(v)), 0);
     assert_string_equal(v, "99");
-    assert_int_equal(raw_sql(f->dir, "SELECT COUNT(*) FROM sectors", v, sizeof(v)), 0);
+    assert_int_equal(fx_sql(f->dir, "SELECT COUNT(*) FROM sectors", v, sizeof(v)), 0);
     assert_string_equal(v, "15");
     /* Back to the known version, it opens again (teardown closes it). */
     char sql[100];
     snprintf(sql, sizeof(sql), "UPDATE meta SET value='%d' WHERE key='schema_version'",
              STORE_SCHEMA_VERSION);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), 0);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), 0);
     OK(store_open(&f->st, f->dir, false, &e));
 }
 

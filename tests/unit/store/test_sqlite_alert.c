@@ -25,6 +25,8 @@
 #include "base/util.h"
 #include "store/store.h"
 
+#include "fixture.h"
+
 #define ID_LEN (UTIL_UUID_LEN + 1)
 
 /* The organisations of every test: [who] = {code, kind, sectors, tier, contacts, disabled}. */
@@ -78,82 +80,37 @@ struct fx {
     char org[NORGS][ID_LEN];
     char user[NUSERS][ID_LEN];
     char hook[NHOOKS][ID_LEN];
+    const char *code[NORGS]; /* org_def's, for fx_json_orgs() */
     unsigned seq; /* alert ids */
 };
-
-#define OK(call)                                                                                  \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int ok_rc_ = (call);                                                                      \
-        if (ok_rc_ != 0)                                                                          \
-            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
-        assert_int_equal(ok_rc_, 0);                                                              \
-    } while (0)
-
-#define FAILS(want_, call)                                                                         \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int fails_rc_ = (call);                                                                   \
-        if (fails_rc_ != (want_))                                                                  \
-            print_error("%s: want %d got %d (%s)\n", #call, (want_), fails_rc_, e.detail);        \
-        assert_int_equal(fails_rc_, (want_));                                                      \
-        assert_int_equal(e.code, (want_));                                                         \
-    } while (0)
-
-static void hook_create(struct fx *f, enum org o, enum hook h, bool enabled)
-{
-    struct err e;
-    uint8_t s[32];
-    randombytes_buf(s, sizeof(s));
-    util_uuid7(f->hook[h]);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "id", f->hook[h], "org_id", f->org[o], "url",
-                          "https://hooks.example.jp/isac", "enabled", enabled);
-    OK(store_webhook_create(f->st, j, s, sizeof(s), &e));
-    json_decref(j);
-}
 
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->tmp = unit_tmpdir();
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->tmp);
-    struct err e;
-    err_init(&e);
-    if (store_open(&f->st, f->dir, true, &e) != 0) {
-        print_error("store_open: %s\n", e.detail);
-        unit_rmtree(f->tmp);
-        free(f->tmp);
+    if (fx_open(&f->tmp, f->dir, sizeof(f->dir), &f->st)) {
         free(f);
         return -1;
     }
+    struct err e;
     for (int i = 0; i < NORGS; i++) {
-        util_uuid7(f->org[i]);
+        f->code[i] = org_def[i].code;
         char ja[32];
         snprintf(ja, sizeof(ja), "組織%s", org_def[i].code);
-        json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:b,s:s,s:s}", "id", f->org[i], "name",
-                              "ja", ja, "en", org_def[i].code, "kind", org_def[i].kind, "tier",
-                              org_def[i].tier, "disabled", org_def[i].disabled, "created_at",
-                              "2026-01-01T00:00:00Z", "updated_at", "2026-01-01T00:00:00Z");
-        json_object_set_new(o, "sectors", unit_jsonq(org_def[i].sectors));
-        json_object_set_new(o, "contacts", unit_jsonq(org_def[i].contacts));
-        OK(store_org_create(f->st, o, &e));
-        json_decref(o);
+        fx_org(f->st, f->org[i], ja, org_def[i].code, org_def[i].kind, org_def[i].tier,
+               org_def[i].sectors, org_def[i].contacts, org_def[i].disabled);
     }
     for (int i = 0; i < NUSERS; i++) {
-        util_uuid7(f->user[i]);
-        json_t *u = json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:b,s:[s]}", "id", f->user[i], "org_id",
-                              f->org[user_def[i].org], "login", user_def[i].login,
-                              "display_name", user_def[i].login, "locale", "ja", "email",
-                              "disabled", 0, "roles", user_def[i].role);
-        OK(store_user_create(f->st, u, NULL, &e));
-        json_decref(u);
+        char roles[32];
+        snprintf(roles, sizeof(roles), "['%s']", user_def[i].role);
+        fx_user(f->st, f->user[i], f->org[user_def[i].org], user_def[i].login, user_def[i].login,
+                roles, NULL);
     }
-    hook_create(f, OP_E, H_E_ON, true);
-    hook_create(f, OP_E, H_E_OFF, false);
-    hook_create(f, OP_E, H_E_GONE, true);
+    fx_webhook(f->st, f->org[OP_E], f->hook[H_E_ON], NULL, true);
+    fx_webhook(f->st, f->org[OP_E], f->hook[H_E_OFF], NULL, false);
+    fx_webhook(f->st, f->org[OP_E], f->hook[H_E_GONE], NULL, true);
     OK(store_webhook_delete(f->st, f->hook[H_E_GONE], &e));
-    hook_create(f, OP_G, H_G_ON, true);
-    hook_create(f, OFF_E, H_OFF_ON, true);
+    fx_webhook(f->st, f->org[OP_G], f->hook[H_G_ON], NULL, true);
+    fx_webhook(f->st, f->org[OFF_E], f->hook[H_OFF_ON], NULL, true);
     *state = f;
     return 0;
 }
@@ -161,79 +118,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    unit_rmtree(f->tmp);
-    free(f->tmp);
+    fx_close(f->tmp, f->st);
     free(f);
     return 0;
-}
-
-/* ---- SQL on a connection of our own ---- */
-
-/* One SQL statement on the store's file; the first column of the first row goes to out. */
-static int raw_sql(const char *dir, const char *sql, char *out, size_t outsz)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/isac.db", dir);
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW && out) {
-                const char *v = (const char *)sqlite3_column_text(st, 0);
-                util_strlcpy(out, v ? v : "", outsz);
-            }
-            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return rc;
-}
-
-static void sql_ok(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sql_ok(struct fx *f, const char *fmt, ...)
-{
-    char sql[1000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    int rc = raw_sql(f->dir, sql, NULL, 0);
-    if (rc != SQLITE_OK)
-        print_error("%s: rc %d\n", sql, rc);
-    assert_int_equal(rc, SQLITE_OK);
-}
-
-static long sql_long(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long sql_long(struct fx *f, const char *fmt, ...)
-{
-    char sql[1000], v[32] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    assert_int_equal(raw_sql(f->dir, sql, v, sizeof(v)), SQLITE_OK);
-    return strtol(v, NULL, 10);
-}
-
-/* The first column of a query as text ("" when no row or NULL). */
-static const char *sql_text(struct fx *f, char *out, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static const char *sql_text(struct fx *f, char *out, size_t n, const char *fmt, ...)
-{
-    char sql[1000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    out[0] = '\0';
-    assert_int_equal(raw_sql(f->dir, sql, out, n), SQLITE_OK);
-    return out;
 }
 
 /* ---- names ---- */
@@ -255,11 +142,6 @@ static const char *short_name(struct fx *f, const char *id)
     return id;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A list of ','-separated items with ids shown as short names, sorted. */
 static void sorted_names(struct fx *f, const char *raw_in, char *out, size_t n)
 {
@@ -279,7 +161,7 @@ static void sorted_names(struct fx *f, const char *raw_in, char *out, size_t n)
         }
         items[ni++] = strdup(name);
     }
-    qsort(items, ni, sizeof(items[0]), cmp_str);
+    qsort(items, ni, sizeof(items[0]), unit_cmp_str);
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < ni; i++) {
@@ -301,7 +183,7 @@ static void sql_names(struct fx *f, char *out, size_t n, const char *fmt, ...)
     va_end(ap);
     snprintf(wrapped, sizeof(wrapped), "SELECT COALESCE(group_concat(x, ','), '') FROM (%s)",
              sql);
-    assert_int_equal(raw_sql(f->dir, wrapped, raw, sizeof(raw)), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, wrapped, raw, sizeof(raw)), SQLITE_OK);
     sorted_names(f, raw, out, n);
 }
 
@@ -335,31 +217,7 @@ static void org_names(struct fx *f, const json_t *arr, char *out, size_t n)
  */
 static json_t *fjson(struct fx *f, const char *text)
 {
-    char out[4096];
-    size_t n = 0;
-    for (const char *p = text; *p && n + ID_LEN < sizeof(out);) {
-        if (*p != '@') {
-            out[n++] = *p == '\'' ? '"' : *p;
-            p++;
-            continue;
-        }
-        size_t len = 1;
-        while (p[len] == '_' || (p[len] >= 'A' && p[len] <= 'Z'))
-            len++;
-        int found = -1;
-        for (int i = 0; i < NORGS; i++)
-            if (strlen(org_def[i].code) == len - 1 && !strncmp(org_def[i].code, p + 1, len - 1))
-                found = i;
-        if (found < 0) {
-            print_error("fjson: unknown organisation in %s\n", p);
-            fail();
-        }
-        memcpy(out + n, f->org[found], UTIL_UUID_LEN);
-        n += UTIL_UUID_LEN;
-        p += len;
-    }
-    out[n] = '\0';
-    return unit_json(out);
+    return fx_json_orgs(text, f->code, f->org, NORGS);
 }
 
 /* ---- alerts, as the API makes them ---- */
@@ -367,39 +225,7 @@ static json_t *fjson(struct fx *f, const char *text)
 /* Alert ids by number: A<n> is the n-th alert made in a test. */
 static void alert_id(unsigned n, char *id)
 {
-    snprintf(id, ID_LEN, "01900000-0000-7000-a000-%012u", n);
-}
-
-static unsigned alert_num(const char *id)
-{
-    return (unsigned)strtoul(id + 24, NULL, 10);
-}
-
-/* The alerts of a list as "A3,A1". */
-static void names_str(const json_t *arr, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t used = 0, i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        int k = snprintf(out + used, n - used, "%sA%u", i ? "," : "",
-                         alert_num(unit_jstr(v, "id")));
-        if (k < 0 || (size_t)k >= n - used)
-            break;
-        used += (size_t)k;
-    }
-}
-
-/* all += (page ? "|" : "") + got. */
-static void append_page(char *all, size_t n, int page, const char *got)
-{
-    size_t l = strlen(all);
-    if (page && l + 1 < n) {
-        all[l++] = '|';
-        all[l] = '\0';
-    }
-    util_strlcpy(all + l, got, n - l);
+    fx_num_id(n, 'a', id);
 }
 
 static const char BODY[] = "{'title':{'ja':'制御系の脆弱性','en':'Flaw in SCADA gateway'},"
@@ -466,24 +292,7 @@ static int64_t publish(struct fx *f, const char *id, const char *targets)
 /* A reader of org o as auth_alert_access() makes it (the coordinator sees all). */
 static struct store_release_access reader(struct fx *f, enum org o)
 {
-    struct store_release_access a;
-    memset(&a, 0, sizeof(a));
-    a.all = o == COORD;
-    a.org_id = f->org[o];
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "all");
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "org:%s", f->org[o]);
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "tier:%s", org_def[o].tier);
-    json_t *secs = unit_jsonq(org_def[o].sectors);
-    size_t i;
-    json_t *s;
-    json_array_foreach(secs, i, s)
-    {
-        snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "sector:%s", json_string_value(s));
-        if (!strcmp(org_def[o].kind, "sector_hub"))
-            snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "hub:%s", json_string_value(s));
-    }
-    json_decref(secs);
-    return a;
+    return fx_reader(f->org[o], org_def[o].kind, org_def[o].tier, org_def[o].sectors);
 }
 
 static json_t *get_as(struct fx *f, const struct store_release_access *acc, const char *id)
@@ -501,9 +310,30 @@ static json_t *coord_get(struct fx *f, const char *id)
     return get_as(f, &all, id);
 }
 
-static json_int_t jint(const json_t *o, const char *k)
+/* A get of a reader, for fx_seen(). */
+struct get_args {
+    struct fx *f;
+    const struct store_release_access *acc;
+};
+
+static int get_one(const void *ud, const char *id, json_t **out, struct err *e)
 {
-    return json_integer_value(json_object_get(o, k));
+    const struct get_args *a = ud;
+    return store_alert_get(a->f->st, a->acc, id, out, e);
+}
+
+/* A list of a reader, for fx_pages(). */
+struct list_args {
+    struct fx *f;
+    const struct store_release_access *acc;
+    const struct store_alert_filter *flt;
+};
+
+static int list_page(const void *ud, int64_t after_seq, const char *after_id, int limit,
+                     json_t **out, struct err *e)
+{
+    const struct list_args *a = ud;
+    return store_alert_list(a->f->st, a->acc, a->flt, after_seq, after_id, limit, out, e);
 }
 
 /* store_alert_list as names; fails the test on an error. */
@@ -515,7 +345,7 @@ static void list_names(struct fx *f, const struct store_release_access *acc,
     json_t *arr = NULL;
     OK(store_alert_list(f->st, acc, flt, after_seq, after_id, limit, &arr, &e));
     assert_true(json_is_array(arr));
-    names_str(arr, out, n);
+    fx_names(arr, 'A', out, n);
     json_decref(arr);
 }
 
@@ -526,7 +356,7 @@ static void events_names(struct fx *f, const struct store_release_access *acc, i
     json_t *arr = NULL;
     OK(store_alert_events(f->st, acc, after, limit, &arr, &e));
     assert_true(json_is_array(arr));
-    names_str(arr, out, n);
+    fx_names(arr, 'A', out, n);
     json_decref(arr);
 }
 
@@ -569,7 +399,7 @@ static void test_create_get(void **state)
     assert_int_equal(json_object_size(r), sizeof(keys) / sizeof(keys[0]));
     assert_str(unit_jstr(r, "id"), a1);
     assert_str(unit_jstr(r, "series_id"), a1); /* version 1: its own series */
-    assert_int_equal(jint(r, "version"), 1);
+    assert_int_equal(unit_jint(r, "version"), 1);
     assert_str(unit_jstr(r, "kind"), "alert");
     assert_str(unit_jstr(r, "state"), "draft");
     assert_str(unit_jstr(r, "issuer_org"), f->org[COORD]);
@@ -593,11 +423,11 @@ static void test_create_get(void **state)
     assert_true(json_equal(json_object_get(r, "issuer"), want));
     json_decref(want);
     /* the time is now, in milliseconds, and renders as stored */
-    long at = sql_long(f, "SELECT created_at FROM alerts WHERE id = '%s'", a1);
+    long at = fx_sql_long(f->dir, "SELECT created_at FROM alerts WHERE id = '%s'", a1);
     assert_true(at >= t0 && at <= t1);
-    assert_str(sql_text(f, buf, sizeof(buf),
-                        "SELECT strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %ld / 1000.0, 'unixepoch')",
-                        at),
+    assert_str(fx_sql_text(f->dir, buf, sizeof(buf),
+                           "SELECT strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %ld / 1000.0, 'unixepoch')",
+                           at),
                unit_jstr(r, "created_at"));
     json_decref(r);
 
@@ -620,7 +450,7 @@ static void test_create_get(void **state)
                                "{'issuer_org':'0190a000-0000-7000-8000-00000000beef'}");
     FAILS(ERR_CONFLICT, store_alert_create(f->st, orphan, &e));
     json_decref(orphan);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alerts"), 2);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alerts"), 2);
 
     /* absent: NOTFOUND and no row */
     struct store_release_access all = reader(f, COORD);
@@ -641,7 +471,7 @@ static void test_versions(void **state)
     OK(try_create(f, a2, a1, "correction", COORD, "{'urgency':'critical'}", &e));
     json_t *r = coord_get(f, a2);
     assert_str(unit_jstr(r, "series_id"), a1);
-    assert_int_equal(jint(r, "version"), 2);
+    assert_int_equal(unit_jint(r, "version"), 2);
     assert_str(unit_jstr(r, "kind"), "correction");
     assert_str(unit_jstr(r, "state"), "draft");
     assert_str(unit_jstr(r, "urgency"), "critical");
@@ -651,23 +481,24 @@ static void test_versions(void **state)
     publish(f, a2, "['all']");
     OK(try_create(f, a3, a1, "withdrawal", COORD, NULL, &e));
     r = coord_get(f, a3);
-    assert_int_equal(jint(r, "version"), 3);
+    assert_int_equal(unit_jint(r, "version"), 3);
     assert_str(unit_jstr(r, "series_id"), a1);
     assert_str(unit_jstr(r, "kind"), "withdrawal");
     json_decref(r);
     /* another series starts at 1; version 1 keeps its own */
     new_alert(f, a4, HUB_E, NULL);
     r = coord_get(f, a4);
-    assert_int_equal(jint(r, "version"), 1);
+    assert_int_equal(unit_jint(r, "version"), 1);
     assert_str(unit_jstr(r, "series_id"), a4);
     json_decref(r);
     r = coord_get(f, a1);
-    assert_int_equal(jint(r, "version"), 1);
+    assert_int_equal(unit_jint(r, "version"), 1);
     assert_str(unit_jstr(r, "state"), "published");
     json_decref(r);
     /* the refused versions left nothing behind */
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alerts"), 4);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alerts WHERE series_id = '%s'", a1), 3);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alerts"), 4);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alerts WHERE series_id = '%s'", a1),
+                     3);
     /* the series' versions, newest first, through the issuer side's list */
     struct store_release_access all = reader(f, COORD);
     struct store_alert_filter flt = {.state = "any", .exercise = -1, .series_id = a1};
@@ -706,7 +537,7 @@ static void test_update(void **state)
             print_error("update changed %s\n", kept[i]);
             fail();
         }
-    assert_int_equal(jint(r, "version"), 1);
+    assert_int_equal(unit_jint(r, "version"), 1);
     assert_true(strcmp(unit_jstr(r, "updated_at"), unit_jstr(r, "created_at")) >= 0);
     assert_true(json_is_null(json_object_get(r, "pub_seq")));
     json_decref(r);
@@ -752,11 +583,11 @@ static void test_publish(void **state)
     assert_int_equal(s1, 1);
     json_t *r = coord_get(f, a1);
     assert_str(unit_jstr(r, "state"), "published");
-    assert_int_equal(jint(r, "pub_seq"), s1);
+    assert_int_equal(unit_jint(r, "pub_seq"), s1);
     assert_str(unit_jstr(r, "published_by"), f->user[U_COORD]);
     assert_true(is_ms_time(unit_jstr(r, "published_at")));
     assert_str(unit_jstr(r, "updated_at"), unit_jstr(r, "published_at"));
-    long at = sql_long(f, "SELECT published_at FROM alerts WHERE id = '%s'", a1);
+    long at = fx_sql_long(f->dir, "SELECT published_at FROM alerts WHERE id = '%s'", a1);
     assert_true(at >= t0 && at <= t1);
     json_decref(r);
     sql_names(f, got, sizeof(got), "SELECT key AS x FROM alert_targets WHERE seq = %lld",
@@ -794,10 +625,11 @@ static void test_publish(void **state)
                       "@OP_E:webhook:#E_ON:-:pending,"
                       "@OP_EG:email:x@eg.example.jp:en:pending");
     /* due at once (queued right after publication), never tried, not an escalation */
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s' AND"
+    assert_int_equal(fx_sql_long(f->dir,
+                                 "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s' AND"
                                  " next_at = created_at AND created_at >= %ld AND tries = 0 AND"
                                  " escalation = 0 AND last_error IS NULL",
-                              a1, at),
+                                 a1, at),
                      5);
 
     /* a hub's alert to all members: everyone enabled but the hub itself, the coordinator too */
@@ -825,7 +657,8 @@ static void test_publish(void **state)
     sql_names(f, got, sizeof(got), "SELECT key AS x FROM alert_targets WHERE seq = %lld",
               (long long)s3);
     assert_names(got, "org:@COORD,org:@OP_G,sector:gas,tier:class1");
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", a3), 2);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", a3),
+                     2);
 
     /* no key: published to nobody */
     int64_t s4 = publish(f, a4, "[]");
@@ -833,7 +666,8 @@ static void test_publish(void **state)
     OK(store_alert_recipients(f->st, a4, &list, &e));
     assert_int_equal(json_array_size(list), 0);
     json_decref(list);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", a4), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", a4),
+                     0);
 
     /* published already: refused, and nothing changes (no new seq, targets or outbox rows) */
     json_t *t = fjson(f, "['all']");
@@ -845,14 +679,14 @@ static void test_publish(void **state)
     assert_true(json_equal(r, pub));
     json_decref(r);
     json_decref(pub);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alert_targets WHERE seq = %lld",
-                              (long long)s1),
-                     1);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = '%s'",
-                              a1),
-                     3);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", a1), 5);
-    assert_int_equal(sql_long(f, "SELECT MAX(pub_seq) FROM alerts"), 4);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_targets WHERE seq = %lld", (long long)s1),
+        1);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = '%s'", a1), 3);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", a1),
+                     5);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT MAX(pub_seq) FROM alerts"), 4);
     json_decref(t);
 
     /* a recipient of a draft: nobody */
@@ -865,39 +699,13 @@ static void test_publish(void **state)
     assert_int_equal(publish(f, a5, "['all']"), 5);
 }
 
-/* A reader as auth_alert_access() makes it of an organisation as it is now. */
-static struct store_release_access reader_now(const char *org_id, const char *tier,
-                                              const char *sector)
-{
-    struct store_release_access a;
-    memset(&a, 0, sizeof(a));
-    a.org_id = org_id;
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "all");
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "org:%s", org_id);
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "tier:%s", tier);
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "sector:%s", sector);
-    return a;
-}
-
 /* What acc sees of A1..An: get, inbox, events, as "get|inbox|events". */
 static void seen_str(struct fx *f, const struct store_release_access *acc, unsigned n, char *out,
                      size_t sz)
 {
-    char see[128] = "", inbox[128], events[128];
-    size_t used = 0;
-    for (unsigned i = 1; i <= n; i++) {
-        char id[ID_LEN];
-        alert_id(i, id);
-        struct err e;
-        json_t *r = NULL;
-        err_init(&e);
-        int rc = store_alert_get(f->st, acc, id, &r, &e);
-        if (rc == 0)
-            used += (size_t)snprintf(see + used, sizeof(see) - used, "%sA%u", used ? "," : "", i);
-        else
-            assert_int_equal(rc, ERR_NOTFOUND);
-        json_decref(r);
-    }
+    char see[128], inbox[128], events[128];
+    struct get_args g = {f, acc};
+    fx_seen(get_one, &g, n, 'a', 'A', see, sizeof(see));
     list_names(f, acc, &INBOX, 0, NULL, 50, inbox, sizeof(inbox));
     events_names(f, acc, 0, 50, events, sizeof(events));
     snprintf(out, sz, "%s|%s|%s", see, inbox, events);
@@ -940,8 +748,8 @@ static void test_publish_snapshot(void **state)
         {a1, new_e, "read", "ui", "u-new", util_now_ms(), NULL},
     };
     OK(store_receipts_add(f->st, rc, 2, &e));
-    assert_names(sql_text(f, got, sizeof(got),
-                          "SELECT group_concat(org_id) FROM receipts WHERE alert_id = '%s'", a1),
+    assert_names(fx_sql_text(f->dir, got, sizeof(got),
+                             "SELECT group_concat(org_id) FROM receipts WHERE alert_id = '%s'", a1),
                  f->org[OP_EG]);
     /* the next publication sees the organisations as they are now */
     new_alert(f, a2, COORD, NULL);
@@ -975,9 +783,10 @@ static void test_publish_snapshot(void **state)
         {"HUB_E, both", "A1,A2|A2,A1|A1,A2"},
     };
     struct store_release_access acc[] = {
-        reader_now(f->org[OP_E], "class2", "gas"),
-        reader_now(new_e, "class2", "electricity"),
-        reader_now(f->org[OFF_E], "class2", "electricity"),
+        /* as auth_alert_access() makes them of the organisations as they are now */
+        fx_reader(f->org[OP_E], "operator", "class2", "['gas']"),
+        fx_reader(new_e, "operator", "class2", "['electricity']"),
+        fx_reader(f->org[OFF_E], "operator", "class2", "['electricity']"),
         reader(f, HUB_E),
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -991,9 +800,10 @@ static void test_publish_snapshot(void **state)
 /* A trigger on the store's file that fails every insert into table (when cond holds). */
 static void fail_insert(struct fx *f, const char *table, const char *cond)
 {
-    sql_ok(f, "CREATE TRIGGER test_fail BEFORE INSERT ON %s WHEN %s"
+    fx_sql_ok(f->dir,
+              "CREATE TRIGGER test_fail BEFORE INSERT ON %s WHEN %s"
               " BEGIN SELECT RAISE(ABORT, 'test: insert refused'); END",
-           table, cond);
+              table, cond);
 }
 
 /* Nothing of a failed publication of id is left. */
@@ -1006,9 +816,9 @@ static void assert_unpublished(struct fx *f, const char *id)
     assert_true(json_is_null(json_object_get(r, "published_by")));
     assert_str(unit_jstr(r, "updated_at"), unit_jstr(r, "created_at"));
     json_decref(r);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alert_targets"), 0);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alert_recipients"), 0);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_targets"), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_recipients"), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
 }
 
 static void test_publish_atomic(void **state)
@@ -1031,24 +841,24 @@ static void test_publish_atomic(void **state)
         FAILS(ERR_STORE, store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
         assert_int_equal(seq, -7);
         assert_unpublished(f, a1);
-        sql_ok(f, "DROP TRIGGER test_fail");
+        fx_sql_ok(f->dir, "DROP TRIGGER test_fail");
     }
     /* then it works, and the failures used up no event id */
     OK(store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
     assert_int_equal(seq, 1);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alert_targets"), 2);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_targets"), 2);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
     /* queuing the deliveries is its own transaction: the e-mails (after the webhooks) fail */
     fail_insert(f, "outbox", "NEW.channel = 'email'");
     FAILS(ERR_STORE, store_alert_queue(f->st, a1, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 0);
-    sql_ok(f, "DROP TRIGGER test_fail");
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
+    fx_sql_ok(f->dir, "DROP TRIGGER test_fail");
     /* recovery (NULL) queues what was missed, once */
     OK(store_alert_queue(f->st, NULL, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 6);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 6);
     OK(store_alert_queue(f->st, a1, &e));
     OK(store_alert_queue(f->st, NULL, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox"), 6);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 6);
     json_decref(t);
 }
 
@@ -1085,22 +895,12 @@ static struct store_release_access rdr_access(struct fx *f, enum rdr r)
     static const enum org of[] = {COORD, HUB_E, OP_E, OP_G, OP_EG, VEND};
     if (r < RD_NONE)
         return reader(f, of[r]);
-    struct store_release_access a;
-    if (r == RD_NONE) {
-        /* an auditor: none wins over everything else it might carry */
-        a = reader(f, COORD);
-        a.none = true;
-        return a;
-    }
-    memset(&a, 0, sizeof(a)); /* a reader without an organisation or keys */
-    a.org_id = "";
-    return a;
+    return r == RD_NONE ? fx_auditor(reader(f, COORD)) : fx_nobody();
 }
 
 static void test_visibility(void **state)
 {
     struct fx *f = *state;
-    struct err e;
     visibility_cast(f);
     static const struct {
         const char *name;
@@ -1128,50 +928,19 @@ static void test_visibility(void **state)
         struct store_release_access acc = rdr_access(f, w);
         char got[256];
         list_names(f, &acc, &INBOX, 0, NULL, 50, got, sizeof(got));
-        if (strcmp(got, want[w].inbox)) {
-            print_error("%s inbox: want '%s', got '%s'\n", want[w].name, want[w].inbox, got);
-            bad++;
-        }
+        fx_expect(&bad, want[w].name, "inbox", want[w].inbox, got);
         struct store_alert_filter latest = INBOX;
         latest.latest = true; /* one version per series here: the same */
         list_names(f, &acc, &latest, 0, NULL, 50, got, sizeof(got));
-        if (strcmp(got, want[w].inbox)) {
-            print_error("%s latest: want '%s', got '%s'\n", want[w].name, want[w].inbox, got);
-            bad++;
-        }
+        fx_expect(&bad, want[w].name, "latest", want[w].inbox, got);
         struct store_alert_filter any = {.state = "any", .exercise = -1};
         list_names(f, &acc, &any, 0, NULL, 50, got, sizeof(got));
-        if (strcmp(got, want[w].queue)) {
-            print_error("%s queue: want '%s', got '%s'\n", want[w].name, want[w].queue, got);
-            bad++;
-        }
+        fx_expect(&bad, want[w].name, "queue", want[w].queue, got);
         events_names(f, &acc, 0, 50, got, sizeof(got));
-        if (strcmp(got, want[w].events)) {
-            print_error("%s events: want '%s', got '%s'\n", want[w].name, want[w].events, got);
-            bad++;
-        }
-        char seen[256] = "";
-        size_t used = 0;
-        for (unsigned n = 1; n <= 8; n++) {
-            char id[ID_LEN];
-            alert_id(n, id);
-            json_t *r = NULL;
-            err_init(&e);
-            int rc = store_alert_get(f->st, &acc, id, &r, &e);
-            if (rc == 0) {
-                used += (size_t)snprintf(seen + used, sizeof(seen) - used, "%sA%u",
-                                         used ? "," : "", n);
-                assert_str(unit_jstr(r, "id"), id);
-            } else if (rc != ERR_NOTFOUND || r != NULL) {
-                print_error("%s get A%u: rc %d\n", want[w].name, n, rc);
-                bad++;
-            }
-            json_decref(r);
-        }
-        if (strcmp(seen, want[w].see)) {
-            print_error("%s get: want '%s', got '%s'\n", want[w].name, want[w].see, seen);
-            bad++;
-        }
+        fx_expect(&bad, want[w].name, "events", want[w].events, got);
+        struct get_args g = {f, &acc};
+        fx_seen(get_one, &g, 8, 'a', 'A', got, sizeof(got));
+        fx_expect(&bad, want[w].name, "get", want[w].see, got);
     }
     assert_int_equal(bad, 0);
 
@@ -1232,11 +1001,11 @@ static void test_events(void **state)
             json_decref(arr);
             break;
         }
-        names_str(arr, got, sizeof(got));
-        append_page(pages, sizeof(pages), page, got);
+        fx_names(arr, 'A', got, sizeof(got));
+        fx_append_page(pages, sizeof(pages), page, got);
         json_t *last = json_array_get(arr, json_array_size(arr) - 1);
-        assert_true(jint(last, "pub_seq") > after);
-        after = jint(last, "pub_seq");
+        assert_true(unit_jint(last, "pub_seq") > after);
+        after = unit_jint(last, "pub_seq");
         json_decref(arr);
     }
     assert_names(pages, "A3,A1,A4,A2|A6,A8");
@@ -1265,22 +1034,9 @@ static void test_paging(void **state)
     };
     for (size_t i = 0; i < sizeof(inbox) / sizeof(inbox[0]); i++) {
         struct store_release_access acc = rdr_access(f, inbox[i].who);
-        char all[256] = "";
-        int64_t after = 0;
-        for (int page = 0; page < 10; page++) {
-            struct err e;
-            json_t *arr = NULL;
-            OK(store_alert_list(f->st, &acc, &INBOX, after, NULL, 2, &arr, &e));
-            if (json_array_size(arr) == 0) {
-                json_decref(arr);
-                break;
-            }
-            names_str(arr, got, sizeof(got));
-            append_page(all, sizeof(all), page, got);
-            after = jint(json_array_get(arr, json_array_size(arr) - 1), "pub_seq");
-            assert_true(after > 0);
-            json_decref(arr);
-        }
+        struct list_args a = {f, &acc, &INBOX};
+        char all[256];
+        fx_pages(list_page, &a, true, 'A', 2, all, sizeof(all));
         if (strcmp(all, inbox[i].pages))
             print_error("inbox pages %zu: want '%s', got '%s'\n", i, inbox[i].pages, all);
         assert_string_equal(all, inbox[i].pages);
@@ -1297,21 +1053,9 @@ static void test_paging(void **state)
     for (size_t i = 0; i < sizeof(queue) / sizeof(queue[0]); i++) {
         struct store_release_access acc = rdr_access(f, queue[i].who);
         struct store_alert_filter flt = {.state = queue[i].state, .exercise = -1};
-        char all[256] = "", after[ID_LEN] = "";
-        for (int page = 0; page < 10; page++) {
-            struct err e;
-            json_t *arr = NULL;
-            OK(store_alert_list(f->st, &acc, &flt, 0, page ? after : NULL, 3, &arr, &e));
-            if (json_array_size(arr) == 0) {
-                json_decref(arr);
-                break;
-            }
-            names_str(arr, got, sizeof(got));
-            append_page(all, sizeof(all), page, got);
-            util_strlcpy(after, unit_jstr(json_array_get(arr, json_array_size(arr) - 1), "id"),
-                         sizeof(after));
-            json_decref(arr);
-        }
+        struct list_args a = {f, &acc, &flt};
+        char all[256];
+        fx_pages(list_page, &a, false, 'A', 3, all, sizeof(all));
         if (strcmp(all, queue[i].pages))
             print_error("queue pages %zu: want '%s', got '%s'\n", i, queue[i].pages, all);
         assert_string_equal(all, queue[i].pages);
@@ -1373,7 +1117,7 @@ static void test_latest(void **state)
     assert_names(got, "A2");
     json_t *arr = NULL;
     OK(store_alert_list(f->st, &op_g, &latest, 0, NULL, 1, &arr, &e));
-    int64_t after = jint(json_array_get(arr, 0), "pub_seq");
+    int64_t after = unit_jint(json_array_get(arr, 0), "pub_seq");
     json_decref(arr);
     list_names(f, &op_g, &latest, after, NULL, 50, got, sizeof(got));
     assert_names(got, "A3");
@@ -1423,8 +1167,10 @@ static void test_filters(void **state)
     }
     /* known times: published (inbox) and created (issuer side) at i * 1000 s */
     for (int i = 1; i <= 6; i++)
-        sql_ok(f, "UPDATE alerts SET published_at = %d000000, created_at = %d000500 WHERE id = '%s'",
-               i, i, id[i]);
+        fx_sql_ok(
+            f->dir,
+            "UPDATE alerts SET published_at = %d000000, created_at = %d000500 WHERE id = '%s'", i,
+            i, id[i]);
     struct store_release_access op = rdr_access(f, RD_OP_G), all = rdr_access(f, RD_COORD);
     static const struct {
         const char *urgency;
@@ -1621,7 +1367,7 @@ static void test_receipts(void **state)
     assert_int_equal(json_array_size(recipients), 0);
     json_decref(receipts);
     json_decref(recipients);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM receipts"), 7);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM receipts"), 7);
 
     /* a batch is one write: a bad receipt in it keeps the good ones out too */
     struct store_receipt mixed[] = {
@@ -1629,9 +1375,9 @@ static void test_receipts(void **state)
         {a1, f->org[HUB_E], NULL, "ui", u2, t + 210, NULL},
     };
     FAILS(ERR_STORE, store_receipts_add(f->st, mixed, 2, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM receipts"), 7);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM receipts"), 7);
     OK(store_receipts_add(f->st, mixed, 1, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM receipts"), 8);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM receipts"), 8);
 }
 
 /* ---- the error contract ---- */
@@ -1659,7 +1405,7 @@ static void test_missing(void **state)
         print_error("an alert that does not exist: update %d (%s), publish %d (%s)\n", up,
                     e1.detail, pub, e2.detail);
     assert_int_equal(seq, -7);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM alerts"), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alerts"), 0);
     assert_int_equal(up, ERR_NOTFOUND);
     assert_int_equal(pub, ERR_NOTFOUND);
 }

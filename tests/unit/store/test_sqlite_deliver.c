@@ -21,6 +21,8 @@
 #include "base/util.h"
 #include "store/store.h"
 
+#include "fixture.h"
+
 #define ID_LEN (UTIL_UUID_LEN + 1)
 
 enum org { COORD, OP_A, OP_B, OP_C, NORGS };
@@ -45,68 +47,20 @@ struct fx {
     uint8_t secret_a[32];
 };
 
-#define OK(call)                                                                                  \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int ok_rc_ = (call);                                                                      \
-        if (ok_rc_ != 0)                                                                          \
-            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
-        assert_int_equal(ok_rc_, 0);                                                              \
-    } while (0)
-
-#define FAILS(want_, call)                                                                         \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int fails_rc_ = (call);                                                                   \
-        if (fails_rc_ != (want_))                                                                  \
-            print_error("%s: want %d got %d (%s)\n", #call, (want_), fails_rc_, e.detail);        \
-        assert_int_equal(fails_rc_, (want_));                                                      \
-        assert_int_equal(e.code, (want_));                                                        \
-    } while (0)
-
-static void hook_create(struct fx *f, enum org o, char *id, uint8_t *secret, bool enabled)
-{
-    struct err e;
-    uint8_t s[32];
-    randombytes_buf(s, sizeof(s));
-    if (secret)
-        memcpy(secret, s, sizeof(s));
-    util_uuid7(id);
-    json_t *h = json_pack("{s:s,s:s,s:s,s:b}", "id", id, "org_id", f->org[o], "url",
-                          "https://hooks.example.jp/isac", "enabled", enabled);
-    OK(store_webhook_create(f->st, h, s, sizeof(s), &e));
-    json_decref(h);
-}
-
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->tmp = unit_tmpdir();
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->tmp);
-    struct err e;
-    err_init(&e);
-    if (store_open(&f->st, f->dir, true, &e) != 0) {
-        print_error("store_open: %s\n", e.detail);
-        unit_rmtree(f->tmp);
-        free(f->tmp);
+    if (fx_open(&f->tmp, f->dir, sizeof(f->dir), &f->st)) {
         free(f);
         return -1;
     }
-    for (int i = 0; i < NORGS; i++) {
-        util_uuid7(f->org[i]);
-        json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[],s:b,s:s,s:s}", "id", f->org[i],
-                              "name", "ja", org_def[i].code, "en", org_def[i].code, "kind",
-                              org_def[i].kind, "tier", "general", "sectors", "disabled", 0,
-                              "created_at", "2026-01-01T00:00:00Z", "updated_at",
-                              "2026-01-01T00:00:00Z");
-        json_object_set_new(o, "contacts", unit_jsonq(org_def[i].contacts));
-        OK(store_org_create(f->st, o, &e));
-        json_decref(o);
-    }
-    hook_create(f, OP_A, f->hook_a, f->secret_a, true);
-    hook_create(f, OP_B, f->hook_b, NULL, true);
+    for (int i = 0; i < NORGS; i++)
+        fx_org(f->st, f->org[i], org_def[i].code, org_def[i].code, org_def[i].kind, "general", NULL,
+               org_def[i].contacts, false);
+    fx_webhook(f->st, f->org[OP_A], f->hook_a, f->secret_a, true);
+    fx_webhook(f->st, f->org[OP_B], f->hook_b, NULL, true);
     char off[ID_LEN];
-    hook_create(f, OP_A, off, NULL, false); /* disabled: never queued */
+    fx_webhook(f->st, f->org[OP_A], off, NULL, false); /* disabled: never queued */
     *state = f;
     return 0;
 }
@@ -114,63 +68,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    unit_rmtree(f->tmp);
-    free(f->tmp);
+    fx_close(f->tmp, f->st);
     free(f);
     return 0;
-}
-
-/* One SQL statement on the store's file; the first column of the first row goes to out. */
-static int raw_sql(const char *dir, const char *sql, char *out, size_t outsz)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/isac.db", dir);
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW && out) {
-                const char *v = (const char *)sqlite3_column_text(st, 0);
-                util_strlcpy(out, v ? v : "", outsz);
-            }
-            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return rc;
-}
-
-/* The first column of a query as text ("" when no row). */
-static const char *sql_text(struct fx *f, char *out, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static const char *sql_text(struct fx *f, char *out, size_t n, const char *fmt, ...)
-{
-    char sql[1000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    out[0] = '\0';
-    assert_int_equal(raw_sql(f->dir, sql, out, n), SQLITE_OK);
-    return out;
-}
-
-static long sql_long(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long sql_long(struct fx *f, const char *fmt, ...)
-{
-    char sql[1000], v[32] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    assert_int_equal(raw_sql(f->dir, sql, v, sizeof(v)), SQLITE_OK);
-    return strtol(v, NULL, 10);
 }
 
 /* Publish a new alert of the coordinator to every member; its id goes to id. */
@@ -212,11 +112,6 @@ static json_t *row_of(json_t *rows, const char *org)
     return NULL;
 }
 
-static json_int_t jint(const json_t *o, const char *k)
-{
-    return json_integer_value(json_object_get(o, k));
-}
-
 /* ---- tests ---- */
 
 static void test_webhook_crud(void **state)
@@ -248,8 +143,8 @@ static void test_webhook_crud(void **state)
     assert_true(json_is_false(json_object_get(h, "enabled")));
 
     /* the secret stays what it was */
-    assert_int_equal(sql_long(f, "SELECT length(secret) FROM webhooks WHERE id = '%s'", f->hook_a),
-                     32);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT length(secret) FROM webhooks WHERE id = '%s'", f->hook_a), 32);
 
     OK(store_webhook_delete(f->st, f->hook_a, &e));
     json_decref(h);
@@ -280,9 +175,10 @@ static void test_publish_queues(void **state)
     char id[ID_LEN], buf[256];
     publish(f, "routine", id);
     /* A: its enabled webhook and both e-mail contacts; B: its webhook; C: nothing */
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", id), 4);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE org_id = '%s'", f->org[OP_C]),
-                     0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'", id),
+                     4);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE org_id = '%s'", f->org[OP_C]), 0);
 
     json_t *mail = claim(f, "email", util_now_ms(), 60000, 10);
     assert_int_equal(json_array_size(mail), 2);
@@ -294,7 +190,7 @@ static void test_publish_queues(void **state)
         assert_str(unit_jstr(r, "locale"), !strcmp(to, "ciso@a.example.jp") ? "en" : "ja");
         assert_str(unit_jstr(r, "channel"), "email");
         assert_str(unit_jstr(r, "state"), "sending");
-        assert_int_equal(jint(r, "tries"), 0);
+        assert_int_equal(unit_jint(r, "tries"), 0);
         assert_null(json_object_get(r, "url"));
         assert_null(json_object_get(r, "secret"));
         /* the alert version, as the coordinator sees it */
@@ -321,8 +217,9 @@ static void test_publish_queues(void **state)
     hooks = claim(f, "webhook", util_now_ms(), 60000, 10);
     assert_int_equal(json_array_size(hooks), 0);
     json_decref(hooks);
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT group_concat(DISTINCT state) FROM outbox"),
-               "sending");
+    assert_str(
+        fx_sql_text(f->dir, buf, sizeof(buf), "SELECT group_concat(DISTINCT state) FROM outbox"),
+        "sending");
 }
 
 static void test_result(void **state)
@@ -333,14 +230,14 @@ static void test_result(void **state)
     publish(f, "urgent", id);
     int64_t t0 = util_now_ms();
     json_t *rows = claim(f, "webhook", t0, 60000, 10);
-    int64_t ok_id = jint(row_of(rows, f->org[OP_A]), "id");
-    int64_t bad_id = jint(row_of(rows, f->org[OP_B]), "id");
+    int64_t ok_id = unit_jint(row_of(rows, f->org[OP_A]), "id");
+    int64_t bad_id = unit_jint(row_of(rows, f->org[OP_B]), "id");
     json_decref(rows);
 
     /* delivered: done, and the receipt written with it */
     OK(store_outbox_result(f->st, ok_id, true, 200, NULL, 35, 0, &e));
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT state FROM outbox WHERE id = %lld",
-                        (long long)ok_id),
+    assert_str(fx_sql_text(f->dir, buf, sizeof(buf), "SELECT state FROM outbox WHERE id = %lld",
+                           (long long)ok_id),
                "done");
     json_t *receipts = NULL, *recipients = NULL;
     OK(store_alert_receipts(f->st, id, &receipts, &recipients, &e));
@@ -353,25 +250,28 @@ static void test_result(void **state)
     json_decref(recipients);
     /* a result for a row not being sent is refused and changes nothing */
     FAILS(ERR_CONFLICT, store_outbox_result(f->st, ok_id, false, 500, "x", 1, t0 + 1000, &e));
-    assert_int_equal(sql_long(f, "SELECT tries FROM outbox WHERE id = %lld", (long long)ok_id), 1);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT tries FROM outbox WHERE id = %lld", (long long)ok_id), 1);
 
     /* failed: pending again at next_at, with the error */
     OK(store_outbox_result(f->st, bad_id, false, 503, "HTTP 503", 12, t0 + 1000, &e));
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT state || ' ' || last_error FROM outbox"
-                                             " WHERE id = %lld", (long long)bad_id),
+    assert_str(fx_sql_text(f->dir, buf, sizeof(buf),
+                           "SELECT state || ' ' || last_error FROM outbox"
+                           " WHERE id = %lld",
+                           (long long)bad_id),
                "pending HTTP 503");
     rows = claim(f, "webhook", t0 + 999, 60000, 10);
     assert_int_equal(json_array_size(rows), 0);
     json_decref(rows);
     rows = claim(f, "webhook", t0 + 1000, 60000, 10);
     assert_int_equal(json_array_size(rows), 1);
-    assert_int_equal(jint(json_array_get(rows, 0), "tries"), 1);
+    assert_int_equal(unit_jint(json_array_get(rows, 0), "tries"), 1);
     assert_str(unit_jstr(json_array_get(rows, 0), "last_error"), "HTTP 503");
     json_decref(rows);
     /* no answer at all: status 0 is logged as none; then dead (next_at 0), never claimed again */
     OK(store_outbox_result(f->st, bad_id, false, 0, "connection refused", 3, 0, &e));
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT state FROM outbox WHERE id = %lld",
-                        (long long)bad_id),
+    assert_str(fx_sql_text(f->dir, buf, sizeof(buf), "SELECT state FROM outbox WHERE id = %lld",
+                           (long long)bad_id),
                "dead");
     rows = claim(f, "webhook", t0 + 10LL * 24 * 3600 * 1000, 60000, 10);
     assert_int_equal(json_array_size(rows), 0);
@@ -386,15 +286,15 @@ static void test_result(void **state)
     OK(store_webhook_log(f->st, f->hook_b, 50, &log, &e));
     assert_int_equal(json_array_size(log), 2);
     json_t *l0 = json_array_get(log, 0), *l1 = json_array_get(log, 1);
-    assert_int_equal(jint(l0, "status"), 0);
+    assert_int_equal(unit_jint(l0, "status"), 0);
     assert_str(unit_jstr(l0, "error"), "connection refused");
-    assert_int_equal(jint(l0, "duration_ms"), 3);
+    assert_int_equal(unit_jint(l0, "duration_ms"), 3);
     assert_str(unit_jstr(l0, "state"), "dead");
-    assert_int_equal(jint(l0, "try"), 2);
-    assert_int_equal(jint(l1, "status"), 503);
-    assert_int_equal(jint(l1, "try"), 1);
+    assert_int_equal(unit_jint(l0, "try"), 2);
+    assert_int_equal(unit_jint(l1, "status"), 503);
+    assert_int_equal(unit_jint(l1, "try"), 1);
     assert_str(unit_jstr(l1, "state"), "pending"); /* another try followed */
-    assert_int_equal(jint(l1, "delivery_id"), bad_id);
+    assert_int_equal(unit_jint(l1, "delivery_id"), bad_id);
     assert_str(unit_jstr(l1, "error"), "HTTP 503");
     assert_str(unit_jstr(l1, "alert_id"), id);
     const char *at = unit_jstr(l1, "at");
@@ -407,21 +307,23 @@ static void test_result(void **state)
     OK(store_webhook_log(f->st, f->hook_a, 50, &log, &e));
     assert_int_equal(json_array_size(log), 1);
     assert_true(json_is_null(json_object_get(json_array_get(log, 0), "error")));
-    assert_int_equal(jint(json_array_get(log, 0), "status"), 200);
+    assert_int_equal(unit_jint(json_array_get(log, 0), "status"), 200);
     assert_str(unit_jstr(json_array_get(log, 0), "state"), "done");
     assert_int_equal(json_object_size(json_array_get(log, 0)), 8);
     json_decref(log);
 
     /* a second delivery on the same channel keeps the first receipt's time */
     char first[64];
-    sql_text(f, first, sizeof(first), "SELECT at FROM receipts WHERE alert_id = '%s'", id);
+    fx_sql_text(f->dir, first, sizeof(first), "SELECT at FROM receipts WHERE alert_id = '%s'", id);
     OK(store_alert_escalate(f->st, id, f->org[OP_A], util_now_ms(), &e));
     rows = claim(f, "webhook", util_now_ms(), 60000, 10);
     assert_int_equal(json_array_size(rows), 1);
-    OK(store_outbox_result(f->st, jint(json_array_get(rows, 0), "id"), true, 204, NULL, 1, 0, &e));
+    OK(store_outbox_result(f->st, unit_jint(json_array_get(rows, 0), "id"), true, 204, NULL, 1, 0,
+                           &e));
     json_decref(rows);
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT at FROM receipts WHERE alert_id = '%s'", id),
-               first);
+    assert_str(
+        fx_sql_text(f->dir, buf, sizeof(buf), "SELECT at FROM receipts WHERE alert_id = '%s'", id),
+        first);
 }
 
 static void test_stale_and_limit(void **state)
@@ -459,8 +361,10 @@ static void test_hook_gone(void **state)
     publish(f, "routine", id);
     /* B's hook deleted: what was queued for it dies; A's disabled: claimed without a URL */
     OK(store_webhook_delete(f->st, f->hook_b, &e));
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT state || ' ' || last_error FROM outbox"
-                                             " WHERE target = '%s'", f->hook_b),
+    assert_str(fx_sql_text(f->dir, buf, sizeof(buf),
+                           "SELECT state || ' ' || last_error FROM outbox"
+                           " WHERE target = '%s'",
+                           f->hook_b),
                "dead webhook deleted");
     json_t *h = NULL;
     OK(store_webhook_get(f->st, f->hook_a, &h, &e));
@@ -515,14 +419,16 @@ static void test_escalation(void **state)
     /* escalate A: its webhook and both e-mails again, marked; once only */
     int64_t now = util_now_ms();
     OK(store_alert_escalate(f->st, urgent, f->org[OP_A], now, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'"
+    assert_int_equal(fx_sql_long(f->dir,
+                                 "SELECT COUNT(*) FROM outbox WHERE alert_id = '%s'"
                                  " AND escalation = 1 AND org_id = '%s' AND state = 'pending'",
-                              urgent, f->org[OP_A]),
+                                 urgent, f->org[OP_A]),
                      3);
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE escalation = 1"), 3);
-    assert_str(sql_text(f, buf, sizeof(buf), "SELECT group_concat(locale) FROM (SELECT locale"
-                                             " FROM outbox WHERE escalation = 1 AND channel ="
-                                             " 'email' ORDER BY locale)"),
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE escalation = 1"), 3);
+    assert_str(fx_sql_text(f->dir, buf, sizeof(buf),
+                           "SELECT group_concat(locale) FROM (SELECT locale"
+                           " FROM outbox WHERE escalation = 1 AND channel ="
+                           " 'email' ORDER BY locale)"),
                "en,ja");
     json_t *receipts = NULL, *recipients = NULL;
     OK(store_alert_receipts(f->st, urgent, &receipts, &recipients, &e));
@@ -541,7 +447,7 @@ static void test_escalation(void **state)
     json_decref(due);
     FAILS(ERR_CONFLICT, store_alert_escalate(f->st, urgent, f->org[OP_A], now, &e));
     FAILS(ERR_CONFLICT, store_alert_escalate(f->st, urgent, f->org[COORD], now, &e));
-    assert_int_equal(sql_long(f, "SELECT COUNT(*) FROM outbox WHERE escalation = 1"), 3);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox WHERE escalation = 1"), 3);
     /* the escalated rows carry the flag to the worker */
     json_t *rows = claim(f, "email", now, 60000, 10);
     assert_int_equal(json_array_size(rows), 6); /* 2 per publication, 2 escalated */

@@ -25,6 +25,8 @@
 #include "model/report.h"
 #include "store/store.h"
 
+#include "fixture.h"
+
 #define ID_LEN (UTIL_UUID_LEN + 1)
 
 /* The organisations of every test: [who] = {code, kind, sectors, tier}. */
@@ -70,62 +72,25 @@ struct fx {
     struct store *st;
     char org[NORGS][ID_LEN];
     char user[NUSERS][ID_LEN];
+    const char *code[NORGS];   /* org_def's, for fx_json_orgs() */
     unsigned rep_seq, rel_seq; /* report and release ids */
 };
-
-#define OK(call)                                                                                  \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int ok_rc_ = (call);                                                                      \
-        if (ok_rc_ != 0)                                                                          \
-            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
-        assert_int_equal(ok_rc_, 0);                                                              \
-    } while (0)
-
-#define FAILS(want_, call)                                                                         \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int fails_rc_ = (call);                                                                   \
-        if (fails_rc_ != (want_))                                                                  \
-            print_error("%s: want %d got %d (%s)\n", #call, (want_), fails_rc_, e.detail);        \
-        assert_int_equal(fails_rc_, (want_));                                                      \
-        assert_int_equal(e.code, (want_));                                                         \
-    } while (0)
 
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->tmp = unit_tmpdir();
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->tmp);
-    struct err e;
-    err_init(&e);
-    if (store_open(&f->st, f->dir, true, &e) != 0) {
-        print_error("store_open: %s\n", e.detail);
-        unit_rmtree(f->tmp);
-        free(f->tmp);
+    if (fx_open(&f->tmp, f->dir, sizeof(f->dir), &f->st)) {
         free(f);
         return -1;
     }
     for (int i = 0; i < NORGS; i++) {
-        util_uuid7(f->org[i]);
-        json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[],s:b,s:s,s:s}", "id", f->org[i],
-                              "name", "ja", org_def[i].code, "en", org_def[i].code, "kind",
-                              org_def[i].kind, "tier", org_def[i].tier, "contacts", "disabled", 0,
-                              "created_at", "2026-01-01T00:00:00Z", "updated_at",
-                              "2026-01-01T00:00:00Z");
-        json_object_set_new(o, "sectors", unit_jsonq(org_def[i].sectors));
-        OK(store_org_create(f->st, o, &e));
-        json_decref(o);
+        f->code[i] = org_def[i].code;
+        fx_org(f->st, f->org[i], org_def[i].code, org_def[i].code, org_def[i].kind, org_def[i].tier,
+               org_def[i].sectors, NULL, false);
     }
-    for (int i = 0; i < NUSERS; i++) {
-        util_uuid7(f->user[i]);
-        json_t *u = json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:b,s:[s]}", "id", f->user[i], "org_id",
-                              f->org[user_def[i].org], "login", user_def[i].login,
-                              "display_name", user_def[i].login, "locale", "ja", "email",
-                              "disabled", 0, "roles", "member");
-        OK(store_user_create(f->st, u, NULL, &e));
-        json_decref(u);
-    }
+    for (int i = 0; i < NUSERS; i++)
+        fx_user(f->st, f->user[i], f->org[user_def[i].org], user_def[i].login, user_def[i].login,
+                "['member']", NULL);
     *state = f;
     return 0;
 }
@@ -133,75 +98,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    unit_rmtree(f->tmp);
-    free(f->tmp);
+    fx_close(f->tmp, f->st);
     free(f);
     return 0;
-}
-
-/* One SQL statement on the store's file from a connection of our own; the first column of
- * the first row goes to out. Returns the sqlite3 rc. */
-static int raw_sql(const char *dir, const char *sql, char *out, size_t outsz)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/isac.db", dir);
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW && out) {
-                const char *v = (const char *)sqlite3_column_text(st, 0);
-                util_strlcpy(out, v ? v : "", outsz);
-            }
-            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return rc;
-}
-
-static void sql_ok(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sql_ok(struct fx *f, const char *fmt, ...)
-{
-    char sql[1000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    int rc = raw_sql(f->dir, sql, NULL, 0);
-    if (rc != SQLITE_OK)
-        print_error("%s: rc %d\n", sql, rc);
-    assert_int_equal(rc, SQLITE_OK);
-}
-
-/* SELECT COUNT(*) ... as a number. */
-static long count_sql(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long count_sql(struct fx *f, const char *fmt, ...)
-{
-    char sql[1000], v[32] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    assert_int_equal(raw_sql(f->dir, sql, v, sizeof(v)), SQLITE_OK);
-    return atol(v);
-}
-
-static bool is_rfc3339(const char *s)
-{
-    if (s == NULL || strlen(s) != UTIL_TIME_LEN)
-        return false;
-    const char *pat = "dddd-dd-ddTdd:dd:ddZ";
-    for (int i = 0; pat[i]; i++)
-        if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
-            return false;
-    return true;
 }
 
 /*
@@ -210,32 +109,7 @@ static bool is_rfc3339(const char *s)
  */
 static json_t *fjson(struct fx *f, const char *text)
 {
-    char out[4096];
-    size_t n = 0;
-    for (const char *p = text; *p && n + ID_LEN < sizeof(out);) {
-        if (*p != '@') {
-            out[n++] = *p == '\'' ? '"' : *p;
-            p++;
-            continue;
-        }
-        size_t len = 1;
-        while (p[len] == '_' || (p[len] >= 'A' && p[len] <= 'Z') ||
-               (p[len] >= '0' && p[len] <= '9'))
-            len++;
-        int found = -1;
-        for (int i = 0; i < NORGS; i++)
-            if (strlen(org_def[i].code) == len - 1 && !strncmp(org_def[i].code, p + 1, len - 1))
-                found = i;
-        if (found < 0) {
-            print_error("fjson: unknown organisation in %s\n", p);
-            fail();
-        }
-        memcpy(out + n, f->org[found], UTIL_UUID_LEN);
-        n += UTIL_UUID_LEN;
-        p += len;
-    }
-    out[n] = '\0';
-    return unit_json(out);
+    return fx_json_orgs(text, f->code, f->org, NORGS);
 }
 
 /* ---- reports, as the API files them ---- */
@@ -266,7 +140,7 @@ static void new_report(struct fx *f, char *id, enum org org, enum user user, con
                        const char *overrides)
 {
     struct err e;
-    snprintf(id, ID_LEN, "01900000-0000-7000-8000-%012u", ++f->rep_seq);
+    fx_num_id(++f->rep_seq, '8', id);
     json_t *c = report_content(overrides);
     json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:O,s:b,s:n,s:n}", "id", id, "org_id",
                             f->org[org], "created_by", f->user[user], "stage", stage, "revision",
@@ -336,12 +210,7 @@ static json_t *release_content(const char *overrides)
 /* Release ids by number: R<n> is the n-th release made in a test. */
 static void rel_id(unsigned n, char *id)
 {
-    snprintf(id, ID_LEN, "01900000-0000-7000-9000-%012u", n);
-}
-
-static unsigned rel_num(const char *id)
-{
-    return (unsigned)strtoul(id + 24, NULL, 10);
+    fx_num_id(n, '9', id);
 }
 
 /* A draft release row of report report_id (provider org), as the API builds it. */
@@ -451,11 +320,6 @@ static void advance(struct fx *f, const char *id, const char *to, enum user prov
         move(f, id, "published", "withdrawn", U_COORD, "wrong", NULL);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The targets of release id as one string, org ids back as "@CODE", sorted. */
 static void targets_str(struct fx *f, const char *id, char *out, size_t n)
 {
@@ -464,7 +328,7 @@ static void targets_str(struct fx *f, const char *id, char *out, size_t n)
              "SELECT COALESCE(group_concat(key, ','), '') FROM release_targets t JOIN releases r"
              " ON r.pub_seq = t.seq WHERE r.id = '%s'",
              id);
-    assert_int_equal(raw_sql(f->dir, sql, raw, sizeof(raw)), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, sql, raw, sizeof(raw)), SQLITE_OK);
     char *keys[64];
     size_t nk = 0;
     char *save = NULL;
@@ -476,7 +340,7 @@ static void targets_str(struct fx *f, const char *id, char *out, size_t n)
                 snprintf(name, sizeof(name), "org:@%s", org_def[i].code);
         keys[nk++] = strdup(name);
     }
-    qsort(keys, nk, sizeof(keys[0]), cmp_str);
+    qsort(keys, nk, sizeof(keys[0]), unit_cmp_str);
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < nk; i++) {
@@ -485,40 +349,39 @@ static void targets_str(struct fx *f, const char *id, char *out, size_t n)
     }
 }
 
-#define assert_targets(f, id, want)                                                               \
-    do {                                                                                          \
-        char tg_[2000];                                                                           \
-        targets_str((f), (id), tg_, sizeof(tg_));                                                 \
-        if (strcmp(tg_, (want)))                                                                  \
-            print_error("targets of R%u: want '%s', got '%s'\n", rel_num(id), (want), tg_);       \
-        assert_string_equal(tg_, (want));                                                         \
+#define assert_targets(f, id, want)                                                                \
+    do {                                                                                           \
+        char tg_[2000];                                                                            \
+        targets_str((f), (id), tg_, sizeof(tg_));                                                  \
+        if (strcmp(tg_, (want)))                                                                   \
+            print_error("targets of R%u: want '%s', got '%s'\n", fx_id_num(id), (want), tg_);      \
+        assert_string_equal(tg_, (want));                                                          \
     } while (0)
 
-/* The releases of a list as "R3,R1". */
-/* all += (page ? "|" : "") + got, cut at n (a long result fails the comparison anyway). */
-static void append_page(char *all, size_t n, int page, const char *got)
+/* A get of a reader, for fx_seen(). */
+struct get_args {
+    struct fx *f;
+    const struct store_release_access *acc;
+};
+
+static int get_one(const void *ud, const char *id, json_t **out, struct err *e)
 {
-    size_t l = strlen(all);
-    if (page && l + 1 < n) {
-        all[l++] = '|';
-        all[l] = '\0';
-    }
-    util_strlcpy(all + l, got, n - l);
+    const struct get_args *a = ud;
+    return store_release_get(a->f->st, a->acc, id, out, NULL, 0, e);
 }
 
-static void names_str(const json_t *arr, char *out, size_t n)
+/* A list of a reader, for fx_pages(). */
+struct list_args {
+    struct fx *f;
+    const struct store_release_access *acc;
+    const struct store_release_filter *flt;
+};
+
+static int list_page(const void *ud, int64_t after_seq, const char *after_id, int limit,
+                     json_t **out, struct err *e)
 {
-    out[0] = '\0';
-    size_t used = 0, i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        int k = snprintf(out + used, n - used, "%sR%u", i ? "," : "",
-                         rel_num(unit_jstr(v, "id")));
-        if (k < 0 || (size_t)k >= n - used)
-            break;
-        used += (size_t)k;
-    }
+    const struct list_args *a = ud;
+    return store_release_list(a->f->st, a->acc, a->flt, after_seq, after_id, limit, out, e);
 }
 
 /* store_release_list as names; fails the test on an error. */
@@ -529,31 +392,14 @@ static void list_names(struct fx *f, const struct store_release_access *acc,
     struct err e;
     json_t *arr = NULL;
     OK(store_release_list(f->st, acc, flt, after_seq, after_id, limit, &arr, &e));
-    names_str(arr, out, n);
+    fx_names(arr, 'R', out, n);
     json_decref(arr);
 }
 
 /* A reader of org o as auth_release_access() makes it (the coordinator sees all). */
 static struct store_release_access reader(struct fx *f, enum org o)
 {
-    struct store_release_access a;
-    memset(&a, 0, sizeof(a));
-    a.all = o == COORD;
-    a.org_id = f->org[o];
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "all");
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "org:%s", f->org[o]);
-    snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "tier:%s", org_def[o].tier);
-    json_t *secs = unit_jsonq(org_def[o].sectors);
-    size_t i;
-    json_t *s;
-    json_array_foreach(secs, i, s)
-    {
-        snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "sector:%s", json_string_value(s));
-        if (!strcmp(org_def[o].kind, "sector_hub"))
-            snprintf(a.keys[a.nkeys++], STORE_RELEASE_KEY_LEN, "hub:%s", json_string_value(s));
-    }
-    json_decref(secs);
-    return a;
+    return fx_reader(f->org[o], org_def[o].kind, org_def[o].tier, org_def[o].sectors);
 }
 
 static const struct store_release_filter INBOX = {.min_severity = -1};
@@ -606,7 +452,7 @@ static void test_release_create_get(void **state)
     assert_str(unit_jstr(r, "tlp"), "AMBER");
     assert_true(json_is_null(json_object_get(r, "purpose")));
     assert_str(unit_jstr(r, "handling"), "no forwarding");
-    assert_true(is_rfc3339(unit_jstr(r, "created_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(r, "created_at")));
     assert_str(unit_jstr(r, "updated_at"), unit_jstr(r, "created_at"));
     assert_str(unit_jstr(r, "created_by"), f->user[U_COORD]);
     static const char *const nulls[] = {"submitted_at", "submitted_by", "decided_at",
@@ -620,9 +466,8 @@ static void test_release_create_get(void **state)
         }
     json_decref(r);
     /* the sector filter's rows follow the content */
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'",
-                               r1),
-                     2);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'", r1), 2);
 
     /* The placeholder key round-trips; a buffer of another size is refused, not half-filled. */
     struct store_release_access all = coord_access(f);
@@ -645,11 +490,12 @@ static void test_release_create_get(void **state)
         if (i == 2)
             move(f, r1, "pending", "approved", U_REP, NULL, NULL);
         FAILS(ERR_CONFLICT, try_release(f, x, rep, REP, NULL, NULL, &e));
-        assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM releases WHERE report_id = '%s'",
-                                   rep),
-                         1);
-        assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE"
-                                      " release_id = '%s'", x),
+        assert_int_equal(
+            fx_sql_long(f->dir, "SELECT COUNT(*) FROM releases WHERE report_id = '%s'", rep), 1);
+        assert_int_equal(fx_sql_long(f->dir,
+                                     "SELECT COUNT(*) FROM release_sectors WHERE"
+                                     " release_id = '%s'",
+                                     x),
                          0);
         r = rel_get(f, r1);
         assert_str(unit_jstr(r, "state"), open[i]);
@@ -690,10 +536,10 @@ static void test_release_create_get(void **state)
     move(f, r2, "pending", "refused", U_REP2, "no", NULL);
     FAILS(ERR_CONFLICT, store_release_create(f->st, dup, KEY, sizeof(KEY), &e));
     json_decref(dup);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM releases WHERE id = '%s'", gid), 0);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'",
-                               gid),
-                     0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM releases WHERE id = '%s'", gid), 0);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'", gid),
+        0);
 
     /* Unknown ids are not found, for everyone. */
     r = NULL;
@@ -721,7 +567,7 @@ static void stamps_str(struct fx *f, const json_t *r, char *out, size_t n)
         char w[64];
         if (json_is_null(v))
             snprintf(w, sizeof(w), "-");
-        else if (strstr(k[i], "_at") && is_rfc3339(s))
+        else if (strstr(k[i], "_at") && unit_is_rfc3339(s))
             snprintf(w, sizeof(w), "T");
         else {
             snprintf(w, sizeof(w), "%s", s ? s : "?");
@@ -733,17 +579,17 @@ static void stamps_str(struct fx *f, const json_t *r, char *out, size_t n)
     }
 }
 
-#define assert_stamps(f, id, state_, want)                                                        \
-    do {                                                                                          \
-        json_t *st_r_ = rel_get((f), (id));                                                       \
-        char st_[512];                                                                            \
-        stamps_str((f), st_r_, st_, sizeof(st_));                                                 \
-        if (strcmp(st_, (want)) || strcmp(unit_jstr(st_r_, "state"), (state_)))                   \
-            print_error("R%u: want %s '%s'\n  got %s '%s'\n", rel_num(id), (state_), (want),      \
-                        unit_jstr(st_r_, "state"), st_);                                          \
-        assert_string_equal(unit_jstr(st_r_, "state"), (state_));                                 \
-        assert_string_equal(st_, (want));                                                         \
-        json_decref(st_r_);                                                                       \
+#define assert_stamps(f, id, state_, want)                                                         \
+    do {                                                                                           \
+        json_t *st_r_ = rel_get((f), (id));                                                        \
+        char st_[512];                                                                             \
+        stamps_str((f), st_r_, st_, sizeof(st_));                                                  \
+        if (strcmp(st_, (want)) || strcmp(unit_jstr(st_r_, "state"), (state_)))                    \
+            print_error("R%u: want %s '%s'\n  got %s '%s'\n", fx_id_num(id), (state_), (want),     \
+                        unit_jstr(st_r_, "state"), st_);                                           \
+        assert_string_equal(unit_jstr(st_r_, "state"), (state_));                                  \
+        assert_string_equal(st_, (want));                                                          \
+        json_decref(st_r_);                                                                        \
     } while (0)
 
 static int64_t pub_seq(struct fx *f, const char *id)
@@ -786,12 +632,13 @@ static void test_release_transitions(void **state)
     assert_str(unit_jstr(r, "tlp"), "RED");
     assert_str(unit_jstr(json_object_get(r, "content"), "title"), "Edited");
     json_decref(r);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'"
-                                  " AND sector = 'gas'", id),
+    assert_int_equal(fx_sql_long(f->dir,
+                                 "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'"
+                                 " AND sector = 'gas'",
+                                 id),
                      1);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'",
-                               id),
-                     1);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'", id), 1);
     assert_stamps(f, id, "draft", "-,-,-,-,-,-,-,-,-,-");
 
     /* submit; refuse with a reason; edit (back to draft: the refusal stays on record) */
@@ -837,9 +684,9 @@ static void test_release_transitions(void **state)
     json_object_set_new(g, "state", json_string("pending"));
     FAILS(ERR_CONFLICT, store_release_update(f->st, g, "draft", NULL, &e));
     json_decref(g);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'",
-                               ghost),
-                     0);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'", ghost),
+        0);
 }
 
 /* ---- targets: publish, supersede, withdraw, retarget ---- */
@@ -883,8 +730,8 @@ static void test_release_targets(void **state)
     assert_targets(f, v1, "");
     assert_targets(f, v2, "org:@REP,tier:class2");
     assert_targets(f, o1, "org:@REP2,sector:electricity");
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_targets WHERE seq = %lld",
-                               (long long)seq1),
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_targets WHERE seq = %lld",
+                                 (long long)seq1),
                      0);
     r = rel_get(f, o1);
     assert_str(unit_jstr(r, "state"), "published");
@@ -926,10 +773,12 @@ static void test_release_targets(void **state)
     char v3[ID_LEN];
     new_release(f, v3, rep, REP, NULL, NULL);
     move(f, v3, "draft", "pending", U_COORD, NULL, "['all']");
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_targets WHERE key = 'all'"), 0);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_targets WHERE key = 'all'"),
+                     0);
     /* every remaining target belongs to a published release */
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_targets t LEFT JOIN releases r"
-                                  " ON r.pub_seq = t.seq WHERE r.state IS NOT 'published'"),
+    assert_int_equal(fx_sql_long(f->dir,
+                                 "SELECT COUNT(*) FROM release_targets t LEFT JOIN releases r"
+                                 " ON r.pub_seq = t.seq WHERE r.state IS NOT 'published'"),
                      0);
 }
 
@@ -949,8 +798,10 @@ static void test_release_one_open_version(void **state)
     advance(f, v1, "refused", U_REP, NULL);
     new_release(f, v2, rep, REP, NULL, NULL); /* allowed: v1 is refused, not open */
     FAILS(ERR_CONFLICT, try_move(f, v1, "refused", "draft", U_COORD, NULL, NULL, &e));
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM releases WHERE report_id = '%s' AND"
-                                  " state IN ('draft', 'pending', 'approved')", rep),
+    assert_int_equal(fx_sql_long(f->dir,
+                                 "SELECT COUNT(*) FROM releases WHERE report_id = '%s' AND"
+                                 " state IN ('draft', 'pending', 'approved')",
+                                 rep),
                      1);
     json_t *r = rel_get(f, v1);
     assert_str(unit_jstr(r, "state"), "refused");
@@ -970,19 +821,20 @@ static void test_release_faults(void **state)
     int64_t seq1 = pub_seq(f, v1);
 
     /* create: the row goes with its sector rows */
-    sql_ok(f, "CREATE TRIGGER fault BEFORE INSERT ON release_sectors WHEN NEW.sector = 'gas'"
+    fx_sql_ok(f->dir,
+              "CREATE TRIGGER fault BEFORE INSERT ON release_sectors WHEN NEW.sector = 'gas'"
               " BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
     FAILS(ERR_STORE, try_release(f, x, rep, REP, "{'sectors':['electricity','gas']}", NULL, &e));
-    sql_ok(f, "DROP TRIGGER fault");
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM releases WHERE id = '%s'", x), 0);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'",
-                               x),
-                     0);
+    fx_sql_ok(f->dir, "DROP TRIGGER fault");
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM releases WHERE id = '%s'", x), 0);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_sectors WHERE release_id = '%s'", x), 0);
 
     /* publish: v2 stays approved, v1 stays published with its targets */
     new_release(f, v2, rep, REP, NULL, NULL);
     advance(f, v2, "approved", U_REP, NULL);
-    sql_ok(f, "CREATE TRIGGER fault BEFORE INSERT ON release_targets WHEN NEW.key = 'tier:class2'"
+    fx_sql_ok(f->dir,
+              "CREATE TRIGGER fault BEFORE INSERT ON release_targets WHEN NEW.key = 'tier:class2'"
               " BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
     FAILS(ERR_STORE, try_move(f, v2, "approved", "published", U_COORD, NULL,
                               "['org:@REP','sector:gas','tier:class2']", &e));
@@ -995,13 +847,13 @@ static void test_release_faults(void **state)
     assert_str(unit_jstr(r, "state"), "published");
     json_decref(r);
     assert_targets(f, v1, "all,org:@REP");
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM release_targets WHERE key = 'sector:gas'"),
-                     0);
+    assert_int_equal(
+        fx_sql_long(f->dir, "SELECT COUNT(*) FROM release_targets WHERE key = 'sector:gas'"), 0);
     /* retarget of a published release: the old targets stay */
     FAILS(ERR_STORE, try_move(f, v1, "published", "published", U_COORD, NULL,
                               "['org:@REP','tier:class2']", &e));
     assert_targets(f, v1, "all,org:@REP");
-    sql_ok(f, "DROP TRIGGER fault");
+    fx_sql_ok(f->dir, "DROP TRIGGER fault");
     /* and once the fault is gone, the publication goes through with the next number */
     move(f, v2, "approved", "published", U_COORD, NULL, "['org:@REP','sector:gas','tier:class2']");
     assert_true(pub_seq(f, v2) > seq1);
@@ -1069,22 +921,12 @@ static struct store_release_access rdr_access(struct fx *f, enum rdr r)
     static const enum org of[] = {COORD, REP, REP2, OP_E, OP_G, HUB_E, HUB_G, MIN_E, VEND};
     if (r < RD_NONE)
         return reader(f, of[r]);
-    struct store_release_access a;
-    if (r == RD_NONE) {
-        /* an auditor: none wins over everything else it might carry */
-        a = reader(f, COORD);
-        a.none = true;
-        return a;
-    }
-    memset(&a, 0, sizeof(a)); /* a reader without an organisation or keys */
-    a.org_id = "";
-    return a;
+    return r == RD_NONE ? fx_auditor(reader(f, COORD)) : fx_nobody();
 }
 
 static void test_release_visibility(void **state)
 {
     struct fx *f = *state;
-    struct err e;
     visibility_cast(f);
     static const struct {
         const char *name;
@@ -1113,39 +955,14 @@ static void test_release_visibility(void **state)
         struct store_release_access acc = rdr_access(f, w);
         char got[256];
         list_names(f, &acc, &INBOX, 0, NULL, 50, got, sizeof(got));
-        if (strcmp(got, want[w].inbox)) {
-            print_error("%s inbox: want '%s', got '%s'\n", want[w].name, want[w].inbox, got);
-            bad++;
-        }
+        fx_expect(&bad, want[w].name, "inbox", want[w].inbox, got);
         struct store_release_filter any = {.state = "any", .min_severity = -1};
         list_names(f, &acc, &any, 0, NULL, 50, got, sizeof(got));
-        if (strcmp(got, want[w].queue)) {
-            print_error("%s queue: want '%s', got '%s'\n", want[w].name, want[w].queue, got);
-            bad++;
-        }
+        fx_expect(&bad, want[w].name, "queue", want[w].queue, got);
         /* get: exactly the union of the inbox and the queue */
-        char seen[256] = "";
-        size_t used = 0;
-        for (unsigned n = 1; n <= 11; n++) {
-            char id[ID_LEN];
-            rel_id(n, id);
-            json_t *r = NULL;
-            err_init(&e);
-            int rc = store_release_get(f->st, &acc, id, &r, NULL, 0, &e);
-            if (rc == 0) {
-                used += (size_t)snprintf(seen + used, sizeof(seen) - used, "%sR%u",
-                                         used ? "," : "", n);
-                assert_str(unit_jstr(r, "id"), id);
-            } else if (rc != ERR_NOTFOUND || r != NULL) {
-                print_error("%s get R%u: rc %d\n", want[w].name, n, rc);
-                bad++;
-            }
-            json_decref(r);
-        }
-        if (strcmp(seen, want[w].see)) {
-            print_error("%s get: want '%s', got '%s'\n", want[w].name, want[w].see, seen);
-            bad++;
-        }
+        struct get_args g = {f, &acc};
+        fx_seen(get_one, &g, 11, '9', 'R', got, sizeof(got));
+        fx_expect(&bad, want[w].name, "get", want[w].see, got);
     }
     assert_int_equal(bad, 0);
 
@@ -1188,7 +1005,6 @@ static void test_release_paging(void **state)
 {
     struct fx *f = *state;
     visibility_cast(f);
-    char got[256];
     /* the inbox pages by pub_seq: keyed readers and the coordinator alike */
     static const struct {
         enum rdr who;
@@ -1201,23 +1017,9 @@ static void test_release_paging(void **state)
     };
     for (size_t i = 0; i < sizeof(inbox) / sizeof(inbox[0]); i++) {
         struct store_release_access acc = rdr_access(f, inbox[i].who);
-        char all[256] = "";
-        int64_t after = 0;
-        for (int page = 0; page < 10; page++) {
-            struct err e;
-            json_t *arr = NULL;
-            OK(store_release_list(f->st, &acc, &INBOX, after, NULL, 2, &arr, &e));
-            if (json_array_size(arr) == 0) {
-                json_decref(arr);
-                break;
-            }
-            names_str(arr, got, sizeof(got));
-            append_page(all, sizeof(all), page, got);
-            const json_t *last = json_array_get(arr, json_array_size(arr) - 1);
-            after = json_integer_value(json_object_get(last, "pub_seq"));
-            assert_true(after > 0);
-            json_decref(arr);
-        }
+        struct list_args a = {f, &acc, &INBOX};
+        char all[256];
+        fx_pages(list_page, &a, true, 'R', 2, all, sizeof(all));
         if (strcmp(all, inbox[i].pages))
             print_error("inbox pages %zu: want '%s', got '%s'\n", i, inbox[i].pages, all);
         assert_string_equal(all, inbox[i].pages);
@@ -1234,21 +1036,9 @@ static void test_release_paging(void **state)
     for (size_t i = 0; i < sizeof(queue) / sizeof(queue[0]); i++) {
         struct store_release_access acc = rdr_access(f, queue[i].who);
         struct store_release_filter any = {.state = "any", .min_severity = -1};
-        char all[256] = "", after[ID_LEN] = "";
-        for (int page = 0; page < 10; page++) {
-            struct err e;
-            json_t *arr = NULL;
-            OK(store_release_list(f->st, &acc, &any, 0, page ? after : NULL, 3, &arr, &e));
-            if (json_array_size(arr) == 0) {
-                json_decref(arr);
-                break;
-            }
-            names_str(arr, got, sizeof(got));
-            append_page(all, sizeof(all), page, got);
-            util_strlcpy(after, unit_jstr(json_array_get(arr, json_array_size(arr) - 1), "id"),
-                         sizeof(after));
-            json_decref(arr);
-        }
+        struct list_args a = {f, &acc, &any};
+        char all[256];
+        fx_pages(list_page, &a, false, 'R', 3, all, sizeof(all));
         if (strcmp(all, queue[i].pages))
             print_error("queue pages %zu: want '%s', got '%s'\n", i, queue[i].pages, all);
         assert_string_equal(all, queue[i].pages);
@@ -1299,8 +1089,8 @@ static void test_release_filters(void **state)
         json_decref(r);
         advance(f, id[i + 1], "published", def[i].org == REP ? U_REP : U_REP2,
                 def[i].org == REP ? "['org:@REP','all']" : "['org:@REP2','all']");
-        sql_ok(f, "UPDATE releases SET published_at = %d, created_at = %d WHERE id = '%s'",
-               (i + 1) * 1000, (i + 1) * 1000, id[i + 1]);
+        fx_sql_ok(f->dir, "UPDATE releases SET published_at = %d, created_at = %d WHERE id = '%s'",
+                  (i + 1) * 1000, (i + 1) * 1000, id[i + 1]);
     }
     /* and one unpublished, which no inbox filter may bring in */
     new_release(f, id[0], rep[0], REP, "{'title':'Ransomware draft'}", NULL);
@@ -1430,7 +1220,7 @@ static void test_audreq(void **state)
     assert_str(unit_jstr(g, "reason"), "the sector should know");
     assert_str(unit_jstr(g, "state"), "pending");
     assert_str(unit_jstr(g, "requested_by"), f->user[U_COORD]);
-    assert_true(is_rfc3339(unit_jstr(g, "requested_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(g, "requested_at")));
     assert_true(json_is_null(json_object_get(g, "decided_by")));
     assert_true(json_is_null(json_object_get(g, "decided_at")));
     assert_true(json_is_null(json_object_get(g, "decision_note")));
@@ -1484,7 +1274,7 @@ static void test_audreq(void **state)
     OK(store_audreq_get(f->st, qid[0], &g, &e));
     assert_str(unit_jstr(g, "state"), "approved");
     assert_str(unit_jstr(g, "decided_by"), f->user[U_REP]);
-    assert_true(is_rfc3339(unit_jstr(g, "decided_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(g, "decided_at")));
     assert_str(unit_jstr(g, "decision_note"), "ok");
     json_decref(g);
     r = rel_get(f, rel);
@@ -1533,8 +1323,8 @@ static void test_audreq(void **state)
     assert_false(json_is_true(json_object_get(json_object_get(r, "audience"), "hub")));
     json_decref(r);
     /* ... and so does a target that cannot be written */
-    sql_ok(f, "CREATE TRIGGER fault BEFORE INSERT ON release_targets WHEN NEW.key = 'all'"
-              " BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+    fx_sql_ok(f->dir, "CREATE TRIGGER fault BEFORE INSERT ON release_targets WHEN NEW.key = 'all'"
+                      " BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
     r = rel_get(f, rel);
     json_object_set(r, "audience", json_object_get(q3, "audience"));
     json_object_set_new(r, "tlp", json_string("CLEAR"));
@@ -1546,7 +1336,7 @@ static void test_audreq(void **state)
     assert_int_not_equal(store_audreq_decide(f->st, q3, r, t, &e), 0);
     json_decref(t);
     json_decref(r);
-    sql_ok(f, "DROP TRIGGER fault");
+    fx_sql_ok(f->dir, "DROP TRIGGER fault");
     g = NULL;
     OK(store_audreq_get(f->st, qid[2], &g, &e));
     assert_str(unit_jstr(g, "state"), "pending");
@@ -1605,9 +1395,9 @@ static void test_settings(void **state)
     OK(store_setting_get(f->st, "anon_rules", &v, &e));
     assert_jsonq_eq(v, "{'custom':[]}");
     json_decref(v);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM settings"), 1);
-    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM settings WHERE updated_by IS NULL"
-                                  " AND updated_at > 0"),
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM settings"), 1);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM settings WHERE updated_by IS NULL"
+                                         " AND updated_at > 0"),
                      1);
     /* keys are separate; values of any JSON type */
     json_t *n = json_integer(7), *a = unit_jsonq("['a',{'b':null}]");
@@ -1625,7 +1415,7 @@ static void test_settings(void **state)
     OK(store_setting_get(f->st, "ANON_RULES", &v, &e));
     assert_null(v);
     /* a value that is no longer JSON is an error, not "never set" */
-    sql_ok(f, "UPDATE settings SET value = '{\"custom\":' WHERE key = 'k'");
+    fx_sql_ok(f->dir, "UPDATE settings SET value = '{\"custom\":' WHERE key = 'k'");
     FAILS(ERR_STORE, store_setting_get(f->st, "k", &v, &e));
     assert_null(v);
     json_decref(n);

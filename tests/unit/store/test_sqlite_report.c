@@ -25,6 +25,8 @@
 #include "model/report.h"
 #include "store/store.h"
 
+#include "fixture.h"
+
 #define ID_LEN (UTIL_UUID_LEN + 1)
 
 /* The organisations of every test: [who] = {kind, sectors}. */
@@ -74,59 +76,19 @@ struct fx {
     unsigned seq; /* report ids */
 };
 
-#define OK(call)                                                                                  \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int ok_rc_ = (call);                                                                      \
-        if (ok_rc_ != 0)                                                                          \
-            print_error("%s: rc %d: %s\n", #call, ok_rc_, e.detail);                             \
-        assert_int_equal(ok_rc_, 0);                                                              \
-    } while (0)
-
-#define FAILS(want_, call)                                                                         \
-    do {                                                                                          \
-        err_init(&e);                                                                             \
-        int fails_rc_ = (call);                                                                   \
-        if (fails_rc_ != (want_))                                                                  \
-            print_error("%s: want %d got %d (%s)\n", #call, (want_), fails_rc_, e.detail);        \
-        assert_int_equal(fails_rc_, (want_));                                                      \
-        assert_int_equal(e.code, (want_));                                                         \
-    } while (0)
-
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->tmp = unit_tmpdir();
-    snprintf(f->dir, sizeof(f->dir), "%s/data", f->tmp);
-    struct err e;
-    err_init(&e);
-    if (store_open(&f->st, f->dir, true, &e) != 0) {
-        print_error("store_open: %s\n", e.detail);
-        unit_rmtree(f->tmp);
-        free(f->tmp);
+    if (fx_open(&f->tmp, f->dir, sizeof(f->dir), &f->st)) {
         free(f);
         return -1;
     }
-    for (int i = 0; i < NORGS; i++) {
-        util_uuid7(f->org[i]);
-        json_t *o = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:[],s:b,s:s,s:s}", "id", f->org[i],
-                              "name", "ja", org_def[i].name, "en", org_def[i].name, "kind",
-                              org_def[i].kind, "tier", "class1", "contacts", "disabled", 0,
-                              "created_at", "2026-01-01T00:00:00Z", "updated_at",
-                              "2026-01-01T00:00:00Z");
-        json_object_set_new(o, "sectors", unit_json(org_def[i].sectors));
-        OK(store_org_create(f->st, o, &e));
-        json_decref(o);
-    }
-    for (int i = 0; i < NUSERS; i++) {
-        util_uuid7(f->user[i]);
-        json_t *u = json_pack("{s:s,s:s,s:s,s:s,s:s,s:n,s:b,s:[s]}", "id", f->user[i], "org_id",
-                              f->org[user_def[i].org], "login", user_def[i].login,
-                              "display_name", user_def[i].name, "locale", "ja", "email",
-                              "disabled", 0, "roles", "member");
-        OK(store_user_create(f->st, u, NULL, &e));
-        json_decref(u);
-    }
+    for (int i = 0; i < NORGS; i++)
+        fx_org(f->st, f->org[i], org_def[i].name, org_def[i].name, org_def[i].kind, "class1",
+               org_def[i].sectors, NULL, false);
+    for (int i = 0; i < NUSERS; i++)
+        fx_user(f->st, f->user[i], f->org[user_def[i].org], user_def[i].login, user_def[i].name,
+                "['member']", NULL);
     *state = f;
     return 0;
 }
@@ -134,54 +96,15 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(f->st);
-    unit_rmtree(f->tmp);
-    free(f->tmp);
+    fx_close(f->tmp, f->st);
     free(f);
     return 0;
-}
-
-/* One SQL statement on the store's file from a connection of our own; the first column of
- * the first row goes to out. Returns the sqlite3 rc. */
-static int raw_sql(const char *dir, const char *sql, char *out, size_t outsz)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/isac.db", dir);
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW && out)
-                util_strlcpy(out, (const char *)sqlite3_column_text(st, 0), outsz);
-            rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return rc;
 }
 
 /* SELECT COUNT(*) ... as a number. */
 static long count_sql(struct fx *f, const char *sql)
 {
-    char v[32] = "";
-    assert_int_equal(raw_sql(f->dir, sql, v, sizeof(v)), SQLITE_OK);
-    return atol(v);
-}
-
-static bool is_rfc3339(const char *s)
-{
-    if (s == NULL || strlen(s) != UTIL_TIME_LEN)
-        return false;
-    const char *pat = "dddd-dd-ddTdd:dd:ddZ";
-    for (int i = 0; pat[i]; i++)
-        if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
-            return false;
-    return true;
+    return fx_sql_long(f->dir, "%s", sql);
 }
 
 /* ---- building reports as the API does ---- */
@@ -213,7 +136,7 @@ static json_t *make_content(const char *overrides)
 /* A fresh report id, larger than every earlier one. */
 static void next_id(struct fx *f, char *id)
 {
-    snprintf(id, ID_LEN, "01900000-0000-7000-8000-%012u", ++f->seq);
+    fx_num_id(++f->seq, '8', id);
 }
 
 static json_t *make_row(const char *id, const char *org, const char *user, const char *stage,
@@ -264,7 +187,7 @@ static int try_revise(struct fx *f, const char *id, int expected, enum user user
         /* the stored row, seen as its own organisation */
         char sql[200];
         snprintf(sql, sizeof(sql), "SELECT org_id FROM reports WHERE id = '%s'", id);
-        if (raw_sql(f->dir, sql, org, sizeof(org)) != SQLITE_OK)
+        if (fx_sql(f->dir, sql, org, sizeof(org)) != SQLITE_OK)
             org[0] = '\0';
         own.org_id = org;
     }
@@ -330,11 +253,6 @@ static void want_str(const unsigned *nums, size_t k, char *out, size_t n)
     }
 }
 
-static unsigned id_num(const char *id)
-{
-    return (unsigned)strtoul(id + 24, NULL, 10);
-}
-
 /* ---- create, get ---- */
 
 static void test_report_create_get(void **state)
@@ -376,7 +294,7 @@ static void test_report_create_get(void **state)
     assert_str(unit_jstr(r, "created_by"), f->user[U_REP]);
     assert_str(unit_jstr(r, "stage"), "draft");
     assert_int_equal(json_integer_value(json_object_get(r, "revision")), 1);
-    assert_true(is_rfc3339(unit_jstr(r, "created_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(r, "created_at")));
     assert_str(unit_jstr(r, "updated_at"), unit_jstr(r, "created_at"));
     assert_true(json_is_null(json_object_get(r, "submitted_at"))); /* a draft */
     assert_true(json_is_null(json_object_get(r, "due_at")));
@@ -387,7 +305,7 @@ static void test_report_create_get(void **state)
     json_t *rv = json_array_get(revs, 0);
     assert_int_equal(json_integer_value(json_object_get(rv, "n")), 1);
     assert_str(unit_jstr(rv, "stage"), "draft");
-    assert_true(is_rfc3339(unit_jstr(rv, "at")));
+    assert_true(unit_is_rfc3339(unit_jstr(rv, "at")));
     assert_true(json_is_null(json_object_get(rv, "reason")));
     char by[256];
     snprintf(by, sizeof(by), "{'id':'%s','login':'sato','display_name':'Sato Hanako'}",
@@ -407,7 +325,7 @@ static void test_report_create_get(void **state)
     assert_null(json_object_get(r, "revisions"));
     assert_int_equal(json_object_size(r), 24 + 11);
     assert_str(unit_jstr(r, "stage"), "first");
-    assert_true(is_rfc3339(unit_jstr(r, "submitted_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(r, "submitted_at")));
     assert_str(unit_jstr(r, "submitted_at"), unit_jstr(r, "created_at"));
     json_decref(r);
 
@@ -497,7 +415,7 @@ static void test_report_revise(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "revision")), 2);
     assert_str(unit_jstr(r, "title"), "Submitted");
     assert_str(unit_jstr(r, "created_by"), f->user[U_REP]); /* unchanged */
-    assert_true(is_rfc3339(unit_jstr(r, "submitted_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(r, "submitted_at")));
     json_t *revs = json_object_get(r, "revisions");
     assert_int_equal(json_array_size(revs), 2);
     json_t *r2 = json_array_get(revs, 1);
@@ -545,7 +463,7 @@ static void test_report_revise(void **state)
     char sql[200];
     snprintf(sql, sizeof(sql), "UPDATE reports SET submitted_at = 1700000000 WHERE id = '%s'",
              id);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
     OK(try_revise(f, id, 2, U_REP, "update", "{'status':'monitoring','sectors':['gas','ict']}",
                   NULL, NULL, &e));
     OK(try_revise(f, id, 3, U_REP, "final", "{'status':'closed'}", "done", NULL, &e));
@@ -774,7 +692,7 @@ static void check_list(struct fx *f, const char *what, const struct store_report
         size_t used = 0, i;
         json_t *v;
         json_array_foreach(arr, i, v) used += (size_t)snprintf(
-            nums + used, sizeof(nums) - used, "%s%u", i ? "," : "", id_num(unit_jstr(v, "id")));
+            nums + used, sizeof(nums) - used, "%s%u", i ? "," : "", fx_id_num(unit_jstr(v, "id")));
         print_error("%s: got reports [%s]\n", what, nums);
         (*bad)++;
     }
@@ -812,7 +730,7 @@ static void test_report_filters(void **state)
         char sql[200];
         snprintf(sql, sizeof(sql), "UPDATE reports SET created_at = %d WHERE id = '%s'",
                  n * 1000000, id[n]);
-        assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+        assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
     }
     /* Seen as the reporter that is also the coordinator: everything. */
     struct store_report_access acc = {.org_id = f->org[REP], .all = true};
@@ -945,7 +863,7 @@ static void test_report_filters(void **state)
             snprintf(sql, sizeof(sql),
                      "UPDATE reports SET due_at = %d, due_stage = 'final' WHERE id = '%s'",
                      due[n], id[n]);
-        assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+        assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
     }
     CASE(due, flt.due_before = 4500);
     EXPECT(W(3, 2, 4));
@@ -1015,7 +933,7 @@ static void test_report_pagination(void **state)
             size_t k = json_array_size(arr);
             assert_true(k <= (size_t)cases[c].limit);
             for (size_t i = 0; i < k; i++) {
-                unsigned n = id_num(unit_jstr(json_array_get(arr, i), "id"));
+                unsigned n = fx_id_num(unit_jstr(json_array_get(arr, i), "id"));
                 if (got >= nw || n != want[got])
                     print_error("%s: item %zu is report %u, want %u\n", cases[c].who, got, n,
                                 got < nw ? want[got] : 0);
@@ -1043,7 +961,7 @@ static void test_report_pagination(void **state)
     pg.after = "01900000-0000-7000-8000-000000000006"; /* report 6, of rep2 */
     OK(store_report_list(f->st, &own, &flt, &pg, &arr, &e));
     assert_int_equal(json_array_size(arr), 3); /* 5, 3, 1 */
-    assert_int_equal(id_num(unit_jstr(json_array_get(arr, 0), "id")), 5);
+    assert_int_equal(fx_id_num(unit_jstr(json_array_get(arr, 0), "id")), 5);
     json_decref(arr);
 }
 
@@ -1199,11 +1117,6 @@ static json_t *nm_entries(const char *text)
     return unit_jsonq(text);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * The list as "month:sector/event_type=count[*]" items (* for current),
  * sorted so the comparison is about content; the store's order (newest
@@ -1227,7 +1140,7 @@ static void nm_str(const json_t *arr, char *out, size_t n)
                  json_is_true(json_object_get(v, "current")) ? "*" : "");
         items[i] = strdup(buf);
     }
-    qsort(items, cnt, sizeof(char *), cmp_str);
+    qsort(items, cnt, sizeof(char *), unit_cmp_str);
     out[0] = '\0';
     size_t used = 0;
     for (i = 0; i < cnt; i++) {
@@ -1254,7 +1167,7 @@ static void expect_nm(struct fx *f, const char *org, const char *month, bool his
     for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t && np < 64;
          t = strtok_r(NULL, ",", &save))
         parts[np++] = t;
-    qsort(parts, np, sizeof(char *), cmp_str);
+    qsort(parts, np, sizeof(char *), unit_cmp_str);
     sorted[0] = '\0';
     for (size_t i = 0, used = 0; i < np; i++) {
         int k = snprintf(sorted + used, sizeof(sorted) - used, "%s%s", i ? "," : "", parts[i]);
@@ -1305,7 +1218,7 @@ static void test_nearmiss(void **state)
     assert_str(unit_jstr(it, "org_id"), rep);
     assert_str(unit_jstr(it, "note"), "USB");
     assert_str(unit_jstr(it, "submitted_by"), f->user[U_REP]);
-    assert_true(is_rfc3339(unit_jstr(it, "submitted_at")));
+    assert_true(unit_is_rfc3339(unit_jstr(it, "submitted_at")));
     assert_int_equal(json_object_size(it), 10);
     assert_true(json_is_null(json_object_get(json_array_get(arr, 0), "note")));
     json_decref(arr);
@@ -1392,14 +1305,14 @@ static void inject(struct fx *f, const char *name, const char *when, const char 
     snprintf(sql, sizeof(sql),
              "CREATE TRIGGER %s %s BEGIN SELECT RAISE(%s, 'injected fault'); END", name, when,
              action);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
 }
 
 static void uninject(struct fx *f, const char *name)
 {
     char sql[100];
     snprintf(sql, sizeof(sql), "DROP TRIGGER %s", name);
-    assert_int_equal(raw_sql(f->dir, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(fx_sql(f->dir, sql, NULL, 0), SQLITE_OK);
 }
 
 static void test_report_injected_faults(void **state)
