@@ -638,9 +638,14 @@ void api__alert_receipt(struct api_call *c)
     if (!receipt_request(c, body))
         goto fail;
     const char *kind = api__jstr(body, "kind");
-    struct store_receipt r = {api__jstr(row, "id"), c->id.p.org_id, kind, ack_channel(c),
-                              c->id.p.user_id, util_now_ms(), api__jstr(body, "note")};
-    if (store_receipts_add(c->api->st, &r, 1, &c->e))
+    /* What was read was delivered: the same receipt counts as reaching the organisation. */
+    int64_t now = util_now_ms();
+    struct store_receipt r[2] = {
+        {api__jstr(row, "id"), c->id.p.org_id, "delivered", ack_channel(c), c->id.p.user_id, now,
+         NULL},
+        {api__jstr(row, "id"), c->id.p.org_id, kind, ack_channel(c), c->id.p.user_id, now,
+         api__jstr(body, "note")}};
+    if (store_receipts_add(c->api->st, r, 2, &c->e))
         goto fail;
     audit_alert(c, "alert.receipt", row, json_pack("{s:s}", "kind", kind));
     json_t *out = my_receipt(c, api__jstr(row, "id"));

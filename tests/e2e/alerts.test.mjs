@@ -638,3 +638,16 @@ test('audit: alert actions are recorded with ids, never content', async () => {
   const text = JSON.stringify(entries);
   assert.ok(!text.includes(body.title.en) && !text.includes(body.actions.ja), 'no alert content in the audit log');
 });
+
+test('an organisation that read an alert was reached, whatever channel brought it', async () => {
+  const S = await newSector(srv);
+  const o = await orgWith(srv, { sectors: [S], tier: 'general' });
+  const a = await issueAlert(srv, coord.ca.token, alertBody({ sectors: [S] }));
+  // No stream, no inbox listing, no webhook: the member opens it by its id and reads it.
+  await receipt(srv, o.token, a.id, { kind: 'read' });
+  const page = await deliveryPage(srv, coord.ca.token, a.id);
+  assert.equal(page.targeted, 1);
+  assert.equal(page.reached, 1, 'read implies reached');
+  assert.equal(page.read, 1);
+  assert.deepEqual(page.not_reached, []);
+});
