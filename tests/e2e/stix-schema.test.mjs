@@ -3,7 +3,7 @@
 // stix_samples (built with the unit tests, next to test_stix) prints the bundles that
 // stix_releases_bundle() makes from tests/unit/stix/releases.json: all releases, each alone,
 // none. Every bundle and every object in it must validate against the schema of its type, from
-// ../shared/stix2-schemas/schemas (STIX_SCHEMAS overrides). What those schemas do not know is
+// tests/data/stix2-schemas/schemas (a copy of the official ones; STIX_SCHEMAS overrides). What those schemas do not know is
 // checked here too: the TLP 2.0 marking objects are the official ones, the incident-core
 // extension follows its OASIS schema, every reference resolves within the bundle, ids are
 // unique, and patterns have the shape STIX patterning gives them.
@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { REPO, ISAC_BIN } from './lib/server.mjs';
 
-const SCHEMAS = resolve(REPO, process.env.STIX_SCHEMAS || '../shared/stix2-schemas/schemas');
+const SCHEMAS = resolve(REPO, process.env.STIX_SCHEMAS || 'tests/data/stix2-schemas/schemas');
 const SAMPLES_BIN = resolve(REPO, process.env.STIX_SAMPLES_BIN ||
   join(dirname(ISAC_BIN), 'tests/unit/stix/stix_samples'));
 const BASE = 'http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/';
