@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "base/util.h"
 #include "cli.h"
 #include "model/report.h"
@@ -159,6 +160,65 @@ static int demo_report(struct store *st, const char *org_id, const char *user_id
     return e->code;
 }
 
+/*
+ * Demo alerts from the coordinator to all members: the WannaCry sentence
+ * of DOMAIN.md §7 (critical), and a routine drill (an exercise).
+ */
+static const char *const demo_alerts[] = {
+    "{'urgency':'critical','exercise':false,'tlp':'GREEN',"
+    "'title':{'ja':'パッチ未適用のPCを起動しないでください（WannaCry）',"
+    "'en':'Do not switch on unpatched PCs (WannaCry)'},"
+    "'summary':{'ja':'SMBv1の脆弱性（MS17-010）を悪用するランサムウェアが拡散しています。',"
+    "'en':'Ransomware exploiting the SMBv1 flaw (MS17-010) is spreading.'},"
+    "'actions':{'ja':'パッチ未適用のPCは起動前にMS17-010を適用するか、ネットワークから切り離してください。',"
+    "'en':'Apply MS17-010 before switching unpatched PCs on, or keep them off the network.'},"
+    "'links':{'releases':[],'reports':[]},"
+    "'observables':[{'type':'cve','value':'CVE-2017-0144','role':'other'},"
+    "{'type':'malware','value':'WannaCry','role':'attacker'}]}",
+    "{'urgency':'routine','exercise':true,'tlp':'GREEN',"
+    "'title':{'ja':'疎通確認訓練：受信を確認してください','en':'Reachability drill: please acknowledge'},"
+    "'summary':{'ja':'分野横断的演習の疎通確認です。','en':'A cross-sector exercise reachability check.'},"
+    "'actions':{'ja':'このお知らせを開き、「対応済み」を押してください。',"
+    "'en':'Open this notice and press Acted.'},"
+    "'links':{'releases':[],'reports':[]},'observables':[]}",
+};
+
+static int demo_alert(struct store *st, const char *org_id, const char *user_id, const char *text,
+                      struct err *e)
+{
+    char q[2048];
+    util_strlcpy(q, text, sizeof(q));
+    for (char *p = q; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json_t *body = json_loads(q, 0, NULL);
+    if (body == NULL)
+        return err_set(e, ERR_INTERNAL, "demo alert is not JSON");
+    char id[UTIL_UUID_LEN + 1];
+    util_uuid7(id);
+    json_t *audience = json_pack("{s:[],s:[],s:[],s:b}", "orgs", "sectors", "tiers",
+                                 "all_members", 1);
+    json_t *row = json_pack("{s:s,s:n,s:s,s:s,s:O,s:O,s:O,s:O,s:O,s:s}", "id", id, "series_id",
+                            "kind", "alert", "issuer_org", org_id, "urgency",
+                            json_object_get(body, "urgency"), "exercise",
+                            json_object_get(body, "exercise"), "tlp", json_object_get(body, "tlp"),
+                            "audience", audience, "body", body, "created_by", user_id);
+    json_t *b = json_object_get(row, "body");
+    json_object_del(b, "urgency");
+    json_object_del(b, "exercise");
+    json_object_del(b, "tlp");
+    json_t *targets = auth_alert_targets(audience);
+    int64_t seq = 0;
+    if (store_alert_create(st, row, e) == 0 &&
+        store_alert_publish(st, id, user_id, targets, &seq, e) == 0)
+        store_alert_queue(st, id, e);
+    json_decref(targets);
+    json_decref(audience);
+    json_decref(body);
+    json_decref(row);
+    return e->code;
+}
+
 int cli_demo(struct store *st, const char *dir, struct err *e)
 {
     char org_ids[sizeof(demo) / sizeof(demo[0])][UTIL_UUID_LEN + 1];
@@ -211,5 +271,10 @@ int cli_demo(struct store *st, const char *dir, struct err *e)
                 demo_report(st, org_ids[i], user_ids[i], demo_reports[r].content, e);
                 break;
             }
+    for (size_t i = 0; i < sizeof(demo) / sizeof(demo[0]); i++)
+        for (size_t a = 0; !e->code && !strcmp(demo[i].kind, "coordinator") &&
+                           a < sizeof(demo_alerts) / sizeof(demo_alerts[0]);
+             a++)
+            demo_alert(st, org_ids[i], user_ids[i], demo_alerts[a], e);
     return e->code;
 }
