@@ -19,7 +19,7 @@ struct cfg {
     char share_dir[1024];    /* share_dir: where web/ and api/ live */
     char tls_cert[1024];     /* tls_cert: PEM certificate chain; TLS when set with tls_key */
     char tls_key[1024];      /* tls_key: PEM private key */
-    int threads;             /* threads: HTTP worker threads, 0 = one per core */
+    int threads;             /* threads: HTTP worker threads, 0 = two per core */
     int session_ttl;         /* session_ttl: seconds a login session lasts */
     int token_days_default;  /* token_days: default API token lifetime in days */
     int login_fail_account;  /* login_fail_account: failures per account per window */

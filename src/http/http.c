@@ -717,7 +717,7 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads
-                                        : (unsigned)(ncpu > 0 ? ncpu * 4 : 8);
+                                        : (unsigned)(ncpu > 0 ? ncpu * 2 : 4);
     if (threads > 64)
         threads = 64;
     struct MHD_OptionItem tls_opts[] = {

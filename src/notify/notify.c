@@ -266,6 +266,8 @@ static void fan_out_one(struct notify *n, const json_t *row, struct receipts *rc
     if (text == NULL) {
         log_error("notify: cannot render event %lld", (long long)seq);
     } else {
+        int64_t t0 = util_mono_us();
+        int sent = 0;
         pthread_mutex_lock(&n->mu);
         for (struct sub *s = n->head; s; s = s->next) {
             if (!sub_wants(s, targets, issuer))
@@ -275,9 +277,12 @@ static void fan_out_one(struct notify *n, const json_t *row, struct receipts *rc
                 s->missed = true; /* its replay loop will read this event from the store */
             else
                 sub_send(s, seq, text, len, alert_id, rc);
+            sent++;
             pthread_mutex_unlock(&s->mu);
         }
         pthread_mutex_unlock(&n->mu);
+        log_info("notify: event %lld queued on %d streams in %.1f ms", (long long)seq, sent,
+                 (double)(util_mono_us() - t0) / 1000.0);
     }
     free(text);
     json_decref(targets);
