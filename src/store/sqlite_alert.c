@@ -54,14 +54,21 @@ static json_t *alert_row(sqlite3_stmt *st)
 }
 
 /*
- * Parameters ?20-?23 (sq__bind_access()): none, all, the reader's org, keys
- * (unused: who an alert reached is fixed when it is published, in
- * alert_recipients, so an organisation that joins a sector later does not
- * receive its past alerts).
+ * Who received a published version: its recipients, fixed once its
+ * delivery work is queued (store_alert_queue(), right after the streams
+ * are woken), so an organisation that joins a sector later does not
+ * receive past alerts. In the few milliseconds before that, the target
+ * keys decide (?23, the reader's keys), exactly as the stream fan-out
+ * does.
  */
+#define RECEIVED(alias, org)                                                                      \
+    " (EXISTS (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = " alias ".id"                \
+    "  AND ar.org_id = " org ") OR (" alias ".queued = 0 AND EXISTS (SELECT 1 FROM alert_targets t" \
+    "  WHERE t.seq = " alias ".pub_seq AND t.key IN (SELECT value FROM json_each(?23)))))"
+
+/* Parameters ?20-?23 (sq__bind_access()): none, all, the reader's org, keys. */
 #define ALERT_ACCESS                                                                              \
-    " ?20 = 0 AND (?21 OR a.issuer_org = ?22 OR (a.state = 'published' AND EXISTS"                \
-    " (SELECT 1 FROM alert_recipients ar WHERE ar.alert_id = a.id AND ar.org_id = ?22)))"
+    " ?20 = 0 AND (?21 OR a.issuer_org = ?22 OR (a.state = 'published' AND" RECEIVED("a", "?22") "))"
 
 /* ---- reads ---- */
 
@@ -124,10 +131,8 @@ static const char SQL_ALERT_INBOX[] =
     "SELECT " ALERT_COLS ALERT_FROM " WHERE a.state = 'published' AND a.pub_seq < ?1"
     ALERT_FILTER("a.published_at")
     " AND (?9 = 0 OR NOT EXISTS (SELECT 1 FROM alerts b WHERE b.series_id = a.series_id"
-    "  AND b.state = 'published' AND b.pub_seq > a.pub_seq AND (?21 OR EXISTS"
-    "  (SELECT 1 FROM alert_recipients br WHERE br.alert_id = b.id AND br.org_id = ?22))))"
-    " AND ?20 = 0 AND (?21 OR EXISTS (SELECT 1 FROM alert_recipients ar"
-    "  WHERE ar.alert_id = a.id AND ar.org_id = ?22))"
+    "  AND b.state = 'published' AND b.pub_seq > a.pub_seq AND (?21 OR" RECEIVED("b", "?22") ")))"
+    " AND ?20 = 0 AND (?21 OR (a.issuer_org != ?22 AND" RECEIVED("a", "?22") "))"
     " ORDER BY a.pub_seq DESC LIMIT ?2";
 /* The issuer side's list: every state it may see, newest created first. */
 static const char SQL_ALERT_QUEUE[] =
@@ -368,19 +373,22 @@ static const char SQL_PUB_SEQ[] = "SELECT pub_seq FROM alerts WHERE id = ?1";
 static const char SQL_TARGET_ADD[] =
     "INSERT OR IGNORE INTO alert_targets(key, seq) VALUES(?1, ?2)";
 /*
- * The organisations the keys ?2 reach: enabled ones, not the issuer. Each
- * IN list is built once, so the scan costs a few lookups per organisation.
+ * The organisations version ?1's target keys reach: enabled ones, not the
+ * issuer. Each IN list is built once, so the scan costs a few lookups per
+ * organisation; rows go in in key order (appends to the b-tree).
  */
 static const char SQL_RECIPIENTS_ADD[] =
-    "INSERT INTO alert_recipients(alert_id, org_id)"
+    "WITH k(value) AS (SELECT key FROM alert_targets"
+    "  WHERE seq = (SELECT pub_seq FROM alerts WHERE id = ?1))"
+    " INSERT INTO alert_recipients(alert_id, org_id)"
     " SELECT ?1, o.id FROM orgs o WHERE o.disabled = 0"
     " AND o.id != (SELECT issuer_org FROM alerts WHERE id = ?1)"
-    " AND (EXISTS (SELECT 1 FROM json_each(?2) WHERE value = 'all')"
-    "  OR o.id IN (SELECT substr(value, 5) FROM json_each(?2) WHERE value LIKE 'org:%')"
-    "  OR o.tier IN (SELECT substr(value, 6) FROM json_each(?2) WHERE value LIKE 'tier:%')"
+    " AND (EXISTS (SELECT 1 FROM k WHERE value = 'all')"
+    "  OR o.id IN (SELECT substr(value, 5) FROM k WHERE value LIKE 'org:%')"
+    "  OR o.tier IN (SELECT substr(value, 6) FROM k WHERE value LIKE 'tier:%')"
     "  OR o.id IN (SELECT os.org_id FROM org_sectors os WHERE os.sector IN"
-    "   (SELECT substr(value, 8) FROM json_each(?2) WHERE value LIKE 'sector:%')))"
-    " ORDER BY o.id"; /* appends to the b-tree in key order */
+    "   (SELECT substr(value, 8) FROM k WHERE value LIKE 'sector:%')))"
+    " ORDER BY o.id";
 /*
  * Work for the delivery workers: each recipient's enabled webhooks and
  * e-mail contacts, queued once per version (queued = 0 → 1).
@@ -454,9 +462,7 @@ static int alert_publish_run(struct sq_conn *c, void *arg, struct err *e)
             break;
     }
     json_decref(keys);
-    if (e->code || run_2(c, SQL_RECIPIENTS_ADD, a->id, a->keys, 0, e))
-        return e->code;
-    return 0;
+    return e->code;
 }
 
 /* Queue the outbox rows of one published version unless they are queued already. */
@@ -470,7 +476,8 @@ static int queue_one(struct sq_conn *c, const char *id, int64_t now, struct err 
         return e->code;
     if (sqlite3_changes(c->db) == 0)
         return 0; /* queued before, or not published */
-    if (run_2(c, SQL_OUTBOX_WEBHOOKS, id, NULL, now, e) ||
+    if (run_2(c, SQL_RECIPIENTS_ADD, id, NULL, 0, e) ||
+        run_2(c, SQL_OUTBOX_WEBHOOKS, id, NULL, now, e) ||
         run_2(c, SQL_OUTBOX_EMAILS, id, NULL, now, e))
         return e->code;
     return 0;
@@ -520,12 +527,15 @@ int sq__alert_publish(struct store *st, const char *id, const char *user_id,
 
 /*
  * First of each (alert, org, kind, channel, user) wins; a later "acted"
- * replaces its note. Only organisations the version targeted count.
+ * replaces its note. Only organisations the version targeted count (while
+ * its recipients are not fixed yet, every receipt is kept: the delivery
+ * page reads receipts through the recipients).
  */
 static const char SQL_RECEIPT_ADD[] =
     "INSERT INTO receipts(alert_id, org_id, kind, channel, user_id, at, note)"
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM alert_recipients"
     "  WHERE alert_id = ?1 AND org_id = ?2)"
+    "  OR EXISTS (SELECT 1 FROM alerts WHERE id = ?1 AND state = 'published' AND queued = 0)"
     " ON CONFLICT(alert_id, org_id, kind, channel, user_id) DO UPDATE SET note = excluded.note"
     " WHERE excluded.kind = 'acted' AND excluded.note IS NOT NULL";
 

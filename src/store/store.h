@@ -435,20 +435,22 @@ int store_alert_get(struct store *st, const struct store_release_access *acc, co
 /* Replace the body, urgency, exercise, audience and tlp of a draft (ERR_CONFLICT if not). */
 int store_alert_update(struct store *st, const json_t *alert, struct err *e);
 /*
- * Publish a draft in one transaction: pub_seq (the stream event id) is
- * assigned, targets (array of keys) written and the targeted organisations
- * (enabled, matching a key, not the issuer) fixed as its recipients. *seq
- * receives the event id. ERR_CONFLICT if it is no longer a draft,
- * ERR_NOTFOUND if there is none. The webhook and e-mail work is queued by
- * store_alert_queue(), so streams need not wait for it.
+ * Publish a draft in one small transaction: pub_seq (the stream event id)
+ * is assigned and targets (array of keys) written. *seq receives the event
+ * id. ERR_CONFLICT if it is no longer a draft, ERR_NOTFOUND if there is
+ * none. Then store_alert_queue() fixes its recipients and queues the
+ * webhook and e-mail work, so streams need not wait for either; until
+ * then the target keys decide who may read it.
  */
 int store_alert_publish(struct store *st, const char *id, const char *user_id,
                         const json_t *targets, int64_t *seq, struct err *e);
 /*
- * Queue one outbox row per recipient webhook and e-mail contact of a
- * published alert version (alert_id), or of every published version not
- * yet queued (alert_id NULL: recovery after a crash between the two
- * transactions). Once per version; queuing again does nothing.
+ * Fix the recipients of a published alert version (the enabled
+ * organisations its target keys reach, not the issuer) and queue one
+ * outbox row per recipient webhook and e-mail contact, in one transaction;
+ * for alert_id, or every published version not yet queued (alert_id NULL:
+ * recovery after a crash between the two transactions). Once per version;
+ * queuing again does nothing.
  */
 int store_alert_queue(struct store *st, const char *alert_id, struct err *e);
 /*

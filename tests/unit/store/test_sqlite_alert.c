@@ -821,38 +821,73 @@ static void assert_unpublished(struct fx *f, const char *id)
     assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
 }
 
+/*
+ * Between publication and queuing (a few milliseconds in the daemon), the
+ * target keys decide who may read a version, as the stream fan-out does;
+ * receipts are kept; then the recipients fixed by the queuing decide.
+ */
+static void test_publish_pending(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char a1[ID_LEN];
+    new_alert(f, a1, COORD, NULL);
+    json_t *t = fjson(f, "['sector:gas']");
+    int64_t seq = 0;
+    OK(store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
+    json_decref(t);
+    struct store_release_access gas = reader(f, OP_G), elec = reader(f, OP_E);
+    json_t *r = NULL;
+    OK(store_alert_get(f->st, &gas, a1, &r, &e));
+    json_decref(r);
+    r = NULL;
+    FAILS(ERR_NOTFOUND, store_alert_get(f->st, &elec, a1, &r, &e));
+    json_t *ev = NULL;
+    OK(store_alert_events(f->st, &gas, 0, 10, &ev, &e));
+    assert_int_equal(json_array_size(ev), 1);
+    json_decref(ev);
+    struct store_receipt rc = {a1, f->org[OP_G], "delivered", "stream", "u", 1, NULL};
+    OK(store_receipts_add(f->st, &rc, 1, &e));
+    OK(store_alert_queue(f->st, a1, &e));
+    OK(store_alert_get(f->st, &gas, a1, &r, &e));
+    json_decref(r);
+    r = NULL;
+    FAILS(ERR_NOTFOUND, store_alert_get(f->st, &elec, a1, &r, &e));
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM receipts WHERE alert_id = '%s'", a1),
+                     1);
+}
+
 static void test_publish_atomic(void **state)
 {
     struct fx *f = *state;
     struct err e;
     char a1[ID_LEN];
     new_alert(f, a1, COORD, NULL);
-    /* each step of the publication fails in turn: the second target key, a recipient */
-    static const struct {
-        const char *table, *cond;
-    } steps[] = {
-        {"alert_targets", "NEW.key = 'all'"},
-        {"alert_recipients", "1"},
-    };
+    /* the publication fails at its second target key */
     json_t *t = fjson(f, "['sector:electricity','all']");
     int64_t seq = -7;
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        fail_insert(f, steps[i].table, steps[i].cond);
-        FAILS(ERR_STORE, store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
-        assert_int_equal(seq, -7);
-        assert_unpublished(f, a1);
-        fx_sql_ok(f->dir, "DROP TRIGGER test_fail");
-    }
-    /* then it works, and the failures used up no event id */
+    fail_insert(f, "alert_targets", "NEW.key = 'all'");
+    FAILS(ERR_STORE, store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
+    assert_int_equal(seq, -7);
+    assert_unpublished(f, a1);
+    fx_sql_ok(f->dir, "DROP TRIGGER test_fail");
+    /* then it works, and the failure used up no event id; recipients come with the queuing */
     OK(store_alert_publish(f->st, a1, f->user[U_COORD], t, &seq, &e));
     assert_int_equal(seq, 1);
     assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_targets"), 2);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_recipients"), 0);
     assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
-    /* queuing the deliveries is its own transaction: the e-mails (after the webhooks) fail */
-    fail_insert(f, "outbox", "NEW.channel = 'email'");
-    FAILS(ERR_STORE, store_alert_queue(f->st, a1, &e));
-    assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
-    fx_sql_ok(f->dir, "DROP TRIGGER test_fail");
+    /* queuing is its own transaction: a recipient, or the e-mails (after the webhooks), fail */
+    static const struct {
+        const char *table, *cond;
+    } steps[] = {{"alert_recipients", "1"}, {"outbox", "NEW.channel = 'email'"}};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        fail_insert(f, steps[i].table, steps[i].cond);
+        FAILS(ERR_STORE, store_alert_queue(f->st, a1, &e));
+        assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM alert_recipients"), 0);
+        assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 0);
+        fx_sql_ok(f->dir, "DROP TRIGGER test_fail");
+    }
     /* recovery (NULL) queues what was missed, once */
     OK(store_alert_queue(f->st, NULL, &e));
     assert_int_equal(fx_sql_long(f->dir, "SELECT COUNT(*) FROM outbox"), 6);
@@ -1418,7 +1453,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_create_get),  T(test_versions),        T(test_update),
-        T(test_publish),     T(test_publish_snapshot), T(test_publish_atomic),
+        T(test_publish),     T(test_publish_snapshot), T(test_publish_atomic), T(test_publish_pending),
         T(test_visibility),  T(test_events),          T(test_paging),
         T(test_latest),      T(test_filters),         T(test_receipts),
         T(test_missing),
