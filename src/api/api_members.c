@@ -14,11 +14,6 @@
 #include "base/util.h"
 #include "model/member.h"
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 void api__respond_created(struct api_call *c, const char *collection, const char *id,
                           json_t *obj)
 {
@@ -53,7 +48,7 @@ static void audit_failed_login(struct api_call *c, const char *typed, int rc)
     const char *user_id = NULL;
     if (model_login_norm(typed, "login", login, sizeof(login), &ignore) == 0 &&
         store_user_get_by_login(c->api->st, login, &u, &ignore) == 0) {
-        user_id = jstr(u, "id");
+        user_id = api__jstr(u, "id");
         detail = json_pack("{s:s}", "login", login);
     } else {
         unsigned char h[8];
@@ -102,12 +97,12 @@ void api__session_create(struct api_call *c)
     }
     json_decref(b);
     json_t *org = NULL;
-    store_org_get(c->api->st, jstr(user, "org_id"), &org, &c->e);
-    http_req_set_user(c->req, jstr(user, "login"));
+    store_org_get(c->api->st, api__jstr(user, "org_id"), &org, &c->e);
+    http_req_set_user(c->req, api__jstr(user, "login"));
     /* Audit as the user who just proved who they are. */
-    util_strlcpy(c->id.p.user_id, jstr(user, "id"), sizeof(c->id.p.user_id));
-    util_strlcpy(c->id.p.login, jstr(user, "login"), sizeof(c->id.p.login));
-    util_strlcpy(c->id.p.org_id, jstr(user, "org_id"), sizeof(c->id.p.org_id));
+    util_strlcpy(c->id.p.user_id, api__jstr(user, "id"), sizeof(c->id.p.user_id));
+    util_strlcpy(c->id.p.login, api__jstr(user, "login"), sizeof(c->id.p.login));
+    util_strlcpy(c->id.p.org_id, api__jstr(user, "org_id"), sizeof(c->id.p.org_id));
     c->authed = true;
     api__audit(c, "login.success", "user", c->id.p.user_id, "ok", NULL);
     if (org)
@@ -135,7 +130,7 @@ void api__me(struct api_call *c)
     json_t *user = NULL, *org = NULL, *tier = NULL, *all = NULL;
     if (store_user_get(c->api->st, c->id.p.user_id, &user, &c->e) ||
         store_org_get(c->api->st, c->id.p.org_id, &org, &c->e) ||
-        store_tier_get(c->api->st, jstr(org, "tier"), &tier, &c->e) ||
+        store_tier_get(c->api->st, api__jstr(org, "tier"), &tier, &c->e) ||
         store_sector_list(c->api->st, true, &all, &c->e)) {
         json_decref(user);
         json_decref(org);
@@ -149,7 +144,7 @@ void api__me(struct api_call *c)
     json_t *code, *s;
     json_array_foreach(json_object_get(org, "sectors"), i, code)
     {
-        json_array_foreach(all, j, s) if (!strcmp(jstr(s, "code"), json_string_value(code)))
+        json_array_foreach(all, j, s) if (!strcmp(api__jstr(s, "code"), json_string_value(code)))
             json_array_append(sectors, s);
     }
     json_decref(all);
@@ -169,7 +164,7 @@ void api__me_password(struct api_call *c)
     json_t *v;
     json_object_foreach(b, k, v) if (strcmp(k, "current_password") && strcmp(k, "new_password"))
         err_field(&c->e, k, "unknown field");
-    const char *cur = jstr(b, "current_password"), *nw = jstr(b, "new_password");
+    const char *cur = api__jstr(b, "current_password"), *nw = api__jstr(b, "new_password");
     if (cur == NULL)
         err_field(&c->e, "current_password", "required");
     if (nw == NULL)
@@ -246,12 +241,12 @@ void api__sector_create(struct api_call *c)
         return;
     }
     api__vocab_invalidate(c->api, API_VOCAB_SECTORS);
-    api__audit(c, "sector.create", "sector", jstr(s, "code"), "ok", NULL);
+    api__audit(c, "sector.create", "sector", api__jstr(s, "code"), "ok", NULL);
     json_t *out = NULL;
-    store_sector_get(c->api->st, jstr(s, "code"), &out, &c->e);
+    store_sector_get(c->api->st, api__jstr(s, "code"), &out, &c->e);
     json_decref(b);
     if (out)
-        api__respond_created(c, "sectors", jstr(s, "code"), out);
+        api__respond_created(c, "sectors", api__jstr(s, "code"), out);
     else
         api__problem(c);
     json_decref(s);
@@ -562,7 +557,7 @@ void api__user_create(struct api_call *c)
     }
     unsigned roles;
     model_roles_parse(json_object_get(u, "roles"), "roles", &roles, &c->e);
-    const char *org_id = jstr(u, "org_id");
+    const char *org_id = api__jstr(u, "org_id");
     if (!auth_can_create_user(&c->id, org_id, roles)) {
         json_decref(u);
         api__fail(c, ERR_FORBIDDEN,
@@ -585,12 +580,12 @@ void api__user_create(struct api_call *c)
     util_uuid7(id);
     json_object_set_new(u, "id", json_string(id));
     json_object_set_new(u, "disabled", json_false());
-    if (auth_password_hash(c->api->cfg, jstr(u, "password"), hash, &c->e) == 0) {
+    if (auth_password_hash(c->api->cfg, api__jstr(u, "password"), hash, &c->e) == 0) {
         json_object_del(u, "password");
         if (store_user_create(c->api->st, u, hash, &c->e) == 0)
             store_user_get(c->api->st, id, &out, &c->e);
         else if (c->e.code == ERR_CONFLICT)
-            snprintf(c->e.detail, sizeof(c->e.detail), "the login '%s' is taken", jstr(u, "login"));
+            snprintf(c->e.detail, sizeof(c->e.detail), "the login '%s' is taken", api__jstr(u, "login"));
     }
     json_decref(u);
     if (out == NULL) {
@@ -605,8 +600,8 @@ void api__user_create(struct api_call *c)
 static void user_apply(struct api_call *c, const json_t *cur, json_t *patch, const char *action)
 {
     char hash[crypto_pwhash_STRBYTES];
-    const char *pw = jstr(patch, "password");
-    const char *id = jstr(cur, "id");
+    const char *pw = api__jstr(patch, "password");
+    const char *id = api__jstr(cur, "id");
     json_t *out = NULL;
     if (pw && auth_password_hash(c->api->cfg, pw, hash, &c->e))
         goto out_fail;
@@ -654,7 +649,7 @@ void api__user_disable(struct api_call *c)
         return;
     json_t *patch = json_pack("{s:b}", "disabled", 1);
     if (!auth_can_update_user(&c->id, cur, patch) ||
-        !strcmp(jstr(cur, "id"), c->id.p.user_id))
+        !strcmp(api__jstr(cur, "id"), c->id.p.user_id))
         api__fail(c, ERR_FORBIDDEN, "you may not disable this user");
     else
         user_apply(c, cur, patch, "user.disable");
@@ -688,7 +683,7 @@ static json_t *managed_token(struct api_call *c)
 {
     json_t *t = NULL, *owner = NULL;
     if (!util_is_uuid(c->params[0]) || store_token_get(c->api->st, c->params[0], &t, &c->e) ||
-        store_user_get(c->api->st, jstr(t, "user_id"), &owner, &c->e) ||
+        store_user_get(c->api->st, api__jstr(t, "user_id"), &owner, &c->e) ||
         !auth_can_manage_token(&c->id, owner)) {
         json_decref(t);
         json_decref(owner);
@@ -718,7 +713,7 @@ void api__token_create(struct api_call *c)
         api__problem(c);
         return;
     }
-    const char *uid = jstr(in, "user_id");
+    const char *uid = api__jstr(in, "user_id");
     if (uid == NULL)
         uid = c->id.p.user_id;
     struct err ue;
@@ -735,7 +730,7 @@ void api__token_create(struct api_call *c)
     }
     char secret[AUTH_TOKEN_LEN + 1];
     if (!c->e.code)
-        auth_token_create(c->api->st, uid, jstr(in, "name"),
+        auth_token_create(c->api->st, uid, api__jstr(in, "name"),
                           (int)json_integer_value(json_object_get(in, "expires_in_days")),
                           secret, &tok, &c->e);
     json_decref(owner);
@@ -747,9 +742,9 @@ void api__token_create(struct api_call *c)
     json_object_set_new(tok, "token", json_string(secret));
     sodium_memzero(secret, sizeof(secret));
     char id[64];
-    util_strlcpy(id, jstr(tok, "id"), sizeof(id));
+    util_strlcpy(id, api__jstr(tok, "id"), sizeof(id));
     api__audit(c, "token.create", "token", id, "ok",
-               json_pack("{s:s}", "user_id", jstr(tok, "user_id")));
+               json_pack("{s:s}", "user_id", api__jstr(tok, "user_id")));
     api__respond_created(c, "tokens", id, tok);
 }
 
@@ -757,11 +752,11 @@ static void token_apply(struct api_call *c, json_t *t, json_t *patch, const char
 {
     json_t *m = model_merge(t, patch), *out = NULL;
     if (store_token_update(c->api->st, m, &c->e) == 0)
-        store_token_get(c->api->st, jstr(t, "id"), &out, &c->e);
+        store_token_get(c->api->st, api__jstr(t, "id"), &out, &c->e);
     json_decref(m);
     if (out)
-        api__audit(c, action, "token", jstr(t, "id"), "ok",
-                   json_pack("{s:s}", "user_id", jstr(t, "user_id")));
+        api__audit(c, action, "token", api__jstr(t, "id"), "ok",
+                   json_pack("{s:s}", "user_id", api__jstr(t, "user_id")));
     if (out)
         http_respond_json(c->req, 200, out);
     else

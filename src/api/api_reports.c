@@ -21,11 +21,6 @@
 #include "model/deadline.h"
 #include "model/report.h"
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* ---- helpers ---- */
 
 /* The Idempotency-Key header: NULL when absent; responds 400 and sets *bad when invalid. */
@@ -54,7 +49,7 @@ static const char *idem_key(struct api_call *c, bool *bad)
 static void present_due(json_t *r, int64_t now)
 {
     json_t *at = json_object_get(r, "due_at");
-    const char *stage = jstr(r, "due_stage");
+    const char *stage = api__jstr(r, "due_stage");
     if (json_is_integer(at) && stage) {
         int64_t t = json_integer_value(at);
         char ts[UTIL_TIME_LEN + 1];
@@ -72,14 +67,8 @@ static void present_due(json_t *r, int64_t now)
 /* Fetch a report the caller may see, redacted and presented; NULL with c->e set. */
 static json_t *visible_report(struct api_call *c, const char *id, bool with_revisions)
 {
-    struct store_report_access acc;
-    auth_report_access(&c->id, &acc);
-    json_t *r = NULL;
-    if (!util_is_uuid(id)) {
-        err_set(&c->e, ERR_NOTFOUND, "report not found");
-        return NULL;
-    }
-    if (store_report_get(c->api->st, &acc, id, with_revisions, &r, &c->e))
+    json_t *r = api__report_load(c, id, with_revisions);
+    if (r == NULL)
         return NULL;
     auth_report_redact(&c->id, r);
     present_due(r, util_now_ms() / 1000);
@@ -89,13 +78,13 @@ static json_t *visible_report(struct api_call *c, const char *id, bool with_revi
 int api_report_due(struct store *st, json_t *row, int64_t fallback, struct err *e)
 {
     const json_t *content = json_object_get(row, "content");
-    const char *regime_code = jstr(content, "regime");
+    const char *regime_code = api__jstr(content, "regime");
     json_t *regime = NULL;
     struct model_due due = {0};
     if (regime_code) {
         if (store_regime_get(st, regime_code, &regime, e))
             return e->code;
-        model_deadline_next(regime, content, jstr(row, "stage"), fallback, &due);
+        model_deadline_next(regime, content, api__jstr(row, "stage"), fallback, &due);
     }
     /* due.stage points into regime: use it before letting go of regime */
     json_object_set_new(row, "due_at", due.has ? json_integer(due.due) : json_null());
@@ -211,8 +200,8 @@ static void respond_created_report(struct api_call *c, const json_t *row, const 
     memcpy(body + n, ctext + 1, clen - 1);
     n += clen - 1;
     free(meta);
-    const char *id = jstr(row, "id");
-    log_info("report %s (%s) filed by '%s'", id, jstr(row, "stage"), c->id.p.login);
+    const char *id = api__jstr(row, "id");
+    log_info("report %s (%s) filed by '%s'", id, api__jstr(row, "stage"), c->id.p.login);
     char loc[128];
     snprintf(loc, sizeof(loc), "/api/v1/reports/%s", id);
     http_add_header(c->req, "Location", loc);
@@ -370,8 +359,8 @@ void api__report_get(struct api_call *c)
     }
     /* Another organisation's report is restricted content: no record, no read. */
     if (auth_report_read_is_restricted(&c->id, r) &&
-        api__audit(c, "report.read", "report", jstr(r, "id"), "ok",
-                   json_pack("{s:s}", "provider_org", jstr(r, "org_id")))) {
+        api__audit(c, "report.read", "report", api__jstr(r, "id"), "ok",
+                   json_pack("{s:s}", "provider_org", api__jstr(r, "org_id")))) {
         json_decref(r);
         api__fail(c, ERR_STORE, "the read could not be recorded in the audit log");
         return;
@@ -385,7 +374,7 @@ static bool audit_list(struct api_call *c, const char *action, const json_t *ite
     json_t *ids = json_array(), *r;
     size_t i;
     json_array_foreach(items, i, r) if (auth_report_read_is_restricted(&c->id, r))
-        json_array_append_new(ids, json_string(jstr(r, "id")));
+        json_array_append_new(ids, json_string(api__jstr(r, "id")));
     if (json_array_size(ids) == 0) {
         json_decref(ids);
         return true;
@@ -458,12 +447,12 @@ void api__report_revise(struct api_call *c)
         if (!ok)
             err_field(&c->e, k, "unknown field");
     }
-    const char *asked = jstr(b, "stage");
+    const char *asked = api__jstr(b, "stage");
     const char *stage = NULL;
     if (asked == NULL)
         err_field(&c->e, "stage", "required");
     else
-        stage = next_stage(jstr(cur, "stage"), asked, &c->e);
+        stage = next_stage(api__jstr(cur, "stage"), asked, &c->e);
     json_t *reason_v = json_object_get(b, "reason");
     const char *reason = json_string_value(reason_v);
     if (reason_v && !json_is_null(reason_v) &&
@@ -517,8 +506,8 @@ void api__report_revise(struct api_call *c)
     if (!c->e.code) {
         int n = (int)json_integer_value(json_object_get(cur, "revision"));
         bool submitted = strcmp(stage, "draft") != 0;
-        row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:O,s:b}", "id", jstr(cur, "id"), "org_id",
-                        jstr(cur, "org_id"), "created_by", jstr(cur, "created_by"), "stage", stage,
+        row = json_pack("{s:s,s:s,s:s,s:s,s:i,s:O,s:b}", "id", api__jstr(cur, "id"), "org_id",
+                        api__jstr(cur, "org_id"), "created_by", api__jstr(cur, "created_by"), "stage", stage,
                         "revision", n + 1, "content", merged, "submitted", submitted);
         rev = json_pack("{s:i,s:s,s:s,s:o,s:O}", "n", n + 1, "stage", reopen ? "reopen" : stage,
                         "user_id", c->id.p.user_id, "reason",
@@ -526,8 +515,8 @@ void api__report_revise(struct api_call *c)
         int64_t t;
         int off;
         /* A draft is anchored at its creation, a submitted report at its first submission. */
-        const char *sub = jstr(cur, "submitted_at");
-        const char *created = jstr(cur, "created_at");
+        const char *sub = api__jstr(cur, "submitted_at");
+        const char *created = api__jstr(cur, "created_at");
         int64_t fallback = sub && util_time_parse(sub, &t, &off)           ? t
                            : created && util_time_parse(created, &t, &off) ? t
                                                                             : util_now_ms() / 1000;
@@ -543,7 +532,7 @@ void api__report_revise(struct api_call *c)
     json_decref(diff);
     json_decref(b);
     char id[40];
-    util_strlcpy(id, jstr(cur, "id"), sizeof(id));
+    util_strlcpy(id, api__jstr(cur, "id"), sizeof(id));
     json_decref(cur);
     if (c->e.code == ERR_CONFLICT && key) {
         /* A retry with the same key raced us and won: answer what it made. */
@@ -573,13 +562,10 @@ static bool report_filter(struct api_call *c, struct store_report_filter *f)
     f->stage = api__query(c, "stage", 32, &bad);
     f->org_id = api__query_id(c, "org_id", &bad);
     f->q = api__query(c, "q", LIMIT_QUERY_CHARS, &bad);
-    const char *sev = api__query(c, "min_severity", 4, &bad);
-    const char *since = api__query(c, "since", 40, &bad);
-    const char *until = api__query(c, "until", 40, &bad);
+    struct api_range range;
+    api__range_query(c, &range, &bad);
     if (bad)
         return false;
-    long long n;
-    int off;
     if (f->kind && strcmp(f->kind, "incident") && strcmp(f->kind, "near_miss"))
         api__bad_param(c, "kind", "must be incident or near_miss");
     else if (f->event_type && !model_event_type_valid(f->event_type))
@@ -588,17 +574,8 @@ static bool report_filter(struct api_call *c, struct store_report_filter *f)
         api__bad_param(c, "status", "must be open, monitoring or closed");
     else if (f->stage && model_stage_rank(f->stage) == 0)
         api__bad_param(c, "stage", "must be draft, first, update or final");
-    else if (sev && !util_parse_int(sev, 0, 4, &n))
-        api__bad_param(c, "min_severity", "must be a level from 0 to 4");
-    else if (since && !util_time_parse(since, &f->since, &off))
-        api__bad_param(c, "since", "must be an RFC 3339 date-time with an offset");
-    else if (until && !util_time_parse(until, &f->until, &off))
-        api__bad_param(c, "until", "must be an RFC 3339 date-time with an offset");
-    else {
-        if (sev)
-            f->min_severity = (int)n;
-        return true;
-    }
+    else
+        return api__range_check(c, &range, &f->min_severity, &f->since, &f->until);
     return false;
 }
 
@@ -684,7 +661,7 @@ void api__report_due(struct api_call *c)
         char cur[96];
         snprintf(cur, sizeof(cur), "%lld.%s",
                  (long long)json_integer_value(json_object_get(last, "due_at")),
-                 jstr(last, "id"));
+                 api__jstr(last, "id"));
         next = api__cursor_json(cur);
     }
     size_t i;
@@ -739,8 +716,8 @@ void api__regime_create(struct api_call *c)
     if (model_regime_check(b, MODEL_CREATE, &r, &c->e) == 0 &&
         store_regime_create(c->api->st, r, &c->e) == 0) {
         api__vocab_invalidate(c->api, API_VOCAB_REGIMES);
-        api__audit(c, "regime.create", "regime", jstr(r, "code"), "ok", NULL);
-        store_regime_get(c->api->st, jstr(r, "code"), &out, &c->e);
+        api__audit(c, "regime.create", "regime", api__jstr(r, "code"), "ok", NULL);
+        store_regime_get(c->api->st, api__jstr(r, "code"), &out, &c->e);
     }
     if (c->e.code == ERR_CONFLICT)
         snprintf(c->e.detail, sizeof(c->e.detail), "a regime with this code exists");
@@ -750,7 +727,7 @@ void api__regime_create(struct api_call *c)
         api__problem(c);
         return;
     }
-    api__respond_created(c, "regimes", jstr(r, "code"), out);
+    api__respond_created(c, "regimes", api__jstr(r, "code"), out);
     json_decref(r);
 }
 
@@ -775,9 +752,9 @@ static void recompute_due(struct api_call *c, const char *code)
         err_init(&tmp.e);
         if (set_due(&tmp, row, sub ? sub : json_integer_value(json_object_get(r, "created_ts"))) ==
             0)
-            store_report_set_due(c->api->st, jstr(r, "id"),
+            store_report_set_due(c->api->st, api__jstr(r, "id"),
                                  json_integer_value(json_object_get(row, "due_at")),
-                                 jstr(row, "due_stage"), &re);
+                                 api__jstr(row, "due_stage"), &re);
         json_decref(row);
     }
     json_decref(rows);
@@ -856,7 +833,7 @@ void api__nearmiss_put(struct api_call *c)
     json_t *v;
     json_object_foreach(b, k, v) if (strcmp(k, "month") && strcmp(k, "entries"))
         err_field(&c->e, k, "unknown field");
-    const char *month = jstr(b, "month");
+    const char *month = api__jstr(b, "month");
     if (!month_valid(month, util_now_ms() / 1000))
         err_field(&c->e, "month", "must be a month YYYY-MM, not in the future");
     json_t *in = json_object_get(b, "entries"), *entries = json_array();
@@ -879,7 +856,7 @@ void api__nearmiss_put(struct api_call *c)
             snprintf(f, sizeof(f), "entries[%zu].%s", i, k);
             err_field(&c->e, f, "unknown field");
         }
-        const char *et = jstr(en, "event_type");
+        const char *et = api__jstr(en, "event_type");
         snprintf(f, sizeof(f), "entries[%zu].event_type", i);
         if (!model_event_type_valid(et))
             err_field(&c->e, f, "unknown event type");
@@ -894,7 +871,7 @@ void api__nearmiss_put(struct api_call *c)
         if (nv && !json_is_null(nv) && (!note || util_utf8_chars(note) > LIMIT_REPORT_DETAIL))
             err_field(&c->e, f, "must be text of at most %d characters", LIMIT_REPORT_DETAIL);
         /* Counts belong to one of the organisation's sectors (its first by default). */
-        const char *sector = jstr(en, "sector");
+        const char *sector = api__jstr(en, "sector");
         if (sector == NULL)
             sector = json_string_value(json_array_get(org_sectors, 0));
         bool mine = false;
