@@ -43,6 +43,7 @@ const CONTRACT = {
   '/api/v1/sectors': ['get', 'post'],
   '/api/v1/sectors/{code}': ['get', 'patch'],
   '/api/v1/tiers': ['get'],
+  '/api/v1/tiers/{code}': ['get'],
   '/api/v1/orgs': ['get', 'post'],
   '/api/v1/orgs/{id}': ['get', 'patch', 'delete'],
   '/api/v1/users': ['get', 'post'],
@@ -277,6 +278,7 @@ test('every documented path and method answers (not 404/405) with an admin token
     .replace(/releases\/\{id\}/, `releases/${rel.json.id}`)
     .replace(/audience-requests\/\{id\}/, `audience-requests/${req.json.id}`)
     .replace('regimes/{code}', 'regimes/jp_telecom')
+    .replace('tiers/{code}', 'tiers/general')
     .replace('{code}', 'electricity')
     .replace(/reports\/\{id\}/, `reports/${rep.json.id}`)
     .replace(/orgs\/\{id\}/, `orgs/${m === 'delete' ? org.id : srv.coordOrgId}`)
