@@ -229,6 +229,15 @@ test('GET /api/v1/openapi.json serves api/openapi.json, a valid-looking OpenAPI 
   }
 });
 
+test('every route the daemon serves (src/api/api.c) is in the OpenAPI document', () => {
+  const src = readFileSync(new URL('../../src/api/api.c', import.meta.url), 'utf8');
+  const routes = [...src.matchAll(/\{"(GET|POST|PUT|PATCH|DELETE)", "(\/api\/v1[^"]*)"/g)];
+  assert.ok(routes.length > 50, `found the route table (${routes.length} routes)`);
+  for (const [, method, path] of routes) {
+    assert.ok(doc.paths[path]?.[method.toLowerCase()], `${method} ${path} is documented`);
+  }
+});
+
 test('every documented path and method answers (not 404/405) with an admin token, with a documented status and body', async () => {
   // Throwaway targets so DELETE does not disable what the suite relies on.
   const org = await srv.createOrg({ name: { en: uniq('Throwaway ') }, kind: 'vendor', sectors: [] });
