@@ -541,7 +541,8 @@ static void *writer_main(void *arg)
             break;
         struct sq_job *batch = s->q_head, *last = batch;
         int n = 1;
-        while (last->next && n < SQ_BATCH_MAX) {
+        /* urgent jobs (at the head) commit among themselves: they wait for no other work */
+        while (last->next && n < SQ_BATCH_MAX && last->next->urgent == batch->urgent) {
             last = last->next;
             n++;
         }
@@ -570,28 +571,66 @@ static void *writer_main(void *arg)
 }
 
 /* Run fn(c, arg, e) as one atomic, durable write. Returns e->code. */
-int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e)
+/*
+ * Queue job (q_mu held): urgent jobs after the urgent ones already at the
+ * head, the others at the tail. False when the store is closing.
+ */
+static bool enqueue(struct sq_store *s, struct sq_job *job)
 {
-    struct sq_job job = {.fn = fn, .arg = arg, .e = e};
+    if (s->stopping)
+        return false;
+    if (!job->urgent || !s->q_head || !s->q_head->urgent) {
+        if (job->urgent) { /* first urgent one: to the head */
+            job->next = s->q_head;
+            s->q_head = job;
+            if (!s->q_tail)
+                s->q_tail = job;
+        } else {
+            if (s->q_tail)
+                s->q_tail->next = job;
+            else
+                s->q_head = job;
+            s->q_tail = job;
+        }
+    } else {
+        struct sq_job *u = s->q_head;
+        while (u->next && u->next->urgent)
+            u = u->next;
+        job->next = u->next;
+        u->next = job;
+        if (s->q_tail == u)
+            s->q_tail = job;
+    }
+    pthread_cond_signal(&s->q_cv);
+    return true;
+}
+
+static int write_wait(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e, bool urgent)
+{
+    struct sq_job job = {.fn = fn, .arg = arg, .e = e, .urgent = urgent};
     sem_init(&job.done, 0, 0);
     pthread_mutex_lock(&s->q_mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->q_mu);
+    /* job lives on this stack until sem_wait() below returns: the writer is done with it */
+    bool queued = enqueue(s, &job); // cppcheck-suppress autoVariables
+    pthread_mutex_unlock(&s->q_mu);
+    if (!queued) {
         sem_destroy(&job.done);
         return err_set(e, ERR_STORE, "the store is closing");
     }
-    /* job lives on this stack until sem_wait() below returns: the writer is done with it */
-    if (s->q_tail)
-        s->q_tail->next = &job; // cppcheck-suppress autoVariables
-    else
-        s->q_head = &job; // cppcheck-suppress autoVariables
-    s->q_tail = &job; // cppcheck-suppress autoVariables
-    pthread_cond_signal(&s->q_cv);
-    pthread_mutex_unlock(&s->q_mu);
     while (sem_wait(&job.done) != 0)
         ; /* EINTR */
     sem_destroy(&job.done);
     return e->code;
+}
+
+int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e)
+{
+    return write_wait(s, fn, arg, e, false);
+}
+
+int sq__write_urgent(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e)
+{
+    return write_wait(s, fn, arg, e, true);
 }
 
 int sq__write_async(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e,
@@ -604,18 +643,12 @@ int sq__write_async(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *
     job->done_fn = done;
     job->done_ud = ud;
     pthread_mutex_lock(&s->q_mu);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->q_mu);
+    bool queued = enqueue(s, job);
+    pthread_mutex_unlock(&s->q_mu);
+    if (!queued) {
         free(job);
         return err_set(e, ERR_STORE, "the store is closing");
     }
-    if (s->q_tail)
-        s->q_tail->next = job;
-    else
-        s->q_head = job;
-    s->q_tail = job;
-    pthread_cond_signal(&s->q_cv);
-    pthread_mutex_unlock(&s->q_mu);
     return 0;
 }
 

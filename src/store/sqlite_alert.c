@@ -518,7 +518,8 @@ int sq__alert_publish(struct store *st, const char *id, const char *user_id,
     struct alert_publish_args a = {id, user_id, json_dumps(targets, JSON_COMPACT), 0};
     if (!a.keys)
         return err_set(e, ERR_NOMEM, "alert targets");
-    int rc = sq__write(sq(st), alert_publish_run, &a, e);
+    /* an alert is published ahead of imports, exports and mail retries queued on the writer */
+    int rc = sq__write_urgent(sq(st), alert_publish_run, &a, e);
     free(a.keys);
     if (rc == 0 && seq)
         *seq = a.seq;

@@ -41,6 +41,7 @@ struct sq_job {
     sem_t done;                /* posted once the job's batch is committed (or failed) */
     void (*done_fn)(void *ud); /* instead of done: called on the writer thread, job freed */
     bool failed;               /* run_batch: this job failed and is not run again */
+    bool urgent;               /* sq__write_urgent(): ahead of the queue, in a batch of its own */
     void *done_ud;
     struct sq_job *next;
 };
@@ -104,6 +105,13 @@ int sq__step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct
                    const char *what);
 /* Run fn(c, arg, e) as one atomic, durable write on the writer thread. */
 int sq__write(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e);
+/*
+ * The same for a write that must not wait for other work (publishing an
+ * alert): it goes ahead of every queued write that is not urgent too, and
+ * its batch holds urgent writes only, so it waits at most for the batch
+ * already being committed.
+ */
+int sq__write_urgent(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *e);
 /*
  * The same without waiting: returns 0 once queued, then done(ud) is called
  * on the writer thread after the commit (e filled on failure); arg and e

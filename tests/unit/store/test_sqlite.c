@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "model/member.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 #include "fixture.h"
@@ -1243,6 +1244,90 @@ static void test_threads(void **state)
     assert_int_equal(count_users(f->st), T * N);
 }
 
+/* ---- the writer's urgent lane ---- */
+
+static sem_t urgent_gate;
+static int urgent_order[8];
+static int urgent_n;
+static pthread_mutex_t urgent_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int gate_run(struct sq_conn *c, void *arg, struct err *e)
+{
+    (void)c, (void)arg, (void)e;
+    while (sem_wait(&urgent_gate) != 0)
+        ; /* holds the writer until the test has queued the rest */
+    return 0;
+}
+
+static int mark_run(struct sq_conn *c, void *arg, struct err *e)
+{
+    (void)c, (void)e;
+    pthread_mutex_lock(&urgent_mu);
+    urgent_order[urgent_n++] = (int)(intptr_t)arg;
+    pthread_mutex_unlock(&urgent_mu);
+    return 0;
+}
+
+static void posted(void *ud) { sem_post(ud); }
+
+struct urgent_arg {
+    struct sq_store *s;
+    struct err e;
+};
+
+static void *urgent_main(void *arg)
+{
+    struct urgent_arg *u = arg;
+    err_init(&u->e);
+    sq__write_urgent(u->s, mark_run, (void *)(intptr_t)9, &u->e);
+    return NULL;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* An urgent write (publishing an alert) overtakes ordinary ones queued before it. */
+static void test_urgent_lane(void **state)
+{
+    struct fx *f = *state;
+    struct sq_store *s = sq(f->st);
+    sem_t done;
+    sem_init(&done, 0, 0);
+    sem_init(&urgent_gate, 0, 0);
+    urgent_n = 0;
+    struct err ej[4]; /* each must outlive its job */
+    for (int i = 0; i < 4; i++)
+        err_init(&ej[i]);
+    assert_int_equal(sq__write_async(s, gate_run, NULL, &ej[0], posted, &done), 0);
+    sleep_ms(50); /* the writer now runs the gate, alone in its batch */
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(sq__write_async(s, mark_run, (void *)(intptr_t)i, &ej[i], posted, &done),
+                         0);
+    pthread_t th;
+    struct urgent_arg u = {s, {0}};
+    assert_int_equal(pthread_create(&th, NULL, urgent_main, &u), 0);
+    sleep_ms(50); /* queued behind the gate, ahead of 1, 2, 3 */
+    sem_post(&urgent_gate);
+    pthread_join(th, NULL);
+    assert_int_equal(u.e.code, 0);
+    for (int i = 0; i < 4; i++)
+        while (sem_wait(&done) != 0)
+            ;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ej[i].code, 0);
+    assert_int_equal(urgent_n, 4);
+    assert_int_equal(urgent_order[0], 9);
+    assert_int_equal(urgent_order[1], 1);
+    assert_int_equal(urgent_order[2], 2);
+    assert_int_equal(urgent_order[3], 3);
+    sem_destroy(&done);
+    sem_destroy(&urgent_gate);
+}
+
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1267,6 +1352,7 @@ int main(void)
         T(test_reopen),
         T(test_newer_version_refused),
         T(test_threads),
+        T(test_urgent_lane),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
