@@ -9,7 +9,7 @@ import { api, ApiError } from './api.js';
 import {
   state, hasRole, itemsOf, loadRefData, banner, problemBanner, takeFlash, field, group, textInput,
   selectInput, clearFieldErrors, setFieldError, showProblem, setBusy, pageHead, setTitle, loadingEl,
-  filterBox, makeList,
+  filterBox, filterForm, makeList,
 } from './ui.js';
 import {
   TLPS, tlpPill, obsTypeName, obsRoleName, observablesTable, markingPicker, audienceParts, listSep,
@@ -307,15 +307,13 @@ export async function viewAlerts(page, params) {
   const untilIn = h('input.input', { type: 'date', name: 'until' });
   const stateSel = issuerSide ? selectInput(LIST_STATES.map((s) => ({ value: s, text: () => t('alerts.state.' + (s || 'latest')) })), { name: 'state' }) : null;
   if (stateSel) stateSel.value = LIST_STATES.includes(params.get('state')) ? params.get('state') : '';
-  const filters = h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); syncHash(); list.reset(); }, reset: () => setTimeout(() => { syncHash(); list.reset(); }, 0) } },
+  const filters = filterForm(() => { syncHash(); list.reset(); }, [
     field({ label: () => t('alerts.filter.q'), input: qIn, cls: 'filter-field filter-wide' }).el,
     field({ label: () => t('alert.urgency'), input: urgSel, cls: 'filter-field' }).el,
     stateSel ? field({ label: () => t('alert.state'), input: stateSel, cls: 'filter-field' }).el : null,
     field({ label: () => t('inbox.filter.since'), input: sinceIn, cls: 'filter-field' }).el,
     field({ label: () => t('inbox.filter.until'), input: untilIn, cls: 'filter-field' }).el,
-    h('div.filter-actions.filter-actions-end',
-      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
-      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  ]);
   page.appendChild(filterBox(filters));
 
   const list = makeList({

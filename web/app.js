@@ -7,7 +7,7 @@ import {
   state, setTitle, updateTitle, hasRole, isAdmin, canListOrgs, canListUsers, canCreateUsers, canReadAudit,
   itemsOf, loadRefData, sectorName, tierName, kindName, roleName, localeName, orgName,
   banner, problemBanner, takeFlash, field, group, textInput, selectInput, setFieldError,
-  clearFieldErrors, showProblem, setBusy, pageHead, loadingEl, filterBox, makeList, reasonText,
+  clearFieldErrors, showProblem, setBusy, pageHead, loadingEl, filterBox, filterForm, makeList, reasonText,
 } from './ui.js';
 import { canReadReports, canFileReports, viewReports, viewReportNew, viewReport, viewReportRevise, viewDue, viewNearMiss } from './reports.js';
 import { viewAudit } from './audit.js';
@@ -387,15 +387,13 @@ async function viewOrgs(page) {
   const qIn = textInput({ name: 'q', type: 'search', autocomplete: 'off' });
   const disabledIn = h('input.checkbox', { type: 'checkbox', name: 'include_disabled' });
 
-  const filters = h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); reload(); }, reset: () => setTimeout(reload, 0) } },
+  const filters = filterForm(reload, [
     field({ label: () => t('field.kind'), input: kindSel, cls: 'filter-field' }).el,
     field({ label: () => t('field.sector'), input: sectorSel, cls: 'filter-field' }).el,
     field({ label: () => t('field.tier'), input: tierSel, cls: 'filter-field' }).el,
     field({ label: () => t('field.q'), input: qIn, cls: 'filter-field' }).el,
     h('div.filter-check', h('label.check', disabledIn, tx(() => t('filter.include_disabled')))),
-    h('div.filter-actions',
-      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
-      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  ], { end: false });
   page.appendChild(filterBox(filters));
 
   const list = makeList({

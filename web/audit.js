@@ -6,7 +6,7 @@ import { h, tx, append, clear, uid } from './dom.js';
 import { t, has, lang } from './i18n.js';
 import { api, ApiError } from './api.js';
 import {
-  banner, problemBanner, field, textInput, setBusy, pageHead, filterBox, makeList,
+  banner, problemBanner, field, textInput, setBusy, pageHead, filterBox, filterForm, makeList,
 } from './ui.js';
 
 // Action codes of the server (README "Audit log"), grouped for the filter. Labels: i18n.js.
@@ -189,15 +189,13 @@ export async function viewAudit(page) {
   const objectIn = textInput({ name: 'object_id', type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: 64 });
   const sinceIn = h('input.input', { type: 'date', name: 'since' });
   const untilIn = h('input.input', { type: 'date', name: 'until' });
-  const filters = h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); list.reset(); }, reset: () => setTimeout(() => list.reset(), 0) } },
+  const filters = filterForm(() => list.reset(), [
     field({ label: () => t('audit.f.actor'), input: actorIn, cls: 'filter-field' }).el,
     field({ label: () => t('audit.f.action'), input: actionSel, cls: 'filter-field' }).el,
     field({ label: () => t('audit.f.object'), input: objectIn, cls: 'filter-field filter-wide' }).el,
     field({ label: () => t('audit.f.since'), input: sinceIn, cls: 'filter-field' }).el,
     field({ label: () => t('audit.f.until'), input: untilIn, cls: 'filter-field' }).el,
-    h('div.filter-actions.filter-actions-end',
-      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
-      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  ]);
   page.appendChild(filterBox(filters));
 
   const toggles = new WeakMap();

@@ -9,7 +9,7 @@ import { api, ApiError } from './api.js';
 import {
   state, hasRole, itemsOf, loadRefData, banner, problemBanner, takeFlash, field,
   textInput, selectInput, clearFieldErrors, showProblem, setBusy, pageHead, setTitle, loadingEl,
-  filterBox, makeList,
+  filterBox, filterForm, makeList,
 } from './ui.js';
 import {
   EVENT_TYPES, TLPS, contentAt, tlpPill, severityBadge, eventName, eventShort, levelShort, causeName,
@@ -213,7 +213,7 @@ export async function viewInbox(page) {
   const sinceIn = h('input.input', { type: 'date', name: 'since' });
   const untilIn = h('input.input', { type: 'date', name: 'until' });
 
-  const filters = h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); list.reset(); }, reset: () => setTimeout(() => list.reset(), 0) } },
+  const filters = filterForm(() => list.reset(), [
     field({ label: () => t('inbox.filter.q'), input: qIn, cls: 'filter-field filter-wide' }).el,
     field({ label: () => t('report.event_type'), input: eventSel, cls: 'filter-field' }).el,
     field({ label: () => t('reports.filter.min_severity'), input: sevSel, cls: 'filter-field' }).el,
@@ -221,9 +221,7 @@ export async function viewInbox(page) {
     field({ label: () => t('report.tlp'), input: tlpSel, cls: 'filter-field' }).el,
     field({ label: () => t('inbox.filter.since'), input: sinceIn, cls: 'filter-field' }).el,
     field({ label: () => t('inbox.filter.until'), input: untilIn, cls: 'filter-field' }).el,
-    h('div.filter-actions.filter-actions-end',
-      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
-      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  ]);
   page.appendChild(filterBox(filters));
 
   const list = makeList({

@@ -8,7 +8,7 @@ import { api, ApiError } from './api.js';
 import {
   state, hasRole, itemsOf, loadRefData, sectorName, tierName, banner, problemBanner, takeFlash,
   field, group, textInput, selectInput, clearFieldErrors, resolveField, setFieldError, reasonText,
-  showProblem, setBusy, pageHead, setTitle, loadingEl, filterBox, makeList,
+  showProblem, setBusy, pageHead, setTitle, loadingEl, filterBox, filterForm, makeList,
 } from './ui.js';
 // releases.js imports display pieces from here and this page shows a report's releases: the
 // cycle is safe because neither module touches the other's bindings while it loads.
@@ -322,7 +322,7 @@ export async function viewReports(page) {
   const untilIn = h('input.input', { type: 'date', name: 'until' });
   const qIn = textInput({ name: 'q', type: 'search', autocomplete: 'off' });
 
-  const filters = h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); list.reset(); }, reset: () => setTimeout(() => list.reset(), 0) } },
+  const filters = filterForm(() => list.reset(), [
     field({ label: () => t('reports.filter.q'), input: qIn, cls: 'filter-field filter-wide' }).el,
     field({ label: () => t('report.event_type'), input: eventSel, cls: 'filter-field' }).el,
     field({ label: () => t('report.kind'), input: kindSel, cls: 'filter-field' }).el,
@@ -332,9 +332,7 @@ export async function viewReports(page) {
     field({ label: () => t('report.stage'), input: stageSel, cls: 'filter-field' }).el,
     field({ label: () => t('reports.filter.since'), input: sinceIn, cls: 'filter-field' }).el,
     field({ label: () => t('reports.filter.until'), input: untilIn, cls: 'filter-field' }).el,
-    h('div.filter-actions.filter-actions-end',
-      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
-      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+  ]);
   page.appendChild(filterBox(filters));
 
   const list = makeList({

@@ -314,6 +314,19 @@ export function pageHead(titleKey, leadFn, actions) {
 
 export function loadingEl() { return h('p.loading', { role: 'status' }, () => t('loading')); }
 
+/**
+ * The filter form of a list: a search form whose apply and reset both call
+ * onChange (reset once the inputs are back to their defaults), with the
+ * apply/reset buttons after the fields (end: pushed to the end of the row).
+ */
+export function filterForm(onChange, fields, { end = true } = {}) {
+  return h('form.filters', { role: 'search', 'aria-label': () => t('filter.legend'), novalidate: true, on: { submit: (e) => { e.preventDefault(); onChange(); }, reset: () => setTimeout(onChange, 0) } },
+    ...fields,
+    h(end ? 'div.filter-actions.filter-actions-end' : 'div.filter-actions',
+      h('button.btn.btn-secondary', { type: 'submit' }, () => t('filter.apply')),
+      h('button.btn.btn-quiet', { type: 'reset' }, () => t('filter.reset'))));
+}
+
 /** Filters fold away on narrow screens (a <details> the user can open), open on wide ones. */
 export function filterBox(form) {
   const wide = window.matchMedia('(min-width: 761px)').matches;
