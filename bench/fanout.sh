@@ -17,7 +17,8 @@
 # draft. The open-files limit is raised for this script's processes only.
 #
 # Usage: bench/fanout.sh [build-dir]; env SIZES ("1000 10000"), WARM (4),
-# FRESH=1 (regenerate the data), NCHAN=0 (skip nginx), ISAC=0 (skip isac).
+# FRESH=1 (regenerate the data), NCHAN=0 (skip nginx), ISAC=0 (skip isac),
+# ISAC_LOG=path (keep the daemon's log of each N as path.nN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 b=${1:-build}
@@ -210,6 +211,7 @@ run_isac() { # N out
     # that fanout saw closing is counted by fanout itself.
     grep -E '"level":"(warn|error)"' "$tmp/isac.log" | grep -v 'Failed to send the chunked' |
         head -3 >"$out.log" || true
+    if [ -n "${ISAC_LOG:-}" ]; then cp "$tmp/isac.log" "$ISAC_LOG.n$n"; fi
 }
 
 # ---- nginx + nchan ----

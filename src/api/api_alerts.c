@@ -6,10 +6,12 @@
  * A series is version 1 (kind "alert") and later corrections and
  * withdrawals, each a draft until published:
  *   draft --publish--> published --versions--> draft of version N+1 ...
- * Publishing commits the recipients (a snapshot of the organisations the
- * audience matches), the stream event id and one outbox row per webhook
- * and e-mail contact in one transaction (store_alert_publish()), then
- * wakes the streams (notify_event()): nothing here waits on delivery.
+ * Publishing commits the stream event id and the target keys in one small
+ * transaction (store_alert_publish()) and wakes the streams
+ * (notify_event()); once the event is on every stream, the recipients (a
+ * snapshot of the organisations the audience matches) and one outbox row
+ * per webhook and e-mail contact are committed (store_alert_queue()) and
+ * the request is answered. Nothing here waits on webhook or e-mail work.
  *
  * Reads go through auth_alert_access() (the store filters) and
  * api_alert_view() (the one shape of the API, the stream and webhooks,
@@ -246,6 +248,51 @@ out:
     json_decref(row);
 }
 
+/*
+ * After the event went out: fix the recipients and queue the webhook and
+ * e-mail work (a crash before this is caught up at start, by deliver),
+ * then answer.
+ */
+static void publish_finish(struct api_call *c, json_t *row, int64_t seq)
+{
+    struct err qe;
+    err_init(&qe);
+    if (store_alert_queue(c->api->st, api__jstr(row, "id"), &qe))
+        log_error("alert %s: webhook and e-mail deliveries not queued yet: %s",
+                  api__jstr(row, "id"), qe.detail);
+    deliver_kick(c->api->deliver);
+    audit_alert(c, "alert.publish", row,
+                json_pack("{s:s,s:I}", "kind", api__jstr(row, "kind"), "event_id",
+                          (json_int_t)seq));
+    respond_fresh(c, api__jstr(row, "id"), 200);
+}
+
+struct publish_ctx {
+    struct api *api;
+    struct auth_identity id;
+    json_t *row;
+    int64_t seq;
+};
+
+/* On the fan-out thread: only wake the request. */
+static void on_sent(void *req) { http_resume(req); }
+
+/* On a worker thread once the event is on every stream. */
+static void publish_continue(struct http_req *req, void *ud)
+{
+    struct publish_ctx *x = ud;
+    struct api_call c;
+    memset(&c, 0, sizeof(c));
+    c.api = x->api;
+    c.req = req;
+    c.id = x->id;
+    c.authed = true;
+    err_init(&c.e);
+    publish_finish(&c, x->row, x->seq);
+    json_decref(x->row);
+    free(x);
+}
+
 void api__alert_publish(struct api_call *c)
 {
     static const char *const none[] = {NULL};
@@ -268,20 +315,25 @@ void api__alert_publish(struct api_call *c)
     if (store_alert_publish(c->api->st, api__jstr(row, "id"), c->id.p.user_id, targets, &seq,
                             &c->e))
         goto fail;
-    /* Committed: wake the streams, then the webhook and e-mail workers (outbox rows). */
-    if (c->api->notify)
-        notify_event(c->api->notify, seq);
-    /* Then the webhook and e-mail work; a crash before it is caught up at start (deliver). */
-    struct err qe;
-    err_init(&qe);
-    if (store_alert_queue(c->api->st, api__jstr(row, "id"), &qe))
-        log_error("alert %s: webhook and e-mail deliveries not queued yet: %s",
-                  api__jstr(row, "id"), qe.detail);
-    deliver_kick(c->api->deliver);
-    audit_alert(c, "alert.publish", row,
-                json_pack("{s:s,s:I}", "kind", api__jstr(row, "kind"), "event_id",
-                          (json_int_t)seq));
-    respond_fresh(c, api__jstr(row, "id"), 200);
+    if (c->api->notify == NULL) {
+        publish_finish(c, row, seq);
+        goto out;
+    }
+    /*
+     * Committed: wake the streams. The rest (recipients, webhook and
+     * e-mail work, the answer) waits until the event is on every stream,
+     * so it does not compete with the sends for the cores; meanwhile this
+     * worker thread serves other connections (http_defer).
+     */
+    notify_event(c->api->notify, seq);
+    struct publish_ctx *x = xcalloc(1, sizeof(*x));
+    x->api = c->api;
+    x->id = c->id;
+    x->row = row;
+    x->seq = seq;
+    row = NULL;
+    http_defer(c->req, publish_continue, x);
+    notify_when_sent(c->api->notify, seq, on_sent, c->req);
     goto out;
 fail:
     api__problem(c);

@@ -29,6 +29,7 @@ void cfg_defaults(struct cfg *c)
     c->pw_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     c->shutdown_grace = 10;
     c->stream_heartbeat_s = 15;
+    c->stream_limit = LIMIT_STREAMS;
     c->webhook_timeout_ms = 10000;
     c->webhook_backoff_ms = 1000;
     c->webhook_max_tries = 8;
@@ -175,6 +176,8 @@ int cfg_set(struct cfg *c, const char *k, const char *v, struct err *e)
         return set_int(&c->shutdown_grace, v, 0, 600, k, e);
     if (!strcmp(k, "stream_heartbeat_s"))
         return set_int(&c->stream_heartbeat_s, v, 1, 3600, k, e);
+    if (!strcmp(k, "stream_limit"))
+        return set_int(&c->stream_limit, v, 1, LIMIT_STREAMS, k, e);
     if (!strcmp(k, "argon2_memlimit")) {
         long long x;
         if (!util_parse_int(v, crypto_pwhash_MEMLIMIT_MIN, 4LL << 30, &x))

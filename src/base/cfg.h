@@ -29,6 +29,7 @@ struct cfg {
     long long pw_opslimit;   /* argon2_opslimit: argon2id passes */
     int shutdown_grace;      /* shutdown_grace: seconds to let requests finish */
     int stream_heartbeat_s;  /* stream_heartbeat_s: seconds between heartbeats on event streams */
+    int stream_limit;        /* stream_limit: event streams open at once (plain HTTP) */
     bool log_debug;          /* log_level = debug|info */
     int anon_k;              /* anon_k: members a sector needs to be named; 0 = anon.h's default */
     char anon_allow[2048];   /* anon_allow: public domains left alone, comma-separated, lower case */

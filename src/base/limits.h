@@ -63,6 +63,7 @@
 #define LIMIT_ALERT_OBSERVABLES  500
 #define LIMIT_ALERT_NOTE         4000   /* a recipient's note on an acted receipt */
 #define LIMIT_ALERT_BODY_BYTES   (512 * 1024)
+#define LIMIT_STREAMS            20000  /* event streams open at once (GET /api/v1/stream) */
 
 #define LIMIT_PAGE_DEFAULT      50
 #define LIMIT_PAGE_MAX          200

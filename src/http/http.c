@@ -7,7 +7,7 @@
  * last time with no data, when the handler runs. The completed callback
  * writes the access-log line and frees the request.
  */
-#include "http.h"
+#include "http_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,56 +30,9 @@
 #include "base/log.h"
 #include "base/util.h"
 
-#if MHD_VERSION < 0x00097002
-typedef int MHD_Result_t;
-#else
-typedef enum MHD_Result MHD_Result_t;
-#endif
-
-struct http_server {
-    struct MHD_Daemon *d;
-    http_handler_fn *handler;
-    void *ud;
-    atomic_int inflight;   /* requests between first byte and completion */
-    atomic_int deferred;   /* of those, suspended while they wait for an answer */
-    int port;
-    char *tls_cert;
-    char *tls_key;
-};
-
-struct hdr {
-    char *name;
-    char *value;
-    struct hdr *next;
-};
-
-struct http_req {
-    struct http_server *srv;
-    struct MHD_Connection *conn;
-    const char *method;
-    const char *url;
-    struct buf body;
-    bool body_too_big;
-    bool responded;
-    bool tls;
-    int status;
-    size_t bytes_out;
-    char remote[INET6_ADDRSTRLEN];
-    char *user;
-    const char *problem;
-    int64_t t0; /* microseconds, monotonic */
-    struct hdr *headers;
-
-    /* Deferred answers (http_defer): the state moves under defer_mu. */
-    pthread_mutex_t defer_mu;
-    enum { DEFER_NONE, DEFER_PENDING, DEFER_SUSPENDED, DEFER_READY } defer;
-    http_resume_fn *resume_fn;
-    void *resume_ud;
-};
-
 /* Headers every response carries. The CSP allows only our own scripts and
  * styles: no inline code, so an injected string cannot run. */
-static const char *const security_headers[][2] = {
+const char *const http__security_headers[][2] = {
     {"Content-Security-Policy",
      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
      "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "
@@ -91,6 +44,8 @@ static const char *const security_headers[][2] = {
     {"Cross-Origin-Resource-Policy", "same-origin"},
     {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
 };
+const size_t http__nsecurity_headers =
+    sizeof(http__security_headers) / sizeof(http__security_headers[0]);
 
 /* ---- request accessors ---- */
 
@@ -191,7 +146,7 @@ static void run_resumed(struct http_req *r)
 
 /* ---- responses ---- */
 
-static void send_response(struct http_req *r, int status, struct MHD_Response *resp,
+void http__send_response(struct http_req *r, int status, struct MHD_Response *resp,
                           size_t len)
 {
     if (r->responded) {
@@ -201,8 +156,8 @@ static void send_response(struct http_req *r, int status, struct MHD_Response *r
         return;
     }
     r->responded = true;
-    for (size_t i = 0; i < sizeof(security_headers) / sizeof(security_headers[0]); i++)
-        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    for (size_t i = 0; i < http__nsecurity_headers; i++)
+        MHD_add_response_header(resp, http__security_headers[i][0], http__security_headers[i][1]);
     if (r->tls)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     for (struct hdr *h = r->headers; h; h = h->next)
@@ -220,7 +175,7 @@ void http_respond_raw(struct http_req *r, int status, const char *ctype, const c
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (ctype)
         MHD_add_response_header(resp, "Content-Type", ctype);
-    send_response(r, status, resp, len);
+    http__send_response(r, status, resp, len);
 }
 
 void http_respond_json(struct http_req *r, int status, json_t *body)
@@ -238,14 +193,14 @@ void http_respond_json(struct http_req *r, int status, json_t *body)
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    send_response(r, status, resp, n);
+    http__send_response(r, status, resp, n);
 }
 
 void http_respond_empty(struct http_req *r, int status)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    send_response(r, status, resp, 0);
+    http__send_response(r, status, resp, 0);
 }
 
 void http_respond_problem(struct http_req *r, const struct err *e)
@@ -287,7 +242,7 @@ void http_respond_problem(struct http_req *r, const struct err *e)
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/problem+json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    send_response(r, status, resp, n);
+    http__send_response(r, status, resp, n);
 }
 
 static const char *mime_type(const char *path)
@@ -330,146 +285,7 @@ void http_respond_file(struct http_req *r, const char *root, const char *relpath
     MHD_add_response_header(resp, "Content-Type", mime_type(path));
     /* Revalidate every time: the UI must never run a stale script after an upgrade. */
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    send_response(r, 200, resp, (size_t)sb.st_size);
-}
-
-/* ---- streamed answers ---- */
-
-struct http_stream {
-    pthread_mutex_t mu;
-    struct MHD_Connection *conn; /* NULL once the connection let go */
-    int refs;                    /* the connection's and the caller's */
-    bool suspended;              /* parked by stream_read: a write must resume it */
-    bool closing;                /* end after what is queued */
-    char *data;                  /* queued bytes data[off..len) */
-    size_t off, len, cap, max;
-};
-
-static void stream_unref_locked(struct http_stream *s)
-{
-    bool last = --s->refs == 0;
-    pthread_mutex_unlock(&s->mu);
-    if (last) {
-        pthread_mutex_destroy(&s->mu);
-        free(s->data);
-        free(s);
-    }
-}
-
-/*
- * libmicrohttpd asks for the next bytes. With nothing queued the
- * connection is suspended (no thread, no polling) until a write resumes
- * it; microhttpd.h prescribes suspending from here and returning 0.
- */
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    struct http_stream *s = cls;
-    pthread_mutex_lock(&s->mu);
-    s->suspended = false;
-    ssize_t n = 0;
-    if (s->len > s->off) {
-        size_t k = s->len - s->off < max ? s->len - s->off : max;
-        memcpy(buf, s->data + s->off, k);
-        s->off += k;
-        if (s->off == s->len)
-            s->off = s->len = 0;
-        n = (ssize_t)k;
-    } else if (s->closing) {
-        n = MHD_CONTENT_READER_END_OF_STREAM;
-    } else {
-        s->suspended = true;
-        MHD_suspend_connection(s->conn);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-/* The connection is done with the response (sent, or the client went away). */
-static void stream_gone(void *cls)
-{
-    struct http_stream *s = cls;
-    pthread_mutex_lock(&s->mu);
-    s->conn = NULL;
-    s->suspended = false;
-    stream_unref_locked(s);
-}
-
-struct http_stream *http_stream_open(struct http_req *r, const char *ctype, size_t max_queued)
-{
-    struct http_stream *s = xcalloc(1, sizeof(*s));
-    pthread_mutex_init(&s->mu, NULL);
-    s->conn = r->conn;
-    s->refs = 2;
-    s->max = max_queued;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_gone);
-    MHD_add_response_header(resp, "Content-Type", ctype);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    send_response(r, 200, resp, 0);
-    return s;
-}
-
-/* Wake a parked connection; s->mu held. */
-static void stream_wake(struct http_stream *s)
-{
-    if (s->suspended && s->conn) {
-        s->suspended = false;
-        MHD_resume_connection(s->conn);
-    }
-}
-
-bool http_stream_write(struct http_stream *s, const char *data, size_t n)
-{
-    pthread_mutex_lock(&s->mu);
-    bool ok = s->conn && !s->closing && s->len - s->off + n <= s->max;
-    if (ok && s->len + n > s->cap) {
-        /* slide the unsent part to the front before growing */
-        if (s->off) {
-            memmove(s->data, s->data + s->off, s->len - s->off);
-            s->len -= s->off;
-            s->off = 0;
-        }
-        if (s->len + n > s->cap) {
-            size_t cap = s->cap ? s->cap : 512;
-            while (cap < s->len + n)
-                cap *= 2;
-            s->data = xrealloc(s->data, cap);
-            s->cap = cap;
-        }
-    }
-    if (ok) {
-        memcpy(s->data + s->len, data, n);
-        s->len += n;
-        stream_wake(s);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return ok;
-}
-
-void http_stream_close(struct http_stream *s)
-{
-    pthread_mutex_lock(&s->mu);
-    s->closing = true;
-    stream_wake(s);
-    pthread_mutex_unlock(&s->mu);
-}
-
-bool http_stream_done(struct http_stream *s)
-{
-    pthread_mutex_lock(&s->mu);
-    bool done = s->conn == NULL || s->closing;
-    pthread_mutex_unlock(&s->mu);
-    return done;
-}
-
-void http_stream_release(struct http_stream *s)
-{
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&s->mu);
-    stream_unref_locked(s);
+    http__send_response(r, 200, resp, (size_t)sb.st_size);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -491,11 +307,19 @@ static void reject(struct http_req *r, int code, const char *detail)
     http_respond_problem(r, &e);
 }
 
+/*
+ * Set on a worker thread that has just handed a connection over to a
+ * stream: libmicrohttpd then logs that the application closed it, which
+ * is not worth a warning.
+ */
+static _Thread_local bool handing_over;
+
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
     (void)version;
+    handing_over = false;
     struct http_server *srv = cls;
     struct http_req *r = *con_cls;
     if (r == NULL) {
@@ -561,6 +385,11 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     srv->handler(r, srv->ud);
+    if (r->handed_over) {
+        /* The socket is a stream's now (http_stream.c): libmicrohttpd lets go of it. */
+        handing_over = true;
+        return MHD_NO;
+    }
     if (r->defer != DEFER_NONE && !r->responded) {
         if (park(r))
             return MHD_YES;
@@ -614,6 +443,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (handing_over) {
+        handing_over = false;
+        if (strstr(msg, "closing connection"))
+            return;
+    }
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
@@ -714,6 +548,14 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
             return e->code;
         }
         flags |= MHD_USE_TLS;
+    } else {
+        /*
+         * Turbo: opportunistic reads and writes, and no shutdown() when a
+         * connection closes, which lets an event stream keep the socket it
+         * took over (http_stream.c). Not with TLS, whose close must be
+         * a TLS close and whose streams stay in libmicrohttpd.
+         */
+        flags |= MHD_USE_TURBO;
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads
@@ -743,6 +585,11 @@ int http_start(struct http_server **out, const struct cfg *cfg, http_handler_fn 
         free(srv);
         return err_set(e, ERR_IO, "cannot listen on %s (in use, or not an address of this host)",
                        cfg->listen);
+    }
+    if (!srv->tls_cert && http__streams_start(srv, cfg->stream_limit, e) != 0) {
+        MHD_stop_daemon(srv->d);
+        free(srv);
+        return e->code;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
@@ -786,6 +633,7 @@ void http_stop(struct http_server *srv, int grace)
     if (atomic_load(&srv->inflight) > 0)
         log_warn("stopping with %d requests still in flight", atomic_load(&srv->inflight));
     MHD_stop_daemon(srv->d);
+    http__streams_stop(srv);
     free(srv->tls_cert);
     free(srv->tls_key);
     free(srv);

@@ -79,9 +79,11 @@ void http_resume(struct http_req *r);
 
 /*
  * A response whose body is written later, piece by piece, from any thread
- * (GET /api/v1/stream). Between writes the connection is suspended, so an
- * idle stream costs no worker thread and no polling. The stream is shared
- * by the connection (until the client goes away) and the caller (until
+ * (GET /api/v1/stream). An idle stream costs no thread and no polling:
+ * over plain HTTP the socket leaves libmicrohttpd for one epoll loop of
+ * ours and writes go straight to it; with TLS the connection is parked in
+ * libmicrohttpd between writes (http_stream.c). The stream is shared by
+ * the connection (until the client goes away) and the caller (until
  * http_stream_release()); whichever lets go last frees it.
  */
 struct http_stream;
@@ -89,16 +91,22 @@ struct http_stream;
 /*
  * Answer r with status 200 and a body of unknown length in content type
  * ctype, sent as it is written. The caller holds one reference. max_queued
- * bounds the bytes waiting for a slow client.
+ * bounds the bytes waiting for a slow client. NULL when LIMIT_STREAMS
+ * streams are open (or the socket cannot be taken): nothing was sent, the
+ * caller answers.
  */
 struct http_stream *http_stream_open(struct http_req *r, const char *ctype, size_t max_queued);
 /*
- * Queue n bytes (copied) and wake the connection. False when the stream
- * has ended, its client is gone, or more than max_queued bytes would be
+ * Write n bytes (copied if they must wait). False when the stream has
+ * ended, its client is gone, or more than max_queued bytes would be
  * waiting (a client that cannot keep up): the caller should close it.
  */
 bool http_stream_write(struct http_stream *s, const char *data, size_t n);
-/* End the stream once what is queued has been sent. */
+/*
+ * End the stream. Over plain HTTP, what the socket does not take at once
+ * is dropped (the client resumes with Last-Event-ID); with TLS, what is
+ * queued is sent first.
+ */
 void http_stream_close(struct http_stream *s);
 /* True once the client is gone or the stream has ended. */
 bool http_stream_done(struct http_stream *s);

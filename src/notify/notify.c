@@ -25,10 +25,12 @@
 #include "notify.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth/auth.h"
 #include "base/log.h"
@@ -62,6 +64,14 @@ struct receipts {
     size_t n, cap;
 };
 
+/* Someone to call once events up to seq have been written (notify_when_sent). */
+struct waiter {
+    int64_t seq;
+    void (*fn)(void *ud);
+    void *ud;
+    struct waiter *next;
+};
+
 struct notify {
     struct store *st;
     notify_present_fn *present;
@@ -74,6 +84,7 @@ struct notify {
     int nsubs;
     int64_t wanted;          /* the newest event id announced */
     int64_t done;            /* the newest event id fanned out (fan-out thread only) */
+    struct waiter *waiters;  /* notify_when_sent() calls not yet due */
     pthread_mutex_t rc_mu;   /* guards rc */
     struct receipts rc;      /* stream receipts waiting for the receipt thread */
     pthread_cond_t rc_cv;    /* wakes the receipt thread at stop */
@@ -84,6 +95,17 @@ struct notify {
     bool stopping;
     pthread_t fan, hb;
     bool threads_started;
+
+    /* Senders: the fan-out thread and nsenders helpers share each event's writes. */
+    pthread_mutex_t snd_mu;  /* guards the fields below */
+    pthread_cond_t snd_cv;   /* wakes the helpers for a new round */
+    pthread_cond_t snd_done; /* the last helper of a round is done */
+    unsigned snd_round;      /* increments for every event handed out */
+    int snd_busy;            /* helpers still working on this round */
+    bool snd_stop;
+    struct send_job *job;    /* this round's work */
+    int nsenders;
+    pthread_t *senders;
 };
 
 /* ---- subscribers ---- */
@@ -255,6 +277,100 @@ static void sub_send(struct sub *s, int64_t seq, const char *text, size_t len,
     receipt_add(rc, alert_id, s, util_now_ms());
 }
 
+/*
+ * One event's writes, shared by the fan-out thread and the sender
+ * helpers: each takes SEND_CHUNK subscribers at a time until none are
+ * left. A send on loopback or a LAN costs microseconds of network stack
+ * in the sending thread, so 10,000 of them are worth every core; each
+ * subscriber is in one chunk, so its events stay in order.
+ */
+#define SEND_CHUNK 64
+
+struct send_job {
+    struct sub **v;          /* the subscribers the event targets */
+    size_t n;
+    atomic_size_t next;      /* the first subscriber not yet taken */
+    int64_t seq;
+    const char *text, *alert_id;
+    size_t len;
+    pthread_mutex_t rc_mu;   /* guards rc */
+    struct receipts *rc;
+};
+
+static void send_chunks(struct send_job *j)
+{
+    struct receipts rc = {0};
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, SEND_CHUNK);
+        if (i >= j->n)
+            break;
+        size_t end = i + SEND_CHUNK < j->n ? i + SEND_CHUNK : j->n;
+        for (; i < end; i++) {
+            struct sub *s = j->v[i];
+            pthread_mutex_lock(&s->mu);
+            if (s->replaying)
+                s->missed = true; /* its replay loop will read this event from the store */
+            else
+                sub_send(s, j->seq, j->text, j->len, j->alert_id, &rc);
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+    pthread_mutex_lock(&j->rc_mu);
+    for (size_t i = 0; i < rc.n; i++) {
+        if (j->rc->n == j->rc->cap) {
+            j->rc->cap = j->rc->cap ? 2 * j->rc->cap : rc.n;
+            j->rc->v = xrealloc(j->rc->v, j->rc->cap * sizeof(*j->rc->v));
+        }
+        j->rc->v[j->rc->n++] = rc.v[i];
+    }
+    pthread_mutex_unlock(&j->rc_mu);
+    free(rc.v);
+}
+
+static void *sender_main(void *arg)
+{
+    struct notify *n = arg;
+    unsigned seen = 0;
+    pthread_mutex_lock(&n->snd_mu);
+    for (;;) {
+        while (!n->snd_stop && n->snd_round == seen)
+            pthread_cond_wait(&n->snd_cv, &n->snd_mu);
+        if (n->snd_stop)
+            break;
+        seen = n->snd_round;
+        struct send_job *j = n->job;
+        pthread_mutex_unlock(&n->snd_mu);
+        send_chunks(j);
+        pthread_mutex_lock(&n->snd_mu);
+        if (--n->snd_busy == 0)
+            pthread_cond_signal(&n->snd_done);
+    }
+    pthread_mutex_unlock(&n->snd_mu);
+    return NULL;
+}
+
+/* Write the event to v[0..k) with every sender; returns when all are written. */
+static void send_all(struct notify *n, struct send_job *j)
+{
+    bool helpers = n->nsenders > 0 && j->n > SEND_CHUNK;
+    if (helpers) {
+        pthread_mutex_lock(&n->snd_mu);
+        n->job = j;
+        n->snd_busy = n->nsenders;
+        n->snd_round++;
+        pthread_cond_broadcast(&n->snd_cv);
+        pthread_mutex_unlock(&n->snd_mu);
+    }
+    send_chunks(j);
+    if (helpers) {
+        pthread_mutex_lock(&n->snd_mu);
+        while (n->snd_busy > 0)
+            pthread_cond_wait(&n->snd_done, &n->snd_mu);
+        n->job = NULL;
+        pthread_mutex_unlock(&n->snd_mu);
+    }
+}
+
 static void fan_out_one(struct notify *n, const json_t *row, struct receipts *rc)
 {
     int64_t seq = json_integer_value(json_object_get(row, "pub_seq"));
@@ -267,22 +383,22 @@ static void fan_out_one(struct notify *n, const json_t *row, struct receipts *rc
         log_error("notify: cannot render event %lld", (long long)seq);
     } else {
         int64_t t0 = util_mono_us();
-        int sent = 0;
+        struct send_job j = {.seq = seq, .text = text, .len = len, .alert_id = alert_id, .rc = rc};
+        atomic_init(&j.next, 0);
+        pthread_mutex_init(&j.rc_mu, NULL);
+        /* n->mu is held until every write is done: only the heartbeat
+         * thread frees subscribers, and it takes n->mu to do so. */
         pthread_mutex_lock(&n->mu);
-        for (struct sub *s = n->head; s; s = s->next) {
-            if (!sub_wants(s, targets, issuer))
-                continue;
-            pthread_mutex_lock(&s->mu);
-            if (s->replaying)
-                s->missed = true; /* its replay loop will read this event from the store */
-            else
-                sub_send(s, seq, text, len, alert_id, rc);
-            sent++;
-            pthread_mutex_unlock(&s->mu);
-        }
+        j.v = xcalloc((size_t)n->nsubs + 1, sizeof(*j.v));
+        for (struct sub *s = n->head; s; s = s->next)
+            if (sub_wants(s, targets, issuer))
+                j.v[j.n++] = s;
+        send_all(n, &j);
         pthread_mutex_unlock(&n->mu);
-        log_info("notify: event %lld queued on %d streams in %.1f ms", (long long)seq, sent,
+        log_info("notify: event %lld queued on %zu streams in %.1f ms", (long long)seq, j.n,
                  (double)(util_mono_us() - t0) / 1000.0);
+        pthread_mutex_destroy(&j.rc_mu);
+        free(j.v);
     }
     free(text);
     json_decref(targets);
@@ -293,6 +409,50 @@ static void all_access(struct store_release_access *acc)
 {
     memset(acc, 0, sizeof(*acc));
     acc->all = true;
+}
+
+/* Unlink the waiters whose event is out (all at stop); n->mu held. */
+static struct waiter *take_waiters(struct notify *n, int64_t done)
+{
+    struct waiter *due = NULL, **p = &n->waiters;
+    while (*p) {
+        struct waiter *w = *p;
+        if (n->stopping || w->seq <= done) {
+            *p = w->next;
+            w->next = due;
+            due = w;
+        } else {
+            p = &w->next;
+        }
+    }
+    return due;
+}
+
+static void call_waiters(struct waiter *w)
+{
+    while (w) {
+        struct waiter *next = w->next;
+        w->fn(w->ud);
+        free(w);
+        w = next;
+    }
+}
+
+void notify_when_sent(struct notify *n, int64_t seq, void (*fn)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&n->mu);
+    if (n->stopping || n->done >= seq) {
+        pthread_mutex_unlock(&n->mu);
+        fn(ud);
+        return;
+    }
+    struct waiter *w = xcalloc(1, sizeof(*w));
+    w->seq = seq;
+    w->fn = fn;
+    w->ud = ud;
+    w->next = n->waiters;
+    n->waiters = w;
+    pthread_mutex_unlock(&n->mu);
 }
 
 static void *fan_main(void *arg)
@@ -335,6 +495,10 @@ static void *fan_main(void *arg)
         if (got == 0 && !e.code)
             done = n->wanted; /* announced but not stored: nothing to send */
         n->done = done;
+        struct waiter *due = take_waiters(n, done);
+        pthread_mutex_unlock(&n->mu);
+        call_waiters(due);
+        pthread_mutex_lock(&n->mu);
     }
     pthread_mutex_unlock(&n->mu);
     return NULL;
@@ -507,6 +671,10 @@ int notify_subscribe(struct notify *n, struct http_req *req, const struct notify
     s->sent_seq = last_id >= 0 ? last_id : 0;
     s->replaying = true;
     s->stream = http_stream_open(req, "text/event-stream; charset=utf-8", NOTIFY_MAX_QUEUED);
+    if (s->stream == NULL) {
+        sub_free(s);
+        return err_set(e, ERR_AGAIN, "too many event streams are open; retry shortly");
+    }
     static const char hello[] = "retry: 3000\n: isac event stream\n\n";
     http_stream_write(s->stream, hello, sizeof(hello) - 1);
     pthread_mutex_lock(&n->mu);
@@ -544,6 +712,45 @@ int notify_subscribers(struct notify *n)
 
 /* ---- lifetime ---- */
 
+/* One sender helper per core beyond the first (the fan-out thread sends too). */
+#define NOTIFY_MAX_SENDERS 7
+
+static void senders_start(struct notify *n)
+{
+    pthread_mutex_init(&n->snd_mu, NULL);
+    pthread_cond_init(&n->snd_cv, NULL);
+    pthread_cond_init(&n->snd_done, NULL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = ncpu > 1 ? (int)(ncpu - 1) : 0;
+    if (want > NOTIFY_MAX_SENDERS)
+        want = NOTIFY_MAX_SENDERS;
+    n->senders = xcalloc((size_t)want + 1, sizeof(*n->senders));
+    for (int i = 0; i < want; i++) {
+        if (pthread_create(&n->senders[i], NULL, sender_main, n) != 0) {
+            log_warn("notify: %d of %d sender threads started", i, want);
+            break; /* fewer helpers: slower fan-out, nothing lost */
+        }
+        n->nsenders++;
+    }
+}
+
+/* After the fan-out thread has stopped (no round is running). */
+static void senders_stop(struct notify *n)
+{
+    pthread_mutex_lock(&n->snd_mu);
+    n->snd_stop = true;
+    pthread_cond_broadcast(&n->snd_cv);
+    pthread_mutex_unlock(&n->snd_mu);
+    for (int i = 0; i < n->nsenders; i++)
+        pthread_join(n->senders[i], NULL);
+    free(n->senders);
+    n->senders = NULL;
+    n->nsenders = 0;
+    pthread_cond_destroy(&n->snd_cv);
+    pthread_cond_destroy(&n->snd_done);
+    pthread_mutex_destroy(&n->snd_mu);
+}
+
 /* The newest event id now: fanning out starts after it. */
 static int64_t newest_event(struct store *st, struct err *e)
 {
@@ -575,7 +782,9 @@ int notify_new(struct store *st, const struct cfg *cfg, notify_present_fn *prese
     pthread_cond_init(&n->recheck_cv, NULL);
     pthread_cond_init(&n->rc_cv, NULL);
     pthread_mutex_init(&n->rc_mu, NULL);
+    senders_start(n);
     if (pthread_create(&n->fan, NULL, fan_main, n) != 0) {
+        senders_stop(n);
         free(n);
         return err_set(e, ERR_NOMEM, "cannot start the fan-out thread");
     }
@@ -591,6 +800,7 @@ int notify_new(struct store *st, const struct cfg *cfg, notify_present_fn *prese
         pthread_cond_broadcast(&n->hb_cv);
         pthread_mutex_unlock(&n->mu);
         pthread_join(n->fan, NULL);
+        senders_stop(n);
         pthread_join(n->hb, NULL);
         free(n);
         return err_set(e, ERR_NOMEM, "cannot start the receipt thread");
@@ -617,6 +827,11 @@ void notify_stop(struct notify *n)
     if (was)
         return;
     pthread_join(n->fan, NULL);
+    senders_stop(n);
+    pthread_mutex_lock(&n->mu);
+    struct waiter *due = take_waiters(n, INT64_MAX);
+    pthread_mutex_unlock(&n->mu);
+    call_waiters(due); /* nobody waits past the stop */
     if (n->threads_started) {
         pthread_join(n->hb, NULL);
         pthread_join(n->rc_thread, NULL);

@@ -47,6 +47,14 @@ void notify_free(struct notify *n);
 
 /* Event seq (a published alert version) is durable: deliver it to every subscriber it targets. */
 void notify_event(struct notify *n, int64_t seq);
+/*
+ * Call fn(ud) once every event up to seq has been written to the streams
+ * (at once if it has been, or if notify is stopping), on the fan-out
+ * thread or the caller's: fn must only wake someone. Publishing uses it
+ * to fix recipients and queue webhook and e-mail work after the streams,
+ * not competing with them for the cores.
+ */
+void notify_when_sent(struct notify *n, int64_t seq, void (*fn)(void *ud), void *ud);
 
 /* Who a stream belongs to. */
 struct notify_reader {

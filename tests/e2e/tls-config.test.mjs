@@ -44,7 +44,7 @@ before(async () => {
   await writeFile(join(dir, 'isac.conf'), [
     '# a comment', `data = ${join(dir, 'data')}`, `listen = 127.0.0.1:${port}`,
     `tls_cert = ${join(dir, 'cert.pem')}`, `tls_key = ${join(dir, 'key.pem')}`,
-    'threads = 2   # trailing comment', 'session_ttl = 600', '',
+    'threads = 2   # trailing comment', 'session_ttl = 600', 'stream_heartbeat_s = 1', '',
   ].join('\n'));
   child = spawn(ISAC_BIN, ['serve', '--config', join(dir, 'isac.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d) => { stderr += d; });
@@ -79,6 +79,37 @@ test('HTTPS answers, with HSTS; the session cookie is Secure, HttpOnly, SameSite
   const me = await request('GET', '/api/v1/me', { headers: { Cookie: cookie.split(';')[0] } });
   assert.equal(me.status, 200);
   assert.equal(JSON.parse(me.text).user.login, 'tls');
+});
+
+test('an event stream over TLS stays in libmicrohttpd and keeps delivering (heartbeats)', async () => {
+  const r = await request('POST', '/api/v1/session', { body: { login: 'tls', password: PASSWORD } });
+  assert.equal(r.status, 201, r.text);
+  const cookie = r.headers['set-cookie'][0].split(';')[0];
+  let text = '';
+  const res = await new Promise((resolve, reject) => {
+    const req = https.request({
+      host: '127.0.0.1', port, method: 'GET', path: '/api/v1/stream', ca: cert,
+      checkServerIdentity: () => undefined, headers: { Cookie: cookie, Accept: 'text/event-stream' },
+    }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  try {
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'], /^text\/event-stream/);
+    assert.match(res.headers['strict-transport-security'] || '', /max-age=\d+/);
+    res.setEncoding('utf8');
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no two heartbeats within 5 s: ${JSON.stringify(text)}`)), 5000);
+      res.on('data', (d) => {
+        text += d;
+        if ((text.match(/^: hb$/gm) || []).length >= 2) { clearTimeout(timer); resolve(); }
+      });
+    });
+    assert.match(text, /^: isac event stream$/m);
+  } finally {
+    res.destroy();
+  }
 });
 
 test('plain HTTP on the TLS port gets no HTTP answer', async () => {
