@@ -581,6 +581,7 @@ export const messages = {
     'reason.urgency': '緊急度は「通常」「至急」「緊急」のいずれかです。',
     'reason.webhook_https': 'Webhook の URL は https:// で始めてください。',
     'reason.webhook_url': 'http:// または https:// で始まる URL を入力してください。',
+    'reason.webhook_private': 'ループバック・プライベート・予約済みのアドレスには配信できません。公開アドレスの URL を指定してください。',
 
     'audit.title': '監査ログ',
     'audit.lead': 'ログイン、管理操作、他組織の報告の閲覧を記録した、改ざんを検知できるログです（新しい順）。',
@@ -1750,6 +1751,7 @@ export const messages = {
     'reason.urgency': 'Urgency is routine, urgent or critical.',
     'reason.webhook_https': 'A webhook URL starts with https://.',
     'reason.webhook_url': 'Give a URL starting with http:// or https://.',
+    'reason.webhook_private': 'The hub does not deliver to loopback, private or reserved addresses: give a URL with a public address.',
 
     'audit.title': 'Audit log',
     'audit.lead': 'A tamper-evident record of sign-ins, administrative actions and reads of other organisations’ reports (newest first).',

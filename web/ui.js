@@ -169,6 +169,7 @@ export const REASONS = [
   [/must be routine, urgent or critical/i, 'reason.urgency'],
   [/a webhook must be an https:\/\/ URL/i, 'reason.webhook_https'],
   [/must be an http:\/\/ or https:\/\/ URL/i, 'reason.webhook_url'],
+  [/delivers only to public addresses/i, 'reason.webhook_private'],
 ];
 
 export function reasonText(reason) {

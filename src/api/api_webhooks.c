@@ -77,6 +77,33 @@ static bool url_valid(const char *u, bool allow_http)
 }
 
 /*
+ * A URL (already url_valid()) whose host is a literal address that is not
+ * public. Names are checked when delivering, after they resolve (deliver).
+ */
+static bool url_names_private_ip(const char *u)
+{
+    const char *a = strstr(u, "://") + 3;
+    size_t n = strcspn(a, "/?#");
+    char host[64];
+    if (a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+        n = (size_t)(close - a) - 1;
+        a++;
+    } else {
+        const char *colon = memchr(a, ':', n);
+        if (colon)
+            n = (size_t)(colon - a);
+    }
+    if (n >= sizeof(host))
+        return false; /* too long for an address: a name */
+    memcpy(host, a, n);
+    host[n] = '\0';
+    bool is_ip;
+    bool pub = util_addr_text_public(host, &is_ip);
+    return is_ip && !pub;
+}
+
+/*
  * Check a create (create true: url required) or patch body into *out
  * ({"url"?, "enabled"?}); field errors go to c->e.
  */
@@ -97,6 +124,11 @@ static int webhook_check(struct api_call *c, const json_t *in, bool create, json
                      !url_valid(json_string_value(v), http))) {
         err_field(&c->e, "url", http ? "must be an http:// or https:// URL"
                                      : "must be an https:// URL");
+    } else if (v && !c->api->cfg->webhook_allow_private &&
+               url_names_private_ip(json_string_value(v))) {
+        err_field(&c->e, "url",
+                  "names a loopback, private or reserved address: this hub delivers only to "
+                  "public addresses");
     } else if (v) {
         json_object_set(*out, "url", v);
     }

@@ -132,6 +132,8 @@ static int set_delivery(struct cfg *c, const char *k, const char *v, struct err 
         return set_int(&c->webhook_max_tries, v, 1, 100, k, e);
     if (!strcmp(k, "webhook_allow_http"))
         return set_bool(&c->webhook_allow_http, v, k, e);
+    if (!strcmp(k, "webhook_allow_private"))
+        return set_bool(&c->webhook_allow_private, v, k, e);
     if (!strcmp(k, "smtp_url"))
         return set_smtp_url(c, v, k, e);
     if (!strcmp(k, "smtp_from"))

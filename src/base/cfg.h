@@ -39,6 +39,7 @@ struct cfg {
     int webhook_backoff_ms;  /* webhook_backoff_ms: first retry delay, doubling (cap 1 h) */
     int webhook_max_tries;   /* webhook_max_tries: tries before a delivery is dead */
     bool webhook_allow_http; /* webhook_allow_http: accept http:// webhook URLs (tests) */
+    bool webhook_allow_private; /* webhook_allow_private: deliver to private/loopback addresses */
     char smtp_url[1024];     /* smtp_url: smtp:// or smtps:// server; empty = no e-mail */
     char smtp_from[256];     /* smtp_from: envelope and From: address of alert e-mails */
     int alert_escalate_after_s; /* alert_escalate_after_s: unread urgent alerts re-sent after */

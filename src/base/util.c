@@ -1,6 +1,7 @@
 /* util.c - see util.h. */
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,4 +260,68 @@ void util_time_fmt_offset(int64_t t, int offset_min, char out[32])
         snprintf(out + n, 32 - n, "Z");
     else
         snprintf(out + n, 32 - n, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60, a % 60);
+}
+
+/* ---- addresses ---- */
+
+static bool v4_public(const unsigned char *a)
+{
+    /* {first bytes, prefix length}: RFC 6890 special-purpose ranges and the like */
+    static const struct {
+        unsigned char net[4];
+        int bits;
+    } deny[] = {
+        {{0, 0, 0, 0}, 8},       {{10, 0, 0, 0}, 8},      {{100, 64, 0, 0}, 10},
+        {{127, 0, 0, 0}, 8},     {{169, 254, 0, 0}, 16},  {{172, 16, 0, 0}, 12},
+        {{192, 0, 0, 0}, 24},    {{192, 0, 2, 0}, 24},    {{192, 88, 99, 0}, 24},
+        {{192, 168, 0, 0}, 16},  {{198, 18, 0, 0}, 15},   {{198, 51, 100, 0}, 24},
+        {{203, 0, 113, 0}, 24},  {{224, 0, 0, 0}, 4},     {{240, 0, 0, 0}, 4},
+    };
+    uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+    for (size_t i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
+        const unsigned char *n = deny[i].net;
+        uint32_t net = (uint32_t)n[0] << 24 | (uint32_t)n[1] << 16 | (uint32_t)n[2] << 8 | n[3];
+        uint32_t mask = 0xffffffffu << (32 - deny[i].bits);
+        if ((x & mask) == net)
+            return false;
+    }
+    return true;
+}
+
+bool util_addr_public(int family, const unsigned char *a)
+{
+    if (family == AF_INET)
+        return v4_public(a);
+    if (family != AF_INET6)
+        return false;
+    static const unsigned char zero[12] = {0};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+    if (!memcmp(a, zero, 12) || !memcmp(a, mapped, 12) || !memcmp(a, nat64, 12))
+        return v4_public(a + 12); /* also :: and ::1, whose "IPv4" is 0.0.0.x */
+    if ((a[0] & 0xfe) == 0xfc)                 /* fc00::/7 unique local */
+        return false;
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
+        return false;
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) /* fec0::/10 site-local (deprecated) */
+        return false;
+    if (a[0] == 0xff)                          /* multicast */
+        return false;
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) /* 2001:db8::/32 */
+        return false;
+    if (a[0] == 0x01 && a[1] == 0x00 && !memcmp(a + 2, zero, 6)) /* 100::/64 discard */
+        return false;
+    return (a[0] & 0xe0) == 0x20; /* 2000::/3: the only global unicast space in use */
+}
+
+bool util_addr_text_public(const char *s, bool *is_ip)
+{
+    unsigned char a[16];
+    *is_ip = true;
+    if (inet_pton(AF_INET, s, a) == 1)
+        return util_addr_public(AF_INET, a);
+    if (inet_pton(AF_INET6, s, a) == 1)
+        return util_addr_public(AF_INET6, a);
+    *is_ip = false;
+    return false;
 }

@@ -62,4 +62,16 @@ int util_days_in_month(int y, int m);
 /* Parse a decimal integer in [min, max]; whole string must match. */
 bool util_parse_int(const char *s, long long min, long long max, long long *out);
 
+/*
+ * Is addr (4 bytes for AF_INET, 16 for AF_INET6, network order) a public
+ * unicast address? False for loopback, private (RFC 1918, unique local),
+ * shared (100.64/10), link-local, multicast, documentation, benchmarking,
+ * reserved and unspecified ranges, and for IPv6 forms that embed such an
+ * IPv4 address (mapped, compatible, NAT64 64:ff9b::/96). What the hub may
+ * connect to on a member's behalf (webhooks).
+ */
+bool util_addr_public(int family, const unsigned char *addr);
+/* The same for a numeric IPv4 or IPv6 text; false if s is not one. */
+bool util_addr_text_public(const char *s, bool *is_ip);
+
 #endif

@@ -14,12 +14,15 @@
  * while the workers run; it sets a flag and calls curl_multi_wakeup(),
  * which libcurl allows from any thread.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -55,6 +58,7 @@ struct xfer {
     char *data;                /* webhook: the body; e-mail: the message */
     size_t len, off;           /* off: e-mail bytes handed to libcurl so far */
     char errbuf[CURL_ERROR_SIZE];
+    char refused[64];          /* a non-public address the filter refused ("" if none) */
     struct xfer *prev, *next;  /* the worker's transfers */
 };
 
@@ -141,6 +145,28 @@ static int xfer_common(struct worker *w, struct xfer *x, const char *url, const 
     return 0;
 }
 
+/*
+ * Every connection a webhook makes, after name resolution (so a name that
+ * resolves to a private address, or is re-pointed there later, is caught
+ * too): only public unicast addresses unless webhook_allow_private.
+ */
+static curl_socket_t open_public(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct xfer *x = ud;
+    (void)purpose;
+    const unsigned char *ip = NULL;
+    if (a->family == AF_INET)
+        ip = (const unsigned char *)&((const struct sockaddr_in *)&a->addr)->sin_addr;
+    else if (a->family == AF_INET6)
+        ip = (const unsigned char *)&((const struct sockaddr_in6 *)&a->addr)->sin6_addr;
+    if (ip == NULL || !util_addr_public(a->family, ip)) {
+        if (ip == NULL || !inet_ntop(a->family, ip, x->refused, sizeof(x->refused)))
+            util_strlcpy(x->refused, "?", sizeof(x->refused));
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static int add_header(struct xfer *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int add_header(struct xfer *x, const char *fmt, ...)
 {
@@ -178,6 +204,10 @@ static int webhook_prepare(struct worker *w, const json_t *row, struct xfer *x, 
         return err_set(e, ERR_NOMEM, "webhook headers");
     if (xfer_common(w, x, url, w->d->cfg->webhook_allow_http ? "http,https" : "https", e))
         return e->code;
+    if (!w->d->cfg->webhook_allow_private) {
+        curl_easy_setopt(x->h, CURLOPT_OPENSOCKETFUNCTION, open_public);
+        curl_easy_setopt(x->h, CURLOPT_OPENSOCKETDATA, x);
+    }
     curl_easy_setopt(x->h, CURLOPT_USERAGENT, "isac/" ISAC_VERSION);
     curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->list);
     curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->data);
@@ -188,7 +218,11 @@ static int webhook_prepare(struct worker *w, const json_t *row, struct xfer *x, 
 
 static bool webhook_ok(struct xfer *x, CURLcode res, long status, char *error, size_t n)
 {
-    if (res != CURLE_OK)
+    if (res != CURLE_OK && x->refused[0])
+        snprintf(error, n,
+                 "refused to connect to %s: not a public address (config webhook_allow_private)",
+                 x->refused);
+    else if (res != CURLE_OK)
         snprintf(error, n, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
     else if (status < 200 || status > 299)
         snprintf(error, n, "HTTP %ld", status);

@@ -31,11 +31,10 @@
  * at once. The alert API calls deliver_kick(c->api->deliver) right after a
  * publish commits.
  *
- * NEEDSWORK: a webhook may name any host, including this network's private
- * and loopback addresses (a probe from the hub's position; only the status
- * and libcurl's error reach the organisation). An address filter in
- * CURLOPT_OPENSOCKETFUNCTION with a config switch for private receivers
- * would close it.
+ * Webhooks connect only to public unicast addresses (checked on every
+ * connection, after name resolution: CURLOPT_OPENSOCKETFUNCTION), unless
+ * the config sets webhook_allow_private: no organisation can use the hub
+ * to probe the hub's own network.
  * NEEDSWORK: each result is its own store write (one commit per try); at
  * thousands of deliveries a burst, results recorded in batches would cut
  * the fsyncs.

@@ -347,7 +347,15 @@ describe('alerts UI: compose → publish → live banner → receipts → delive
     assert.equal(bad.status(), 422);
     await page.locator('.webhook-form input[name="url"][aria-invalid="true"]').waitFor();
     assert.ok((await page.locator('.webhook-form .field-error').innerText()).includes('https://'), 'the reason, in Japanese');
+    // The hub delivers only to public addresses (webhook_allow_private is off here).
     await url.fill('https://127.0.0.1:9/isac-hook');
+    const [priv] = await Promise.all([
+      page.waitForResponse(isCall('POST', /\/webhooks$/)),
+      page.getByRole('button', { name: '追加', exact: true }).click(),
+    ]);
+    assert.equal(priv.status(), 422);
+    await page.locator('.webhook-form .field-error').filter({ hasText: '公開アドレス' }).waitFor();
+    await url.fill('https://hooks.example.test:9/isac-hook');
     const [ok] = await Promise.all([
       page.waitForResponse(isCall('POST', /\/webhooks$/)),
       page.getByRole('button', { name: '追加', exact: true }).click(),
@@ -356,7 +364,7 @@ describe('alerts UI: compose → publish → live banner → receipts → delive
     const { secret } = await ok.json();
     assert.equal(await page.locator('.secret-box .secret-value').innerText(), secret);
     await page.locator('.webhook-table tbody tr[data-webhook]').waitFor();
-    assert.ok((await page.locator('.webhook-table').innerText()).includes('https://127.0.0.1:9/isac-hook'));
+    assert.ok((await page.locator('.webhook-table').innerText()).includes('https://hooks.example.test:9/isac-hook'));
     assert.ok(!(await page.locator('.webhook-table').innerText()).includes(secret), 'the secret is not in the list');
     await page.getByRole('button', { name: '控えたので閉じる' }).click();
     assert.equal(await page.locator('.secret-box').count(), 0);

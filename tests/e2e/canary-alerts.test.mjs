@@ -79,7 +79,7 @@ const mine = [live, replay, hooks, mails, inbox, detail, hookLog];
 before(async () => {
   [rx, mx] = await Promise.all([startReceiver(), startSmtp()]);
   srv = await startServer({
-    config: { stream_heartbeat_s: 1, webhook_allow_http: true, deliver_poll_ms: 50, smtp_url: mx.url, smtp_from: 'isac@example.test' },
+    config: { stream_heartbeat_s: 1, webhook_allow_http: true, webhook_allow_private: true, deliver_poll_ms: 50, smtp_url: mx.url, smtp_from: 'isac@example.test' },
   });
   const C = makeCanaries();
   const provOrg = await srv.createOrg({ name: C.name, kind: 'operator', sectors: ['electricity'], tier: 'class1' });

@@ -31,7 +31,7 @@ before(async () => {
   [rx, mx] = await Promise.all([startReceiver(), startSmtp()]);
   srv = await startServer({
     config: {
-      webhook_allow_http: true, webhook_backoff_ms: BACKOFF_MS, webhook_max_tries: MAX_TRIES, webhook_timeout_ms: 3000,
+      webhook_allow_http: true, webhook_allow_private: true, webhook_backoff_ms: BACKOFF_MS, webhook_max_tries: MAX_TRIES, webhook_timeout_ms: 3000,
       deliver_poll_ms: 50, smtp_url: mx.url, smtp_from: FROM, alert_escalate_after_s: ESCALATE_S, escalation_check_ms: 200,
     },
   });

@@ -4,6 +4,7 @@
 #include "../unit.h"
 
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <sodium.h>
@@ -500,6 +501,49 @@ static void test_parse_int(void **state)
     assert_int_equal(v, 10);
 }
 
+/* Which addresses a webhook may reach (util_addr_public), both families and embedded IPv4. */
+static void test_util_addr_public(void **state)
+{
+    (void)state;
+    static const char *const pub[] = {
+        "8.8.8.8", "1.1.1.1", "203.0.112.255", "203.0.114.0", "172.15.255.255", "172.32.0.0",
+        "100.63.255.255", "100.128.0.0", "192.169.0.1", "223.255.255.254", "198.17.255.255",
+        "198.20.0.0", "2001:4860:4860::8888", "2400:cb00::1", "2a00:1450:4001::1",
+        "::ffff:8.8.8.8", "64:ff9b::808:808",
+    };
+    static const char *const priv[] = {
+        "0.0.0.0", "0.1.2.3", "10.0.0.1", "10.255.255.255", "100.64.0.0", "100.127.255.255",
+        "127.0.0.1", "127.255.0.1", "169.254.169.254", "172.16.0.1", "172.31.255.255",
+        "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.0.1", "198.18.0.1", "198.19.255.255",
+        "198.51.100.1", "203.0.113.9", "224.0.0.1", "239.255.255.250", "240.0.0.1",
+        "255.255.255.255", "::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.1.1.1",
+        "64:ff9b::a00:1", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "fec0::1", "ff02::1",
+        "2001:db8::1", "100::1", "4000::1", "1000::1",
+    };
+    bool ip;
+    for (size_t i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+        if (!util_addr_text_public(pub[i], &ip))
+            print_error("%s should be public\n", pub[i]);
+        assert_true(util_addr_text_public(pub[i], &ip));
+        assert_true(ip);
+    }
+    for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+        if (util_addr_text_public(priv[i], &ip))
+            print_error("%s should not be public\n", priv[i]);
+        assert_false(util_addr_text_public(priv[i], &ip));
+        assert_true(ip);
+    }
+    for (const char *const *s = (const char *const[]){"localhost", "example.jp", "127.1", "", "1.2.3",
+                                                       "::g", NULL};
+         *s; s++) {
+        assert_false(util_addr_text_public(*s, &ip));
+        assert_false(ip);
+    }
+    unsigned char v4[4] = {8, 8, 4, 4};
+    assert_true(util_addr_public(AF_INET, v4));
+    assert_false(util_addr_public(AF_UNIX, v4));
+}
+
 static void test_util_misc(void **state)
 {
     (void)state;
@@ -808,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_utf8_chars),
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_util_misc),
+        cmocka_unit_test(test_util_addr_public),
         cmocka_unit_test(test_cfg_defaults),
         cmocka_unit_test_setup_teardown(test_cfg_load_good, cfg_setup, cfg_teardown),
         cmocka_unit_test_setup_teardown(test_cfg_load_unknown_key, cfg_setup, cfg_teardown),

@@ -409,6 +409,7 @@ static void test_cfg(void **state)
     assert_int_equal(c.webhook_backoff_ms, 1000);
     assert_int_equal(c.webhook_max_tries, 8);
     assert_false(c.webhook_allow_http);
+    assert_false(c.webhook_allow_private);
     assert_string_equal(c.smtp_url, "");
     assert_string_equal(c.smtp_from, "isac@localhost");
     assert_int_equal(c.alert_escalate_after_s, 600);
@@ -419,7 +420,7 @@ static void test_cfg(void **state)
     } good[] = {
         {"webhook_timeout_ms", "3000"}, {"webhook_backoff_ms", "150"},
         {"webhook_max_tries", "3"},     {"webhook_allow_http", "true"},
-        {"smtp_url", "smtp://127.0.0.1:2525"}, {"smtp_from", "isac-alerts@example.test"},
+        {"webhook_allow_private", "true"}, {"smtp_url", "smtp://127.0.0.1:2525"}, {"smtp_from", "isac-alerts@example.test"},
         {"alert_escalate_after_s", "2"}, {"escalation_check_ms", "200"},
         {"deliver_poll_ms", "50"},      {"smtp_url", ""},
         {"smtp_url", "smtps://user:pw@mail.example.jp:465"},
@@ -432,6 +433,7 @@ static void test_cfg(void **state)
     }
     assert_int_equal(c.webhook_max_tries, 3);
     assert_true(c.webhook_allow_http);
+    assert_true(c.webhook_allow_private);
     assert_string_equal(c.smtp_url, "smtps://user:pw@mail.example.jp:465");
     assert_string_equal(c.smtp_from, "isac-alerts@example.test");
     static const struct {
@@ -439,6 +441,7 @@ static void test_cfg(void **state)
     } bad[] = {
         {"webhook_timeout_ms", "0"},  {"webhook_backoff_ms", "x"},   {"webhook_max_tries", "0"},
         {"webhook_max_tries", "101"}, {"webhook_allow_http", "yes"}, {"smtp_url", "http://x"},
+        {"webhook_allow_private", "1"},
         {"smtp_url", "smtp://a b"},   {"smtp_from", "nobody"},       {"smtp_from", "a@"},
         {"smtp_from", "Isac <a@b.jp>"}, {"alert_escalate_after_s", "0"},
         {"escalation_check_ms", "1"}, {"deliver_poll_ms", "0"},
