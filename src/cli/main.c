@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include <sodium.h>
+#ifdef ISAC_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include "base/log.h"
 #include "cli.h"
@@ -32,6 +35,19 @@ static const char usage[] =
     "\n"
     "'isac <command> --help' explains each command; 'man isac' has the details.\n";
 
+/* Which malloc serves the daemon (meson option allocator). */
+static const char *allocator(void)
+{
+#ifdef ISAC_MIMALLOC
+    static char name[32];
+    int v = mi_version();
+    snprintf(name, sizeof(name), "mimalloc %d.%d.%d", v / 100, v / 10 % 10, v % 10);
+    return name;
+#else
+    return "system malloc";
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) {
@@ -45,7 +61,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("isac %s (store schema %d)\n", ISAC_VERSION, STORE_SCHEMA_VERSION);
+        printf("isac %s (store schema %d, %s)\n", ISAC_VERSION, STORE_SCHEMA_VERSION,
+               allocator());
         return 0;
     }
     if (!strcmp(cmd, "serve"))
