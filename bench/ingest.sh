@@ -32,7 +32,7 @@ start() {
 
 start
 "$ingest" --url "$url" --token "$token" --clients "$clients" --seconds 2 >/dev/null # warm-up
-"$ingest" --url "$url" --token "$token" --clients "$clients" --seconds "$secs"
+"$ingest" --url "$url" --token "$token" --clients "$clients" --seconds "$secs" --pid "$pid"
 
 # Crash test: kill -9 while clients are submitting, restart, check every 201.
 "$ingest" --url "$url" --token "$token" --clients "$clients" --seconds 4 --acked "$dir/acked" >"$dir/crash.txt" &
