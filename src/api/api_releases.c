@@ -23,6 +23,7 @@
 
 #include "anon/anon.h"
 #include "api_int.h"
+#include "base/jw.h"
 #include "base/limits.h"
 #include "base/util.h"
 #include "model/report.h"
@@ -397,7 +398,7 @@ void api__release_export(struct api_call *c)
         api__problem(c);
         return;
     }
-    char *text = json_dumps(bundle, JSON_COMPACT);
+    char *text = jw_dump(bundle, NULL);
     json_decref(bundle);
     if (text == NULL) {
         api__fail(c, ERR_NOMEM, "export");

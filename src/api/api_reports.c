@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api_int.h"
+#include "base/jw.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -183,7 +184,7 @@ static void respond_created_report(struct api_call *c, const json_t *row, const 
                                   c->id.p.user_id, "login", c->id.p.login, "display_name",
                                   c->id.p.display_name, "reason", "changes"));
     present_due(r, now);
-    char *meta = json_dumps(r, JSON_COMPACT);
+    char *meta = jw_dump(r, NULL);
     json_decref(r);
     size_t mlen = meta ? strlen(meta) : 0, clen = ctext ? strlen(ctext) : 0;
     if (mlen < 2 || clen < 2 || meta[mlen - 1] != '}' || ctext[0] != '{') {
@@ -335,7 +336,7 @@ void api__report_create(struct api_call *c)
     x->id = c->id;
     x->row = row;
     x->rev = rev;
-    x->ctext = json_dumps(json_object_get(row, "content"), JSON_COMPACT);
+    x->ctext = jw_dump(json_object_get(row, "content"), NULL);
     if (x->ctext)
         json_object_set_new(row, "content_json", json_string(x->ctext));
     x->key = key ? xstrdup(key) : NULL;

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/jw.h"
 #include "base/util.h"
 #include "deliver_int.h"
 
@@ -54,7 +55,7 @@ char *deliver__webhook_body(const json_t *alert, const json_t *view, size_t *len
     json_t *doc = json_pack("{s:s,s:I,s:O}", "type", "alert", "event_id",
                             (json_int_t)(json_is_integer(seq) ? json_integer_value(seq) : 0),
                             "alert", view);
-    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    char *s = doc ? jw_dump(doc, NULL) : NULL;
     json_decref(doc);
     if (s && len)
         *len = strlen(s);

@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "base/buf.h"
+#include "base/jw.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -180,7 +181,8 @@ void http_respond_raw(struct http_req *r, int status, const char *ctype, const c
 
 void http_respond_json(struct http_req *r, int status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t n = 0;
+    char *s = jw_dump(body, &n);
     json_decref(body);
     if (s == NULL) {
         struct err e;
@@ -189,7 +191,6 @@ void http_respond_json(struct http_req *r, int status, json_t *body)
         http_respond_problem(r, &e);
         return;
     }
-    size_t n = strlen(s);
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -236,7 +237,7 @@ void http_respond_problem(struct http_req *r, const struct err *e)
     if (code == ERR_UNAUTH || code == ERR_CREDENTIALS)
         http_add_header(r, "WWW-Authenticate", "Bearer realm=\"isac\"");
     r->problem = err_slug(code);
-    char *s = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = jw_dump(p, NULL);
     json_decref(p);
     size_t n = strlen(s);
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);

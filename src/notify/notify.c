@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "base/jw.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -168,7 +169,7 @@ static bool sub_wants(const struct sub *s, const json_t *targets, const char *is
 static char *render(struct notify *n, const json_t *row, size_t *len)
 {
     json_t *view = n->present(row);
-    char *data = view ? json_dumps(view, JSON_COMPACT) : NULL;
+    char *data = view ? jw_dump(view, NULL) : NULL;
     json_decref(view);
     if (data == NULL)
         return NULL;

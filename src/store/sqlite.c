@@ -29,6 +29,7 @@
 
 #include <sqlite3.h>
 
+#include "base/jw.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "model/member.h"
@@ -928,7 +929,7 @@ char *sq__keys_json(const struct store_release_access *acc)
     json_t *a = json_array();
     for (int i = 0; i < acc->nkeys; i++)
         json_array_append_new(a, json_string(acc->keys[i]));
-    char *s = json_dumps(a, JSON_COMPACT);
+    char *s = jw_dump(a, NULL);
     json_decref(a);
     return s;
 }
@@ -1121,9 +1122,9 @@ static int org_write_run(struct sq_conn *c, void *arg, struct err *e)
     const json_t *org = a->org;
     bool create = a->create;
     const char *id = sq__jstr(org, "id");
-    char *contacts = json_dumps(json_object_get(org, "contacts"), JSON_COMPACT);
+    char *contacts = jw_dump(json_object_get(org, "contacts"), NULL);
     const json_t *iv = json_object_get(org, "identifiers");
-    char *idents = json_is_object(iv) ? json_dumps(iv, JSON_COMPACT) : NULL;
+    char *idents = json_is_object(iv) ? jw_dump(iv, NULL) : NULL;
     sqlite3_stmt *q = sq__stmt(c, create ? SQL_ORG_INSERT : SQL_ORG_UPDATE, e);
     if (q) {
         sq__bind_text(q, 1, id);

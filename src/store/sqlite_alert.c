@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/jw.h"
 #include "base/util.h"
 #include "sqlite_int.h"
 
@@ -294,8 +295,8 @@ static char *title_text(const json_t *alert)
 /* Bind ?1 and ?3-?12 of an alert row (insert and update share them). */
 static int bind_alert(sqlite3_stmt *q, const json_t *a, char **texts, struct err *e)
 {
-    texts[0] = json_dumps(json_object_get(a, "body"), JSON_COMPACT);
-    texts[1] = json_dumps(json_object_get(a, "audience"), JSON_COMPACT);
+    texts[0] = jw_dump(json_object_get(a, "body"), NULL);
+    texts[1] = jw_dump(json_object_get(a, "audience"), NULL);
     texts[2] = title_text(a);
     if (!texts[0] || !texts[1] || !texts[2])
         return err_set(e, ERR_NOMEM, "alert");
@@ -515,7 +516,7 @@ int sq__alert_queue(struct store *st, const char *alert_id, struct err *e)
 int sq__alert_publish(struct store *st, const char *id, const char *user_id,
                       const json_t *targets, int64_t *seq, struct err *e)
 {
-    struct alert_publish_args a = {id, user_id, json_dumps(targets, JSON_COMPACT), 0};
+    struct alert_publish_args a = {id, user_id, jw_dump(targets, NULL), 0};
     if (!a.keys)
         return err_set(e, ERR_NOMEM, "alert targets");
     /* an alert is published ahead of imports, exports and mail retries queued on the writer */

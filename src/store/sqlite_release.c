@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/jw.h"
 #include "base/util.h"
 #include "sqlite_int.h"
 
@@ -268,7 +269,7 @@ static const char SQL_RSEC_ADD[] =
 static char *dump_member(const json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
-    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("null");
+    return v ? jw_dump(v, NULL) : strdup("null");
 }
 
 static void bind_json(sqlite3_stmt *q, int i, const char *text)
@@ -688,7 +689,7 @@ static int setting_put_run(struct sq_conn *c, void *arg, struct err *e)
 int sq__setting_put(struct store *st, const char *key, const json_t *value, const char *user_id,
                     struct err *e)
 {
-    struct setting_put_args a = {key, user_id, json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY)};
+    struct setting_put_args a = {key, user_id, jw_dump(value, NULL)};
     if (!a.text)
         return err_set(e, ERR_NOMEM, "setting");
     int rc = sq__write(sq(st), setting_put_run, &a, e);

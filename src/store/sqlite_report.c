@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/jw.h"
 #include "base/util.h"
 #include "sqlite_int.h"
 
@@ -299,9 +300,8 @@ static void report_job_init(struct report_job *j, const json_t *report, const js
     /* A caller that serialised the content already (to answer with it) passes the text. */
     const char *given = json_string_value(json_object_get(report, "content_json"));
     j->ctext = given ? strdup(given)
-                     : json_dumps(json_object_get(report, "content"),
-                                  JSON_COMPACT | JSON_PRESERVE_ORDER);
-    j->changes = json_dumps(json_object_get(revision, "changes"), JSON_COMPACT);
+                     : jw_dump(json_object_get(report, "content"), NULL);
+    j->changes = jw_dump(json_object_get(revision, "changes"), NULL);
 }
 
 static void report_job_release(struct report_job *j)
@@ -527,7 +527,7 @@ struct regime_job {
 static int regime_job_run(struct sq_conn *c, void *arg, struct err *e)
 {
     const struct regime_job *j = arg;
-    char *steps = json_dumps(json_object_get(j->regime, "steps"), JSON_COMPACT);
+    char *steps = jw_dump(json_object_get(j->regime, "steps"), NULL);
     sqlite3_stmt *q = sq__stmt(c, j->sql, e);
     if (q) {
         sq__bind_text(q, 1, sq__jstr(j->regime, "code"));

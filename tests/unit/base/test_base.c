@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/cfg.h"
 #include "base/err.h"
+#include "base/jw.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -544,6 +545,116 @@ static void test_util_addr_public(void **state)
     assert_false(util_addr_public(AF_UNIX, v4));
 }
 
+/* jw_dump() writes exactly what json_dumps(JSON_COMPACT) writes. */
+static void jw_same(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n = 0;
+    char *got = jw_dump(v, &n);
+    assert_non_null(want);
+    assert_non_null(got);
+    if (strcmp(want, got))
+        print_error("json_dumps: %s\njw_dump:    %s\n", want, got);
+    assert_string_equal(got, want);
+    assert_int_equal(n, strlen(want));
+    free(want);
+    free(got);
+}
+
+/* A random document (xorshift), strings drawn from bytes that need escapes and from UTF-8. */
+static json_t *jw_random(uint64_t *r, int depth)
+{
+    static const char *const pieces[] = {"a", "Z", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f",
+                                         "\x7f", " ", "日本", "電力", "é", "\xe2\x80\xa8",
+                                         "\xf0\x9f\x94\x92", "}", "{", ":", ","};
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    unsigned k = (unsigned)(*r % (depth > 4 ? 6 : 9));
+    switch (k) {
+    case 0: {
+        char s[64] = "";
+        for (unsigned i = 0; i < *r % 8; i++)
+            strcat(s, pieces[(*r >> (i * 3)) % (sizeof(pieces) / sizeof(pieces[0]))]);
+        return json_string(s);
+    }
+    case 1: return json_integer((json_int_t)(*r % 2000001) - 1000000);
+    case 2: return json_real((double)(*r % 100000) / 7.0);
+    case 3: return json_true();
+    case 4: return json_false();
+    case 5: return json_null();
+    case 6:
+    case 7: {
+        json_t *o = json_object();
+        for (unsigned i = 0; i < *r % 5; i++) {
+            char key[32];
+            snprintf(key, sizeof(key), "k%u%s", i, pieces[(*r >> i) % 20]);
+            json_object_set_new(o, key, jw_random(r, depth + 1));
+        }
+        return o;
+    }
+    default: {
+        json_t *a = json_array();
+        for (unsigned i = 0; i < *r % 5; i++)
+            json_array_append_new(a, jw_random(r, depth + 1));
+        return a;
+    }
+    }
+}
+
+static void test_jw_dump(void **state)
+{
+    (void)state;
+    /* every byte that may stand in a string, alone and in runs */
+    for (int c = 1; c < 256; c++) {
+        char s[4] = {(char)c, 'x', (char)c, 0};
+        json_t *v = json_stringn(s, 3);
+        if (v) /* bytes >= 0x80 alone are not UTF-8: jansson refuses them */
+            jw_same(v);
+        json_decref(v);
+    }
+    json_t *nul = json_stringn("a\0b", 3);
+    jw_same(nul);
+    json_decref(nul);
+    json_t *doc = json_pack(
+        "{s:s,s:s,s:i,s:I,s:I,s:f,s:f,s:f,s:b,s:b,s:n,s:{},s:[],s:[i,[],{},[[{}]]],s:{s:{s:[s]}}}",
+        "title", "変電所の \"制御\" 系\\ネットワーク\n\t停止 \xe2\x80\xa8 \xf0\x9f\x94\x92", "", "",
+        "n", 0, "min", (json_int_t)INT64_MIN, "max", (json_int_t)INT64_MAX, "r1", 1.0, "r2", 0.1,
+        "r3", -1e300, "t", 1, "f", 0, "null", "e", "a", "m", 1, "x", "y", "z", "deep");
+    assert_non_null(doc);
+    jw_same(doc);
+    json_decref(doc);
+    /* scalars on their own */
+    json_t *sc[] = {json_integer(-7), json_real(2.5), json_true(), json_null(), json_string("s")};
+    for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+        jw_same(sc[i]);
+        json_decref(sc[i]);
+    }
+    /* nesting far below the limit, then past it */
+    json_t *deep = json_array(), *cur = deep;
+    for (int i = 0; i < 200; i++) {
+        json_t *x = json_array();
+        json_array_append_new(cur, x);
+        cur = x;
+    }
+    jw_same(deep);
+    for (int i = 0; i < JW_MAX_DEPTH; i++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "k", deep);
+        deep = x;
+    }
+    assert_null(jw_dump(deep, NULL));
+    json_decref(deep);
+    assert_null(jw_dump(NULL, NULL));
+    /* a thousand random documents */
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 1000; i++) {
+        json_t *v = jw_random(&r, 0);
+        jw_same(v);
+        json_decref(v);
+    }
+}
+
 static void test_util_misc(void **state)
 {
     (void)state;
@@ -853,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_util_misc),
         cmocka_unit_test(test_util_addr_public),
+        cmocka_unit_test(test_jw_dump),
         cmocka_unit_test(test_cfg_defaults),
         cmocka_unit_test_setup_teardown(test_cfg_load_good, cfg_setup, cfg_teardown),
         cmocka_unit_test_setup_teardown(test_cfg_load_unknown_key, cfg_setup, cfg_teardown),

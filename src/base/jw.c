@@ -1,0 +1,178 @@
+/*
+ * jw.c - see jw.h.
+ */
+#include "jw.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static bool grow(struct out *o, size_t n)
+{
+    if (o->failed)
+        return false;
+    if (o->len + n + 1 <= o->cap)
+        return true;
+    size_t cap = o->cap ? o->cap : 1024;
+    while (cap < o->len + n + 1)
+        cap *= 2;
+    char *p = realloc(o->p, cap);
+    if (p == NULL) {
+        o->failed = true;
+        return false;
+    }
+    o->p = p;
+    o->cap = cap;
+    return true;
+}
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (grow(o, n)) {
+        memcpy(o->p + o->len, s, n);
+        o->len += n;
+    }
+}
+
+static void putc1(struct out *o, char c)
+{
+    if (grow(o, 1))
+        o->p[o->len++] = c;
+}
+
+/* Bytes a JSON string must escape: '"', '\\' and the C0 controls (as jansson does). */
+static bool must_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+static void put_string(struct out *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    putc1(o, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!must_escape(c))
+            continue;
+        put(o, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 0};
+        size_t k = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            k = 6;
+        }
+        put(o, esc, k);
+    }
+    put(o, s + run, n - run);
+    putc1(o, '"');
+}
+
+static void put_value(struct out *o, const json_t *v, int depth)
+{
+    if (depth > JW_MAX_DEPTH) {
+        o->failed = true;
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        putc1(o, '{');
+        bool first = true;
+        const char *k;
+        json_t *x;
+#if JANSSON_VERSION_HEX >= 0x020e00 /* 2.14: keys may hold NUL bytes */
+        size_t klen;
+        json_object_keylen_foreach((json_t *)v, k, klen, x)
+#else
+        json_object_foreach((json_t *)v, k, x)
+#endif
+        {
+#if JANSSON_VERSION_HEX < 0x020e00
+            size_t klen = strlen(k);
+#endif
+            if (!first)
+                putc1(o, ',');
+            first = false;
+            put_string(o, k, klen);
+            putc1(o, ':');
+            put_value(o, x, depth + 1);
+        }
+        putc1(o, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        putc1(o, '[');
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (i)
+                putc1(o, ',');
+            put_value(o, x, depth + 1);
+        }
+        putc1(o, ']');
+        break;
+    }
+    case JSON_STRING:
+        put_string(o, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER: {
+        char b[32];
+        int n = snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        put(o, b, (size_t)n);
+        break;
+    }
+    case JSON_REAL: {
+        /* jansson's own text (precision, exponent form, the ".0" it adds) */
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (s == NULL) {
+            o->failed = true;
+            return;
+        }
+        put(o, s, strlen(s));
+        free(s);
+        break;
+    }
+    case JSON_TRUE:
+        put(o, "true", 4);
+        break;
+    case JSON_FALSE:
+        put(o, "false", 5);
+        break;
+    case JSON_NULL:
+        put(o, "null", 4);
+        break;
+    }
+}
+
+char *jw_dump(const json_t *v, size_t *len)
+{
+    if (v == NULL)
+        return NULL;
+    struct out o = {0};
+    put_value(&o, v, 0);
+    if (o.failed || !grow(&o, 0)) {
+        free(o.p);
+        return NULL;
+    }
+    o.p[o.len] = '\0';
+    if (len)
+        *len = o.len;
+    return o.p;
+}
