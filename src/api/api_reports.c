@@ -336,9 +336,10 @@ void api__report_create(struct api_call *c)
     x->id = c->id;
     x->row = row;
     x->rev = rev;
-    x->ctext = jw_dump(json_object_get(row, "content"), NULL);
-    if (x->ctext)
-        json_object_set_new(row, "content_json", json_string(x->ctext));
+    size_t clen = 0;
+    x->ctext = jw_dump(json_object_get(row, "content"), &clen);
+    if (x->ctext) /* our own text of checked strings: valid UTF-8, no need to check again */
+        json_object_set_new(row, "content_json", json_stringn_nocheck(x->ctext, clen));
     x->key = key ? xstrdup(key) : NULL;
     x->now = now;
     err_init(&x->e);

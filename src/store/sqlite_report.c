@@ -261,7 +261,7 @@ static const char SQL_RS_DEL[] = "DELETE FROM report_sectors WHERE report_id = ?
  * one per row (the writer thread's time is what limits ingest).
  */
 static const char SQL_RS_ADD[] =
-    "INSERT INTO report_sectors(report_id, sector) SELECT ?1, value FROM json_each(?2, '$.sectors')";
+    "INSERT INTO report_sectors(report_id, sector) SELECT ?1, value FROM json_each(?2)";
 /* The observables of the revision being replaced, found through its content. */
 static const char SQL_RO_DEL[] =
     "DELETE FROM report_observables WHERE report_id = ?1 AND (type, value) IN"
@@ -271,7 +271,7 @@ static const char SQL_RO_DEL[] =
 static const char SQL_RO_ADD[] =
     "INSERT INTO report_observables(type, value, report_id, role)"
     " SELECT json_extract(value, '$.type'), json_extract(value, '$.value'), ?1,"
-    " json_extract(value, '$.role') FROM json_each(?2, '$.observables')";
+    " json_extract(value, '$.role') FROM json_each(?2)";
 static const char SQL_REV_ADD[] =
     "INSERT INTO report_revisions(report_id, n, stage, user_id, at, reason, changes, content)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -285,8 +285,11 @@ struct report_job {
     const char *idem_scope;
     const char *idem_key;
     /* Serialised on the submitting thread, so the one writer thread only binds. */
-    char *ctext;            /* the content */
+    const char *ctext;      /* the content (borrowed from content_json, or owned) */
+    char *ctext_owned;
     char *changes;          /* the revision's changes */
+    char *sectors;          /* the content's sectors and observables arrays: what the */
+    char *observables;      /* index rows are read from (json_each parses only these) */
 };
 
 static void report_job_init(struct report_job *j, const json_t *report, const json_t *revision,
@@ -298,16 +301,22 @@ static void report_job_init(struct report_job *j, const json_t *report, const js
     j->idem_scope = scope;
     j->idem_key = key;
     /* A caller that serialised the content already (to answer with it) passes the text. */
+    const json_t *content = json_object_get(report, "content");
     const char *given = json_string_value(json_object_get(report, "content_json"));
-    j->ctext = given ? strdup(given)
-                     : jw_dump(json_object_get(report, "content"), NULL);
+    j->ctext_owned = given ? NULL : jw_dump(content, NULL);
+    j->ctext = given ? given : j->ctext_owned;
     j->changes = jw_dump(json_object_get(revision, "changes"), NULL);
+    const json_t *sec = json_object_get(content, "sectors"), *obs = json_object_get(content, "observables");
+    j->sectors = jw_dump(json_is_array(sec) ? sec : NULL, NULL);
+    j->observables = jw_dump(json_is_array(obs) ? obs : NULL, NULL);
 }
 
 static void report_job_release(struct report_job *j)
 {
-    free(j->ctext);
+    free(j->ctext_owned);
     free(j->changes);
+    free(j->sectors);
+    free(j->observables);
 }
 
 static void bind_report(sqlite3_stmt *q, const json_t *r, int64_t now)
@@ -365,10 +374,11 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
             }
     }
     const char *adds[] = {SQL_RS_ADD, SQL_RO_ADD};
+    const char *arrays[] = {j->sectors, j->observables};
     for (int i = 0; i < 2 && !e->code; i++)
-        if ((q = sq__stmt(c, adds[i], e))) {
+        if (arrays[i] && (q = sq__stmt(c, adds[i], e))) {
             sq__bind_text(q, 1, id);
-            sq__bind_text(q, 2, ctext);
+            sq__bind_text(q, 2, arrays[i]);
             sq__step_write(c, q, false, e, i ? "report observables" : "report sectors");
         }
     if (!e->code && (q = sq__stmt(c, SQL_REV_ADD, e))) {
