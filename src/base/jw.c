@@ -51,12 +51,36 @@ static void putc1(struct out *o, char c)
 /* Bytes a JSON string must escape: '"', '\\' and the C0 controls (as jansson does). */
 static bool must_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+/*
+ * Does any of the 8 bytes of w need an escape? Word-at-a-time tests
+ * (a byte below 0x20; a byte equal to '"' or '\\'), exact: bytes >= 0x80
+ * never match.
+ */
+static bool word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t lt20 = (w - ones * 0x20) & ~w & highs;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t eq = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+    return (lt20 | eq) != 0;
+}
+
 static void put_string(struct out *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     putc1(o, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
+        /* skip 8 bytes at a time while none needs an escape */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (word_needs_escape(w))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (!must_escape(c))
             continue;
@@ -133,9 +157,18 @@ static void put_value(struct out *o, const json_t *v, int depth)
         put_string(o, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER: {
-        char b[32];
-        int n = snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        put(o, b, (size_t)n);
+        /* decimal digits, as "%" JSON_INTEGER_FORMAT writes them */
+        char b[24];
+        size_t k = sizeof(b);
+        json_int_t x = json_integer_value(v);
+        uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        do {
+            b[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (x < 0)
+            b[--k] = '-';
+        put(o, b + k, sizeof(b) - k);
         break;
     }
     case JSON_REAL: {

@@ -613,6 +613,18 @@ static void test_jw_dump(void **state)
             jw_same(v);
         json_decref(v);
     }
+    /* each byte that needs an escape at each position of a long string (the 8-byte scan) */
+    static const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\0'};
+    for (size_t k = 0; k < sizeof(specials); k++)
+        for (size_t at = 0; at < 40; at++) {
+            char s[41];
+            for (size_t i = 0; i < 40; i++)
+                s[i] = (char)('a' + i % 26);
+            s[at] = specials[k];
+            json_t *v = json_stringn(s, 40);
+            jw_same(v);
+            json_decref(v);
+        }
     json_t *nul = json_stringn("a\0b", 3);
     jw_same(nul);
     json_decref(nul);
