@@ -182,13 +182,15 @@ json_t *api__body(struct api_call *c, size_t max)
         api__problem(c);
         return NULL;
     }
-    if (!util_utf8_valid(body, len)) {
+    /* jansson accepts exactly the UTF-8 that util_utf8_valid() does; when it refuses a
+     * body, the encoding is checked first so that the error names it. */
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL && !util_utf8_valid(body, len)) {
         err_set(&c->e, ERR_MALFORMED, "the body is not valid UTF-8");
         api__problem(c);
         return NULL;
     }
-    json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
         err_set(&c->e, ERR_MALFORMED, "line %d, column %d: %s", je.line, je.column, je.text);
         api__problem(c);

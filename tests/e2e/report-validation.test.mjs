@@ -339,5 +339,24 @@ test('malformed JSON, wrong content type, a non-object body → 400/415, nothing
   const r = await srv.api('POST', '/api/v1/reports', { token: A.token, body: JSON.stringify(minimal()), contentType: 'text/plain' });
   assertProblem(r, 415, 'unsupported-media-type');
   assertResponse('POST', '/api/v1/reports', r);
-  assert.equal((await listReports(srv, A.token)).length, before);
+  // Bytes that are not UTF-8 in a string (a stray byte, an overlong '/', a UTF-16 surrogate, past
+  // U+10FFFF, a cut sequence) or outside one: 400 naming the encoding.
+  const good = Buffer.from(JSON.stringify({ ...minimal(), title: 'TITLE-X' }));
+  const at = good.indexOf('TITLE-X');
+  for (const bad of [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe6, 0x97]]) {
+    const body = Buffer.concat([good.subarray(0, at), Buffer.from(bad), good.subarray(at + 7)]);
+    const res = await rawRequest(srv.port, { path: '/api/v1/reports', body,
+      headers: { authorization: `Bearer ${A.token}`, 'content-type': 'application/json' } });
+    const p = assertProblem({ ...res, contentType: res.headers['content-type'] }, 400, 'malformed-json');
+    assert.match(p.detail, /UTF-8/, JSON.stringify(bad));
+  }
+  const outside = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf, 0x80]), good]);
+  const res = await rawRequest(srv.port, { path: '/api/v1/reports', body: outside,
+    headers: { authorization: `Bearer ${A.token}`, 'content-type': 'application/json' } });
+  assertProblem({ ...res, contentType: res.headers['content-type'] }, 400, 'malformed-json');
+  // ...and the same title in valid UTF-8 (Japanese, an emoji) is taken as is
+  const ok = await srv.api('POST', '/api/v1/reports', { token: A.token, body: JSON.stringify({ ...minimal(), title: '変電所 🔒 停止' }) });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal(ok.json.title, '変電所 🔒 停止');
+  assert.equal((await listReports(srv, A.token)).length, before + 1);
 });
