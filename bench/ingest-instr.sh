@@ -23,17 +23,16 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
-"$bin" init --data "$dir/data" >/dev/null
-org=$("$bin" org add --data "$dir/data" --name "Bench Power" --kind operator --sector electricity --tier general)
-echo "bench-password-1234" | "$bin" user add --data "$dir/data" --org "$org" --login bench --role member >/dev/null
-token=$("$bin" token create --data "$dir/data" --user bench)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. bench/lib.sh
+token=$(bench_data "$bin" "$dir/data" --name "Bench Power" --kind operator --sector electricity \
+    --tier general)
+port=$(bench_port)
 url="http://127.0.0.1:$port"
 
 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
     "$bin" serve --data "$dir/data" --listen "127.0.0.1:$port" 2>"$dir/valgrind.log" &
 pid=$!
-for _ in $(seq 600); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+bench_wait "$url" 600 || { echo "ingest-instr: the daemon did not start under valgrind" >&2; exit 1; }
 "$ingest" --url "$url" --token "$token" --clients 16 --seconds 3 >/dev/null # warm-up
 callgrind_control -z "$pid" >/dev/null 2>&1
 out=$("$ingest" --url "$url" --token "$token" --clients 16 --seconds 15)

@@ -16,18 +16,16 @@ pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
-"$bin" init --data "$dir/data" >/dev/null
-org=$("$bin" org add --data "$dir/data" --name "Bench Power" --kind operator --sector electricity --tier general)
-echo "bench-password-1234" | "$bin" user add --data "$dir/data" --org "$org" --login bench --role member >/dev/null
-token=$("$bin" token create --data "$dir/data" --user bench)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. bench/lib.sh
+token=$(bench_data "$bin" "$dir/data" --name "Bench Power" --kind operator --sector electricity \
+    --tier general)
+port=$(bench_port)
 url="http://127.0.0.1:$port"
 
 start() {
     "$bin" serve --data "$dir/data" --listen "127.0.0.1:$port" 2>>"$dir/log" &
     pid=$!
-    for _ in $(seq 200); do curl -sf "$url/healthz" >/dev/null && return; sleep 0.05; done
-    echo "server did not start" >&2; exit 1
+    bench_wait "$url" || { echo "server did not start" >&2; exit 1; }
 }
 
 start

@@ -14,15 +14,13 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
-"$bin" init --data "$dir/data" >/dev/null
-org=$("$bin" org add --data "$dir/data" --name "Bench Center" --kind coordinator --tier class1)
-echo "bench-password-1234" | "$bin" user add --data "$dir/data" --org "$org" --login bench --role member >/dev/null
-token=$("$bin" token create --data "$dir/data" --user bench)
+. bench/lib.sh
+token=$(bench_data "$bin" "$dir/data" --name "Bench Center" --kind coordinator --tier class1)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(bench_port)
 "$bin" serve --data "$dir/data" --listen "127.0.0.1:$port" 2>"$dir/log" &
 pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+bench_wait "http://127.0.0.1:$port" 100 || { echo "bench: the daemon did not start" >&2; exit 1; }
 sleep 0.5
 rss_idle=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
 

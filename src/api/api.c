@@ -159,6 +159,17 @@ void api_release(struct api *a)
 
 void api__problem(struct api_call *c) { http_respond_problem(c->req, &c->e); }
 
+void api__resumed_call(struct api_call *c, struct api *api, struct http_req *req,
+                       const struct auth_identity *id)
+{
+    memset(c, 0, sizeof(*c));
+    c->api = api;
+    c->req = req;
+    c->id = *id;
+    c->authed = true;
+    err_init(&c->e);
+}
+
 void api__fail(struct api_call *c, int code, const char *detail)
 {
     if (c->e.code == 0)

@@ -282,12 +282,7 @@ static void publish_continue(struct http_req *req, void *ud)
 {
     struct publish_ctx *x = ud;
     struct api_call c;
-    memset(&c, 0, sizeof(c));
-    c.api = x->api;
-    c.req = req;
-    c.id = x->id;
-    c.authed = true;
-    err_init(&c.e);
+    api__resumed_call(&c, x->api, req, &x->id);
     publish_finish(&c, x->row, x->seq);
     json_decref(x->row);
     free(x);

@@ -31,6 +31,9 @@ typedef void api_fn(struct api_call *c);
 void api__fail(struct api_call *c, int code, const char *detail);
 /* Respond with c->e. */
 void api__problem(struct api_call *c);
+/* The call of a deferred request resumed on a worker thread (http_defer): authenticated as id. */
+void api__resumed_call(struct api_call *c, struct api *api, struct http_req *req,
+                       const struct auth_identity *id);
 
 /*
  * Parse the request body as a JSON object within max bytes. On failure

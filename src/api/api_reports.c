@@ -253,11 +253,7 @@ static void create_continue(struct http_req *req, void *ud)
 {
     struct create_ctx *x = ud;
     struct api_call c;
-    memset(&c, 0, sizeof(c));
-    c.api = x->api;
-    c.req = req;
-    c.id = x->id;
-    c.authed = true;
+    api__resumed_call(&c, x->api, req, &x->id);
     c.e = x->e;
     if (c.e.code == ERR_CONFLICT && x->key) {
         /* The same key raced us: answer what the winner made. */
