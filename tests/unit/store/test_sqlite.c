@@ -1327,6 +1327,65 @@ static void test_urgent_lane(void **state)
     sem_destroy(&urgent_gate);
 }
 
+/* ---- a failing job amid others of its batch ---- */
+
+/* Writes meta key "batch<i>"; job 3 writes "batch3" too, then fails. */
+static int batch_run(struct sq_conn *c, void *arg, struct err *e)
+{
+    int i = (int)(intptr_t)arg;
+    char sql[96];
+    snprintf(sql, sizeof(sql), "INSERT INTO meta(key, value) VALUES('batch%d', 'x')", i);
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_STORE, "insert failed");
+    if (i == 3)
+        return err_set(e, ERR_CONFLICT, "job 3 fails after writing");
+    return 0;
+}
+
+static int meta_count(struct store *st, const char *key)
+{
+    struct sq_conn *c = sq(st)->wconn;
+    sqlite3_stmt *q = NULL;
+    sqlite3_prepare_v2(c->db, "SELECT count(*) FROM meta WHERE key = ?1", -1, &q, NULL);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+    sqlite3_finalize(q);
+    return n;
+}
+
+/*
+ * Five jobs in one batch, the third failing after a write: the other four
+ * commit, the third leaves nothing (the batch runs without savepoints
+ * first, then again with one per job once a job has failed).
+ */
+static void test_batch_failure(void **state)
+{
+    struct fx *f = *state;
+    struct sq_store *s = sq(f->st);
+    sem_t done;
+    sem_init(&done, 0, 0);
+    sem_init(&urgent_gate, 0, 0);
+    struct err ej[6];
+    for (int i = 0; i < 6; i++)
+        err_init(&ej[i]);
+    assert_int_equal(sq__write_async(s, gate_run, NULL, &ej[0], posted, &done), 0);
+    sleep_ms(50); /* the writer runs the gate: the next five queue into one batch */
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(sq__write_async(s, batch_run, (void *)(intptr_t)i, &ej[i], posted, &done),
+                         0);
+    sem_post(&urgent_gate);
+    for (int i = 0; i < 6; i++)
+        while (sem_wait(&done) != 0)
+            ;
+    for (int i = 1; i <= 5; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "batch%d", i);
+        assert_int_equal(ej[i].code, i == 3 ? ERR_CONFLICT : 0);
+        assert_int_equal(meta_count(f->st, key), i == 3 ? 0 : 1);
+    }
+    sem_destroy(&done);
+    sem_destroy(&urgent_gate);
+}
 
 int main(void)
 {
@@ -1353,6 +1412,7 @@ int main(void)
         T(test_newer_version_refused),
         T(test_threads),
         T(test_urgent_lane),
+        T(test_batch_failure),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
