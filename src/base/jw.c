@@ -68,7 +68,11 @@ static bool word_needs_escape(uint64_t w)
 static void put_string(struct out *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    putc1(o, '"');
+    /* room for the worst case (every byte a \u00XX) once, then no checks */
+    if (n > (SIZE_MAX - 2) / 6 || !grow(o, 2 + 6 * n))
+        return;
+    char *d = o->p + o->len;
+    *d++ = '"';
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         /* skip 8 bytes at a time while none needs an escape */
@@ -84,28 +88,29 @@ static void put_string(struct out *o, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         if (!must_escape(c))
             continue;
-        put(o, s + run, i - run);
+        memcpy(d, s + run, i - run);
+        d += i - run;
         run = i + 1;
-        char esc[7] = {'\\', 0};
-        size_t k = 2;
+        *d++ = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\b': *d++ = 'b'; break;
+        case '\f': *d++ = 'f'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\r': *d++ = 'r'; break;
+        case '\t': *d++ = 't'; break;
         default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            k = 6;
+            memcpy(d, "u00", 3);
+            d[3] = hex[c >> 4];
+            d[4] = hex[c & 15];
+            d += 5;
         }
-        put(o, esc, k);
     }
-    put(o, s + run, n - run);
-    putc1(o, '"');
+    memcpy(d, s + run, n - run);
+    d += n - run;
+    *d++ = '"';
+    o->len = (size_t)(d - o->p);
 }
 
 static void put_value(struct out *o, const json_t *v, int depth)
