@@ -281,8 +281,10 @@ static void text_or_null(const json_t *in, json_t *o, const char *k, size_t max,
         return;
     }
     const char *s = model__text(v, k, max, false, multiline, e);
-    if (s)
-        set_or_null(o, k, model__blank(s) ? NULL : s);
+    if (s && model__blank(s))
+        json_object_set_new(o, k, json_null());
+    else if (s) /* the checked string itself: no copy of a long text */
+        json_object_set(o, k, v);
 }
 
 static void time_field(const json_t *in, json_t *o, const char *k, int64_t now, struct err *e)
@@ -387,9 +389,8 @@ static void causes_field(const json_t *in, json_t *o, struct err *e)
         const char *detail = json_is_null(dv) ? NULL
                                                : model__text(dv, f, LIMIT_REPORT_DETAIL, false,
                                                              true, e);
-        json_array_append_new(arr, json_pack("{s:s,s:o}", "code", code, "detail",
-                                             detail && !model__blank(detail) ? json_string(detail)
-                                                                             : json_null()));
+        json_array_append_new(arr, json_pack("{s:s,s:O}", "code", code, "detail",
+                                             detail && !model__blank(detail) ? dv : json_null()));
     }
     json_object_set_new(o, "causes", arr);
 }
@@ -677,7 +678,7 @@ int model_report_check(const json_t *in, enum model_mode mode,
         if (title && model__blank(title))
             err_field(e, "title", "must not be blank");
         else if (title)
-            json_object_set_new(o, "title", json_string(title));
+            json_object_set(o, "title", tv);
     }
     text_or_null(in, o, "description", LIMIT_REPORT_DESCRIPTION, true, e);
     time_field(in, o, "occurred_at", ctx->now, e);
