@@ -27,12 +27,16 @@
 
 /* ---- validation ---- */
 
-/* host[:port] of an http(s) URL: a DNS name, IPv4 or [IPv6]; no user:password@. */
-static bool authority_valid(const char *a, size_t n)
+/*
+ * host[:port] of an http(s) URL: a DNS name, IPv4 or [IPv6]; no
+ * user:password@. *h and *hn receive the host (without brackets).
+ */
+static bool authority_valid(const char *a, size_t n, const char **h, size_t *hn)
 {
     if (n == 0 || memchr(a, '@', n))
         return false;
     size_t host = n;
+    *h = a;
     if (a[0] == '[') {
         const char *close = memchr(a, ']', n);
         if (!close || close == a + 1)
@@ -41,6 +45,8 @@ static bool authority_valid(const char *a, size_t n)
             if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
                 return false;
         host = (size_t)(close - a) + 1;
+        *h = a + 1;
+        *hn = host - 2;
     } else {
         const char *colon = memchr(a, ':', n);
         host = colon ? (size_t)(colon - a) : n;
@@ -49,6 +55,7 @@ static bool authority_valid(const char *a, size_t n)
         for (size_t i = 0; i < host; i++)
             if (!isalnum((unsigned char)a[i]) && a[i] != '.' && a[i] != '-')
                 return false;
+        *hn = host;
     }
     if (host == n)
         return true;
@@ -63,8 +70,8 @@ static bool authority_valid(const char *a, size_t n)
     return port >= 1 && port <= 65535;
 }
 
-/* An https:// URL (or http:// when the config allows it) of printable ASCII. */
-static bool url_valid(const char *u, bool allow_http)
+/* An https:// URL (or http:// when the config allows it) of printable ASCII; its host in *h, *hn. */
+static bool url_valid(const char *u, bool allow_http, const char **h, size_t *hn)
 {
     size_t skip = !strncmp(u, "https://", 8) ? 8 : allow_http && !strncmp(u, "http://", 7) ? 7 : 0;
     if (!skip)
@@ -73,30 +80,19 @@ static bool url_valid(const char *u, bool allow_http)
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
             return false;
     const char *a = u + skip;
-    return authority_valid(a, strcspn(a, "/?#"));
+    return authority_valid(a, strcspn(a, "/?#"), h, hn);
 }
 
 /*
- * A URL (already url_valid()) whose host is a literal address that is not
- * public. Names are checked when delivering, after they resolve (deliver).
+ * A URL host (from url_valid()) that is a literal address but not a public
+ * one. Names are checked when delivering, after they resolve (deliver).
  */
-static bool url_names_private_ip(const char *u)
+static bool host_is_private_ip(const char *h, size_t n)
 {
-    const char *a = strstr(u, "://") + 3;
-    size_t n = strcspn(a, "/?#");
     char host[64];
-    if (a[0] == '[') {
-        const char *close = memchr(a, ']', n);
-        n = (size_t)(close - a) - 1;
-        a++;
-    } else {
-        const char *colon = memchr(a, ':', n);
-        if (colon)
-            n = (size_t)(colon - a);
-    }
     if (n >= sizeof(host))
         return false; /* too long for an address: a name */
-    memcpy(host, a, n);
+    memcpy(host, h, n);
     host[n] = '\0';
     bool is_ip;
     bool pub = util_addr_text_public(host, &is_ip);
@@ -111,6 +107,8 @@ static int webhook_check(struct api_call *c, const json_t *in, bool create, json
 {
     static const char *const allowed[] = {"url", "enabled", NULL};
     bool http = c->api->cfg->webhook_allow_http;
+    const char *host = NULL;
+    size_t hlen = 0;
     *out = json_object();
     api__only_fields(c, in, allowed);
     json_t *v = json_object_get(in, "url");
@@ -121,11 +119,10 @@ static int webhook_check(struct api_call *c, const json_t *in, bool create, json
     } else if (v && util_utf8_chars(json_string_value(v)) > WEBHOOK_URL_MAX) {
         err_field(&c->e, "url", "too long: at most %d characters", WEBHOOK_URL_MAX);
     } else if (v && (json_string_length(v) != strlen(json_string_value(v)) ||
-                     !url_valid(json_string_value(v), http))) {
+                     !url_valid(json_string_value(v), http, &host, &hlen))) {
         err_field(&c->e, "url", http ? "must be an http:// or https:// URL"
                                      : "must be an https:// URL");
-    } else if (v && !c->api->cfg->webhook_allow_private &&
-               url_names_private_ip(json_string_value(v))) {
+    } else if (v && !c->api->cfg->webhook_allow_private && host_is_private_ip(host, hlen)) {
         err_field(&c->e, "url",
                   "names a loopback, private or reserved address: this hub delivers only to "
                   "public addresses");

@@ -312,27 +312,33 @@ static struct http_stream *own_open(struct http_req *r, const char *ctype, size_
     struct http_streams *l = r->srv->streams;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (ci == NULL)
+    struct buf head;
+    buf_init(&head, LIMIT_HEADER_BYTES);
+    if (ci == NULL || own_head(r, ctype, &head) != 0 || head.len > max_queued) {
+        log_error("http: cannot answer a stream (no socket, or headers too large)");
+        buf_release(&head);
         return NULL;
+    }
     pthread_mutex_lock(&l->mu);
     bool room = !l->stopping && l->count < l->max;
     if (room)
         l->count++; /* held while the socket is set up */
     pthread_mutex_unlock(&l->mu);
-    if (!room)
-        return NULL;
-    int fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0);
+    int fd = room ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
     int one = 1, zero = 0;
     /* Events must leave at once: no Nagle delay, and no cork left over. */
     if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)) != 0 ||
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
-        log_warn("http: cannot take over a stream's socket: %s", strerror(errno));
+        if (room) {
+            log_warn("http: cannot take over a stream's socket: %s", strerror(errno));
+            pthread_mutex_lock(&l->mu);
+            l->count--;
+            pthread_mutex_unlock(&l->mu);
+        }
         if (fd >= 0)
             close(fd);
-        pthread_mutex_lock(&l->mu);
-        l->count--;
-        pthread_mutex_unlock(&l->mu);
+        buf_release(&head);
         return NULL;
     }
     struct http_stream *s = xcalloc(1, sizeof(*s));
@@ -341,21 +347,7 @@ static struct http_stream *own_open(struct http_req *r, const char *ctype, size_
     s->fd = fd;
     s->refs = 2; /* the caller's and the loop's */
     s->max = max_queued;
-    struct buf head;
-    buf_init(&head, LIMIT_HEADER_BYTES);
-    if (own_head(r, ctype, &head) != 0 || !queue_add(s, head.data, head.len)) {
-        log_error("http: a stream's response headers do not fit");
-        buf_release(&head);
-        s->fd = -1;
-        close(fd);
-        pthread_mutex_lock(&l->mu);
-        l->count--;
-        pthread_mutex_unlock(&l->mu);
-        pthread_mutex_destroy(&s->mu);
-        free(s->data);
-        free(s);
-        return NULL;
-    }
+    queue_add(s, head.data, head.len); /* fits: checked above */
     /* Queued before the socket joins the loop: its first EPOLLOUT sends it. */
     buf_release(&head);
     pthread_mutex_lock(&l->mu);
