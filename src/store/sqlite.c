@@ -510,6 +510,17 @@ again:
  * stops committing to copy pages from the WAL into the database: the
  * writer's connection has automatic checkpoints off and its WAL hook wakes
  * this thread when the WAL has grown past SQ_CHECKPOINT_FRAMES.
+ *
+ * That alone lets the WAL grow without bound under sustained writes (seen:
+ * 600 MB after a minute of ingest). SQLite starts the WAL over only when a
+ * write transaction begins with every frame already copied, and the
+ * writer, committing every few milliseconds, always begins with a few
+ * frames the checkpointer has not reached yet. So once a checkpoint ends
+ * with the WAL past SQ_CHECKPOINT_FRAMES, the checkpointer stops and sets
+ * wal_restart; the writer, before its next batch, checkpoints the short
+ * tail itself, and that batch begins the WAL anew. (A reader still on the
+ * old frames makes SQLite keep appending; the writer tries again at the
+ * next batch.)
  */
 #define SQ_CHECKPOINT_FRAMES 16000
 
@@ -518,7 +529,8 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
     (void)db;
     (void)name;
     struct sq_store *s = arg;
-    if (frames >= SQ_CHECKPOINT_FRAMES) {
+    s->wal_frames = frames; /* read by the writer thread only: this runs on it */
+    if (frames >= s->ckpt_frames) {
         pthread_mutex_lock(&s->q_mu);
         s->checkpoint_due = true;
         pthread_cond_signal(&s->ckpt_cv);
@@ -532,7 +544,7 @@ static void *checkpointer_main(void *arg)
     struct sq_store *s = arg;
     pthread_mutex_lock(&s->q_mu);
     while (!s->stopping) {
-        while (!s->checkpoint_due && !s->stopping)
+        while ((!s->checkpoint_due || s->wal_restart) && !s->stopping)
             pthread_cond_wait(&s->ckpt_cv, &s->q_mu);
         if (s->stopping)
             break;
@@ -544,9 +556,23 @@ static void *checkpointer_main(void *arg)
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(s->cconn->db));
         pthread_mutex_lock(&s->q_mu);
+        if (rc == SQLITE_OK && logged >= s->ckpt_frames)
+            s->wal_restart = true;
     }
     pthread_mutex_unlock(&s->q_mu);
     return NULL;
+}
+
+/*
+ * Writer thread, before a batch, when the checkpointer asked for it: copy
+ * the frames the checkpointer has not reached (the checkpointer waits
+ * meanwhile), so the batch's transaction starts the WAL over.
+ */
+static void fold_wal_tail(struct sq_store *s)
+{
+    int rc = sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(s->wconn->db));
 }
 
 static void *writer_main(void *arg)
@@ -569,9 +595,17 @@ static void *writer_main(void *arg)
         if (!s->q_head)
             s->q_tail = NULL;
         last->next = NULL;
+        bool restart = s->wal_restart;
         pthread_mutex_unlock(&s->q_mu);
 
+        if (restart)
+            fold_wal_tail(s);
         run_batch(s, batch);
+        if (restart && s->wal_frames < s->ckpt_frames) { /* it started over */
+            pthread_mutex_lock(&s->q_mu);
+            s->wal_restart = false;
+            pthread_mutex_unlock(&s->q_mu);
+        }
 
         /* Wake each submitter alone: a broadcast would wake every waiter per batch. */
         for (struct sq_job *j = batch, *nx; j; j = nx) {
@@ -680,6 +714,8 @@ static int writer_start(struct sq_store *s, struct err *e)
         return e->code;
     }
     sqlite3_wal_autocheckpoint(s->wconn->db, 0);
+    if (s->ckpt_frames <= 0)
+        s->ckpt_frames = SQ_CHECKPOINT_FRAMES;
     sqlite3_wal_hook(s->wconn->db, on_wal, s);
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         conn_close(s->wconn);

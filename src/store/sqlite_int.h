@@ -68,6 +68,9 @@ struct sq_store {
     struct sq_conn *cconn;  /* the checkpointer's connection */
     pthread_cond_t ckpt_cv; /* with q_mu: wakes the checkpointer */
     bool checkpoint_due;
+    bool wal_restart;       /* with q_mu: the WAL is long; the writer folds its tail in */
+    int wal_frames;         /* frames in the WAL after the writer's last commit */
+    int ckpt_frames;        /* checkpoint past this many frames (SQ_CHECKPOINT_FRAMES) */
 
     unsigned char audit_key[32]; /* DIR/audit.key: keys the audit hash chain */
 };
