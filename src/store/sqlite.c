@@ -20,12 +20,14 @@
  * by SQL, so comparisons and ordering are numeric.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -405,11 +407,12 @@ int sq__step_write(struct sq_conn *c, sqlite3_stmt *st, bool need_change, struct
 
 /*
  * Group commit. Writers of every thread queue a job; the writer thread
- * takes everything queued, runs each job inside its own SAVEPOINT of one
- * transaction, commits once (one fsync for the batch) and only then wakes
- * the submitters. A failed job rolls back to its savepoint and fails alone;
- * a failed commit fails every job of the batch. So each job is still
- * atomic, and nobody is told "done" before its data is durable.
+ * takes everything queued, runs the jobs in one transaction (see
+ * run_batch) and commits once; the syncer thread then makes the WAL
+ * durable (one fdatasync for every batch committed meanwhile) and only
+ * then wakes the submitters. A failed job fails alone; a failed commit
+ * fails every job of the batch. So each job is still atomic, and nobody is
+ * told "done" before its data is durable.
  */
 #define SQ_BATCH_MAX 512
 
@@ -447,7 +450,7 @@ static bool in_tx(struct sq_conn *c) { return !sqlite3_get_autocommit(c->db); }
  * acknowledged job is durable and each failed one left nothing behind.
  * (Jobs are written to be run again: they only write through SQL.)
  */
-static void run_batch(struct sq_store *s, struct sq_job *batch)
+static bool run_batch(struct sq_store *s, struct sq_job *batch)
 {
     struct sq_conn *c = s->wconn;
     struct err be, ignore;
@@ -495,14 +498,18 @@ again:
                 err_init(k->e);
         goto again;
     }
+    bool committed = false;
     if (!be.code && exec_cached(c, SQL_COMMIT, &be) != 0) {
         if (in_tx(c))
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         for (struct sq_job *j = batch; j; j = j->next)
             if (!j->failed)
                 *j->e = be;
+    } else if (!be.code) {
+        committed = true;
     }
     pthread_mutex_unlock(&s->write_mu);
+    return committed;
 }
 
 /*
@@ -575,6 +582,20 @@ static void fold_wal_tail(struct sq_store *s)
         log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(s->wconn->db));
 }
 
+/* Wake each submitter of a finished list of jobs alone: a broadcast would wake every waiter. */
+static void complete_jobs(struct sq_job *list)
+{
+    for (struct sq_job *j = list, *nx; j; j = nx) {
+        nx = j->next; /* j lives on its submitter's stack: gone once posted */
+        if (j->done_fn) {
+            j->done_fn(j->done_ud);
+            free(j);
+        } else {
+            sem_post(&j->done);
+        }
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct sq_store *s = arg;
@@ -600,23 +621,98 @@ static void *writer_main(void *arg)
 
         if (restart)
             fold_wal_tail(s);
-        run_batch(s, batch);
-        if (restart && s->wal_frames < s->ckpt_frames) { /* it started over */
-            pthread_mutex_lock(&s->q_mu);
-            s->wal_restart = false;
-            pthread_mutex_unlock(&s->q_mu);
-        }
+        bool committed = run_batch(s, batch);
 
-        /* Wake each submitter alone: a broadcast would wake every waiter per batch. */
-        for (struct sq_job *j = batch, *nx; j; j = nx) {
-            nx = j->next; /* j lives on its submitter's stack: gone once posted */
-            if (j->done_fn) {
-                j->done_fn(j->done_ud);
-                free(j);
-            } else {
-                sem_post(&j->done);
-            }
+        pthread_mutex_lock(&s->q_mu);
+        if (restart && s->wal_frames < s->ckpt_frames) /* it started over */
+            s->wal_restart = false;
+        if (committed) { /* to the syncer, which acknowledges once the WAL is durable */
+            if (s->sync_tail)
+                s->sync_tail->next = batch;
+            else
+                s->sync_head = batch;
+            s->sync_tail = last;
+            pthread_cond_signal(&s->sync_cv);
+        } else {
+            pthread_mutex_unlock(&s->q_mu);
+            complete_jobs(batch); /* nothing was written: nothing to wait for */
+            pthread_mutex_lock(&s->q_mu);
         }
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    return NULL;
+}
+
+/*
+ * The writer's connection commits with synchronous=NORMAL: its commits
+ * write the WAL but do not wait for the disk. This thread does: it takes
+ * every batch committed so far, runs one fdatasync() of the WAL (which
+ * covers every frame written before it), and only then acknowledges those
+ * jobs. Meanwhile the writer is already running the next batch, so the
+ * disk's latency is no longer in the writer's loop.
+ *
+ * Why this is as safe as syncing inside COMMIT: the WAL is only appended
+ * to, and SQLite's recovery replays frames in order up to the first that
+ * is missing or torn, so a durable frame implies every earlier frame is
+ * durable. A job is acknowledged only after an fdatasync() that began
+ * after its batch's COMMIT returned. Checkpoints sync the WAL themselves
+ * before copying it into the database. What differs: another reader may
+ * see a commit up to one fdatasync (~1-3 ms) before it is durable, and an
+ * OS crash in that window loses it; its submitter was never told it was
+ * stored, and a retry with the same Idempotency-Key finds it if it
+ * survived.
+ *
+ * If fdatasync() fails, the kernel may already have dropped the pages it
+ * could not write, so no later sync can vouch for them: the daemon stops
+ * (as PostgreSQL does), and SQLite's recovery at the next start keeps what
+ * really reached the disk. Nothing unacknowledged was promised.
+ */
+static void wal_sync(struct sq_store *s)
+{
+    char path[sizeof(s->path) + 8];
+    if (s->wal_fd < 0) {
+        snprintf(path, sizeof(path), "%s-wal", s->path);
+        s->wal_fd = open(path, O_RDWR | O_CLOEXEC);
+        if (s->wal_fd < 0) {
+            log_error("sqlite: cannot open %s to sync it: %s; stopping", path, strerror(errno));
+            abort();
+        }
+        /* A new file's name is durable once its directory is synced: once, here. */
+        char *slash = strrchr(path, '/');
+        int dfd = -1;
+        if (slash) {
+            *slash = '\0';
+            dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    if (fdatasync(s->wal_fd) != 0) {
+        log_error("sqlite: fdatasync of the WAL failed: %s; stopping so that recovery starts "
+                  "from what is on disk", strerror(errno));
+        abort();
+    }
+}
+
+static void *syncer_main(void *arg)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->q_mu);
+    for (;;) {
+        while (!s->sync_head && !s->sync_stopping)
+            pthread_cond_wait(&s->sync_cv, &s->q_mu);
+        if (!s->sync_head)
+            break; /* stopping, and the writer (already joined) committed nothing more */
+        struct sq_job *list = s->sync_head;
+        s->sync_head = s->sync_tail = NULL;
+        pthread_mutex_unlock(&s->q_mu);
+        wal_sync(s);
+        pthread_mutex_lock(&s->q_mu);
+        s->wal_syncs++;
+        pthread_mutex_unlock(&s->q_mu);
+        complete_jobs(list);
         pthread_mutex_lock(&s->q_mu);
     }
     pthread_mutex_unlock(&s->q_mu);
@@ -705,6 +801,26 @@ int sq__write_async(struct sq_store *s, sq_write_fn *fn, void *arg, struct err *
     return 0;
 }
 
+/* Ask the writer (and the checkpointer) to stop; the writer drains its queue first. */
+static void writer_signal_stop(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->q_mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->q_cv);
+    pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->q_mu);
+}
+
+/* After the writer has exited: the syncer acknowledges what is left, then exits. */
+static void syncer_stop(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->q_mu);
+    s->sync_stopping = true;
+    pthread_cond_signal(&s->sync_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    pthread_join(s->syncer, NULL);
+}
+
 static int writer_start(struct sq_store *s, struct err *e)
 {
     if (conn_open(s, false, &s->wconn, e))
@@ -714,23 +830,28 @@ static int writer_start(struct sq_store *s, struct err *e)
         return e->code;
     }
     sqlite3_wal_autocheckpoint(s->wconn->db, 0);
+    sqlite3_wal_hook(s->wconn->db, on_wal, s);
     if (s->ckpt_frames <= 0)
         s->ckpt_frames = SQ_CHECKPOINT_FRAMES;
-    sqlite3_wal_hook(s->wconn->db, on_wal, s);
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
-        conn_close(s->wconn);
-        conn_close(s->cconn);
-        return err_set(e, ERR_STORE, "cannot start the writer thread");
+    /* the writer's commits do not wait for the disk; the syncer does (see wal_sync) */
+    int rc = sqlite3_exec(s->wconn->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    const char *failed = rc != SQLITE_OK ? "cannot set up the writer's connection" : NULL;
+    if (!failed && pthread_create(&s->syncer, NULL, syncer_main, s) != 0)
+        failed = "cannot start the sync thread";
+    if (!failed && pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        syncer_stop(s);
+        failed = "cannot start the writer thread";
     }
-    if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
-        pthread_mutex_lock(&s->q_mu);
-        s->stopping = true;
-        pthread_cond_signal(&s->q_cv);
-        pthread_mutex_unlock(&s->q_mu);
+    if (!failed && pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
+        writer_signal_stop(s);
         pthread_join(s->writer, NULL);
+        syncer_stop(s);
+        failed = "cannot start the checkpoint thread";
+    }
+    if (failed) {
         conn_close(s->wconn);
         conn_close(s->cconn);
-        return err_set(e, ERR_STORE, "cannot start the checkpoint thread");
+        return err_set(e, ERR_STORE, "%s", failed);
     }
     s->writer_running = true;
     return 0;
@@ -740,17 +861,17 @@ static void writer_stop(struct sq_store *s)
 {
     if (!s->writer_running)
         return;
-    pthread_mutex_lock(&s->q_mu);
-    s->stopping = true; /* the writer drains the queue, then exits */
-    pthread_cond_signal(&s->q_cv);
-    pthread_cond_signal(&s->ckpt_cv);
-    pthread_mutex_unlock(&s->q_mu);
+    writer_signal_stop(s);
     pthread_join(s->writer, NULL);
     pthread_join(s->checkpointer, NULL);
+    syncer_stop(s);
     /* Fold the WAL back into the database so a stopped store is one file. */
     sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     conn_close(s->cconn);
     conn_close(s->wconn);
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
+    s->wal_fd = -1;
     s->writer_running = false;
 }
 
@@ -874,6 +995,8 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
     pthread_mutex_init(&s->q_mu, NULL);
     pthread_cond_init(&s->q_cv, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
+    s->wal_fd = -1;
     struct sq_conn *c;
     if (conn_open(s, create, &c, e)) {
         sq_close(&s->base);
@@ -908,6 +1031,7 @@ static void sq_close(struct store *st)
     pthread_mutex_destroy(&s->q_mu);
     pthread_cond_destroy(&s->q_cv);
     pthread_cond_destroy(&s->ckpt_cv);
+    pthread_cond_destroy(&s->sync_cv);
     free(s);
 }
 

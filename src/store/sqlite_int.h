@@ -72,6 +72,14 @@ struct sq_store {
     int wal_frames;         /* frames in the WAL after the writer's last commit */
     int ckpt_frames;        /* checkpoint past this many frames (SQ_CHECKPOINT_FRAMES) */
 
+    /* Durability off the writer's path (see syncer_main). */
+    pthread_t syncer;
+    pthread_cond_t sync_cv;               /* with q_mu: wakes the syncer */
+    struct sq_job *sync_head, *sync_tail; /* committed, waiting for the WAL's fdatasync */
+    bool sync_stopping;
+    int wal_fd; /* the syncer's own descriptor of the WAL file, -1 until opened */
+    unsigned long wal_syncs; /* with q_mu: fdatasync()s done (the tests watch it) */
+
     unsigned char audit_key[32]; /* DIR/audit.key: keys the audit hash chain */
 };
 

@@ -1458,6 +1458,72 @@ static void test_wal_bounded(void **state)
     assert_int_equal(meta_count_prefix(f->st, "wal"), 1200);
 }
 
+/*
+ * A write is acknowledged only after an fdatasync() of the WAL that began
+ * after its commit (the writer commits without syncing; see wal_sync):
+ * each job notes the sync count while it runs inside its batch, and its
+ * acknowledgement must come after a later sync.
+ */
+struct sync_probe {
+    struct sq_store *s;
+    unsigned long at_run, at_done;
+    sem_t *done;
+};
+
+static unsigned long syncs_now(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->q_mu);
+    unsigned long n = s->wal_syncs;
+    pthread_mutex_unlock(&s->q_mu);
+    return n;
+}
+
+static int sync_probe_run(struct sq_conn *c, void *arg, struct err *e)
+{
+    struct sync_probe *p = arg;
+    p->at_run = syncs_now(p->s);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "INSERT INTO meta(key, value) VALUES('probe%p', 'x')", arg);
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_STORE, "insert failed");
+    return 0;
+}
+
+static void sync_probe_done(void *ud)
+{
+    struct sync_probe *p = ud;
+    p->at_done = syncs_now(p->s);
+    sem_post(p->done);
+}
+
+static void test_ack_after_sync(void **state)
+{
+    struct fx *f = *state;
+    struct sq_store *s = sq(f->st);
+    sem_t done;
+    sem_init(&done, 0, 0);
+    enum { N = 40 };
+    struct sync_probe p[N];
+    struct err e[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = (struct sync_probe){.s = s, .done = &done};
+        err_init(&e[i]);
+        assert_int_equal(sq__write_async(s, sync_probe_run, &p[i], &e[i], sync_probe_done, &p[i]),
+                         0);
+        if (i % 8 == 7)
+            sleep_ms(2); /* several batches, some committed while a sync runs */
+    }
+    for (int i = 0; i < N; i++)
+        while (sem_wait(&done) != 0)
+            ;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(e[i].code, 0);
+        assert_true(p[i].at_done > p[i].at_run);
+    }
+    assert_int_equal(meta_count_prefix(f->st, "probe"), N);
+    sem_destroy(&done);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1485,6 +1551,7 @@ int main(void)
         T(test_urgent_lane),
         T(test_batch_failure),
         T(test_wal_bounded),
+        T(test_ack_after_sync),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
