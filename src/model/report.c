@@ -476,8 +476,12 @@ int model_observables_check(const json_t *v, size_t max, json_t **out, struct er
     size_t before = e->nfields;
     bool was_truncated = e->fields_truncated;
     json_t *arr = json_array();
-    size_t i, j;
-    json_t *ob, *prev;
+    /* the kept observables' type and value (strings owned by arr), to drop repeats */
+    size_t nkept = 0, cap = json_array_size(v) ? json_array_size(v) : 1;
+    const char **kept_type = xcalloc(cap, sizeof(*kept_type));
+    const char **kept_value = xcalloc(cap, sizeof(*kept_value));
+    size_t i;
+    json_t *ob;
     json_array_foreach(v, i, ob)
     {
         char f[64];
@@ -502,8 +506,8 @@ int model_observables_check(const json_t *v, size_t max, json_t **out, struct er
             continue;
         }
         obs_path(f, i, ".value");
-        const char *value =
-            model__text(json_object_get(ob, "value"), f, LIMIT_OBSERVABLE_CHARS, true, false, e);
+        json_t *given = json_object_get(ob, "value");
+        const char *value = model__text(given, f, LIMIT_OBSERVABLE_CHARS, true, false, e);
         if (value == NULL)
             continue;
         char *norm = NULL;
@@ -514,14 +518,23 @@ int model_observables_check(const json_t *v, size_t max, json_t **out, struct er
         }
         /* The same typed value twice says nothing more: keep the first. */
         bool dup = false;
-        json_array_foreach(arr, j, prev) dup = dup ||
-            (!strcmp(json_string_value(json_object_get(prev, "type")), type) &&
-             !strcmp(json_string_value(json_object_get(prev, "value")), norm));
-        if (!dup)
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "type", type, "value", norm,
-                                                 "role", role));
+        for (size_t k = 0; k < nkept && !dup; k++)
+            dup = !strcmp(kept_value[k], norm) && !strcmp(kept_type[k], type);
+        if (!dup) {
+            json_t *o = json_object(), *tj = json_string_nocheck(type);
+            /* an already normal value (the usual case) is shared, not copied */
+            json_t *vj = strcmp(norm, value) ? json_string_nocheck(norm) : json_incref(given);
+            json_object_set_new_nocheck(o, "type", tj);
+            json_object_set_new_nocheck(o, "value", vj);
+            json_object_set_new_nocheck(o, "role", json_string_nocheck(role));
+            json_array_append_new(arr, o);
+            kept_type[nkept] = json_string_value(tj);
+            kept_value[nkept++] = json_string_value(vj);
+        }
         free(norm);
     }
+    free(kept_type);
+    free(kept_value);
     /* Errors of other fields reported before do not fail this one. */
     if (e->nfields != before || e->fields_truncated != was_truncated) {
         json_decref(arr);
