@@ -230,6 +230,22 @@ static const char *const migrations[] = {
     "UPDATE alerts SET queued = 1 WHERE state = 'published';"
     "CREATE INDEX alerts_unqueued ON alerts(queued) WHERE state = 'published' AND queued = 0;"
     "DROP INDEX alert_recipients_org;",
+    /*
+     * 7: revisions in a rowid table. In the WITHOUT ROWID table a row is
+     * kept in its b-tree page only up to ~1 KB, so each revision's content
+     * (~2 KB) took an overflow page of its own, mostly empty: 4 KB more
+     * written to the WAL and kept in the database per report. A rowid
+     * table keeps rows of up to ~4 KB in the page.
+     */
+    "CREATE TABLE report_revisions_7(report_id TEXT NOT NULL REFERENCES reports(id),"
+    " n INTEGER NOT NULL, stage TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id),"
+    " at INTEGER NOT NULL, reason TEXT, changes TEXT NOT NULL, content TEXT NOT NULL,"
+    " PRIMARY KEY(report_id, n));"
+    "INSERT INTO report_revisions_7(report_id, n, stage, user_id, at, reason, changes, content)"
+    " SELECT report_id, n, stage, user_id, at, reason, changes, content FROM report_revisions"
+    " ORDER BY report_id, n;"
+    "DROP TABLE report_revisions;"
+    "ALTER TABLE report_revisions_7 RENAME TO report_revisions;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

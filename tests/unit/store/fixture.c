@@ -277,6 +277,22 @@ int fx_sql(const char *dir, const char *sql, char *out, size_t n)
     return rc;
 }
 
+void fx_sql_script(const char *dir, const char *sql)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/isac.db", dir);
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        print_error("%s: rc %d %s\n", sql, rc, msg ? msg : "");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
 void fx_sql_ok(const char *dir, const char *fmt, ...)
 {
     char sql[1000];

@@ -110,6 +110,8 @@ void fx_expect(int *bad, const char *who, const char *what, const char *want, co
  * Returns the sqlite3 rc (SQLITE_OK after a row or the end).
  */
 int fx_sql(const char *dir, const char *sql, char *out, size_t n);
+/* Run a script of several statements (sqlite3_exec) on the data dir's database; asserts it succeeds. */
+void fx_sql_script(const char *dir, const char *sql);
 /* printf-style statements that must succeed: run / the first column as a number / as text. */
 void fx_sql_ok(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 long fx_sql_long(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1829,6 +1829,57 @@ static void test_report_async_close_drains(void **state)
     pthread_mutex_destroy(&d.mu);
 }
 
+/*
+ * Migration 7 moves revisions from a WITHOUT ROWID table (where each ~2 KB
+ * content took an overflow page) into a rowid table: a store of schema 6
+ * keeps every revision, its content and order, and its reports read back.
+ */
+static void test_migration_7_revisions(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    char id[ID_LEN];
+    new_report(f, id, REP, U_REP, "first", "{'title':'Before the migration'}");
+    OK(try_revise(f, id, 1, U_REP, "update", "{'title':'Updated'}", "more", NULL, &e));
+    char before[256];
+    fx_sql_text(f->dir, before, sizeof(before),
+                "SELECT group_concat(n || ':' || stage || ':' || length(content), ',')"
+                " FROM (SELECT * FROM report_revisions ORDER BY report_id, n)");
+    store_close(f->st);
+    f->st = NULL;
+    /* back to schema 6's layout */
+    fx_sql_script(f->dir,
+              "PRAGMA foreign_keys=OFF; BEGIN;"
+              "CREATE TABLE v6(report_id TEXT NOT NULL REFERENCES reports(id),"
+              " n INTEGER NOT NULL, stage TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id),"
+              " at INTEGER NOT NULL, reason TEXT, changes TEXT NOT NULL, content TEXT NOT NULL,"
+              " PRIMARY KEY(report_id, n)) WITHOUT ROWID;"
+              "INSERT INTO v6 SELECT report_id, n, stage, user_id, at, reason, changes, content"
+              " FROM report_revisions;"
+              "DROP TABLE report_revisions; ALTER TABLE v6 RENAME TO report_revisions;"
+              "UPDATE meta SET value = '6' WHERE key = 'schema_version'; COMMIT;");
+    assert_int_equal(fx_sql_long(f->dir, "SELECT sql LIKE '%%WITHOUT ROWID%%' FROM sqlite_schema"
+                                         " WHERE name = 'report_revisions'"),
+                     1);
+    OK(store_open(&f->st, f->dir, false, &e));
+    assert_int_equal(store_schema_version(f->st), STORE_SCHEMA_VERSION);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT sql LIKE '%%WITHOUT ROWID%%' FROM sqlite_schema"
+                                         " WHERE name = 'report_revisions'"),
+                     0);
+    char after[256];
+    fx_sql_text(f->dir, after, sizeof(after),
+                "SELECT group_concat(n || ':' || stage || ':' || length(content), ',')"
+                " FROM (SELECT * FROM report_revisions ORDER BY report_id, n)");
+    assert_str(after, before);
+    assert_int_equal(fx_sql_long(f->dir, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    struct store_report_access own = own_access(f, REP);
+    json_t *r = NULL;
+    OK(store_report_get(f->st, &own, id, true, &r, &e));
+    assert_str(unit_jstr(r, "title"), "Updated");
+    assert_int_equal(json_array_size(json_object_get(r, "revisions")), 2);
+    json_decref(r);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1851,6 +1902,7 @@ int main(void)
         T(test_group_commit_txn_lost),
         T(test_report_create_async),
         T(test_report_async_close_drains),
+        T(test_migration_7_revisions),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
