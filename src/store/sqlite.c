@@ -360,6 +360,14 @@ void sq__done(sqlite3_stmt *st)
     }
 }
 
+void sq__bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 void sq__bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)

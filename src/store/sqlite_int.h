@@ -108,6 +108,13 @@ sqlite3_stmt *sq__stmt(struct sq_conn *c, const char *sql, struct err *e);
 /* Reset a statement after use. */
 void sq__done(sqlite3_stmt *st);
 void sq__bind_text(sqlite3_stmt *st, int i, const char *v);
+/*
+ * The same without SQLite's copy of v: only for a v that lives until the
+ * statement is stepped and reset (sq__step_write clears the bindings).
+ * The report writes use it: their texts (a ~2 KB content among them) were
+ * copied once more for every bind.
+ */
+void sq__bind_static(sqlite3_stmt *st, int i, const char *v);
 const char *sq__jstr(const json_t *o, const char *k);
 /* "" when absent */
 const char *sq__jstr2(const json_t *o, const char *k1, const char *k2);

@@ -321,8 +321,8 @@ static int add_index_rows(struct sq_conn *c, const char *id, const json_t *conte
     {
         if (q == NULL || e->code)
             break;
-        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, json_string_value(v), -1, SQLITE_STATIC);
+        sq__bind_static(q, 1, id);
+        sq__bind_static(q, 2, json_string_value(v));
         sq__step_write(c, q, false, e, "report sectors");
     }
     q = e->code ? NULL : sq__stmt(c, SQL_RO_ADD, e);
@@ -330,10 +330,10 @@ static int add_index_rows(struct sq_conn *c, const char *id, const json_t *conte
     {
         if (q == NULL || e->code)
             break;
-        sqlite3_bind_text(q, 1, sq__jstr(v, "type"), -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, sq__jstr(v, "value"), -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 3, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 4, sq__jstr(v, "role"), -1, SQLITE_STATIC);
+        sq__bind_static(q, 1, sq__jstr(v, "type"));
+        sq__bind_static(q, 2, sq__jstr(v, "value"));
+        sq__bind_static(q, 3, id);
+        sq__bind_static(q, 4, sq__jstr(v, "role"));
         sq__step_write(c, q, false, e, "report observables");
     }
     return e->code;
@@ -344,26 +344,26 @@ static void bind_report(sqlite3_stmt *q, const json_t *r, int64_t now)
     const json_t *c = json_object_get(r, "content");
     json_t *overall = json_object_get(json_object_get(c, "severity"), "overall");
     json_t *due = json_object_get(r, "due_at");
-    sq__bind_text(q, 1, sq__jstr(r, "id"));
-    sq__bind_text(q, 2, sq__jstr(r, "org_id"));
-    sq__bind_text(q, 3, sq__jstr(r, "created_by"));
-    sq__bind_text(q, 4, sq__jstr(r, "stage"));
+    sq__bind_static(q, 1, sq__jstr(r, "id"));
+    sq__bind_static(q, 2, sq__jstr(r, "org_id"));
+    sq__bind_static(q, 3, sq__jstr(r, "created_by"));
+    sq__bind_static(q, 4, sq__jstr(r, "stage"));
     sqlite3_bind_int(q, 5, (int)json_integer_value(json_object_get(r, "revision")));
-    sq__bind_text(q, 6, sq__jstr(c, "kind"));
-    sq__bind_text(q, 7, sq__jstr(c, "event_type"));
+    sq__bind_static(q, 6, sq__jstr(c, "kind"));
+    sq__bind_static(q, 7, sq__jstr(c, "event_type"));
     sqlite3_bind_int(q, 8, json_is_integer(overall) ? (int)json_integer_value(overall) : -1);
-    sq__bind_text(q, 9, sq__jstr(c, "status"));
-    sq__bind_text(q, 10, sq__jstr(c, "basis"));
-    sq__bind_text(q, 11, sq__jstr(c, "regime"));
+    sq__bind_static(q, 9, sq__jstr(c, "status"));
+    sq__bind_static(q, 10, sq__jstr(c, "basis"));
+    sq__bind_static(q, 11, sq__jstr(c, "regime"));
     sqlite3_bind_int(q, 12, json_is_true(json_object_get(c, "share_with_hub")));
-    sq__bind_text(q, 13, sq__jstr(c, "title"));
+    sq__bind_static(q, 13, sq__jstr(c, "title"));
     sqlite3_bind_int64(q, 15, now);
     sqlite3_bind_int(q, 16, json_is_true(json_object_get(r, "submitted")));
     if (json_is_integer(due))
         sqlite3_bind_int64(q, 17, json_integer_value(due));
     else
         sqlite3_bind_null(q, 17);
-    sq__bind_text(q, 18, sq__jstr(r, "due_stage"));
+    sq__bind_static(q, 18, sq__jstr(r, "due_stage"));
 }
 
 static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
@@ -387,7 +387,7 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
         const char *dels[] = {SQL_RS_DEL, SQL_RO_DEL};
         for (int i = 0; i < 2 && !e->code; i++)
             if ((q = sq__stmt(c, dels[i], e))) {
-                sq__bind_text(q, 1, id);
+                sq__bind_static(q, 1, id);
                 if (dels[i] == SQL_RO_DEL)
                     sqlite3_bind_int(q, 2, j->expected_rev);
                 sq__step_write(c, q, false, e, "report index");
@@ -396,20 +396,20 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
     if (!e->code)
         add_index_rows(c, id, json_object_get(r, "content"), e);
     if (!e->code && (q = sq__stmt(c, SQL_REV_ADD, e))) {
-        sq__bind_text(q, 1, id);
+        sq__bind_static(q, 1, id);
         sqlite3_bind_int(q, 2, (int)json_integer_value(json_object_get(rev, "n")));
-        sq__bind_text(q, 3, sq__jstr(rev, "stage"));
-        sq__bind_text(q, 4, sq__jstr(rev, "user_id"));
+        sq__bind_static(q, 3, sq__jstr(rev, "stage"));
+        sq__bind_static(q, 4, sq__jstr(rev, "user_id"));
         sqlite3_bind_int64(q, 5, now);
-        sq__bind_text(q, 6, sq__jstr(rev, "reason"));
-        sq__bind_text(q, 7, changes ? changes : "[]");
-        sq__bind_text(q, 8, ctext);
+        sq__bind_static(q, 6, sq__jstr(rev, "reason"));
+        sq__bind_static(q, 7, changes ? changes : "[]");
+        sq__bind_static(q, 8, ctext);
         sq__step_write(c, q, true, e, "report revision");
     }
     if (!e->code && j->idem_key && (q = sq__stmt(c, SQL_IDEM_ADD, e))) {
-        sq__bind_text(q, 1, j->idem_scope);
-        sq__bind_text(q, 2, j->idem_key);
-        sq__bind_text(q, 3, id);
+        sq__bind_static(q, 1, j->idem_scope);
+        sq__bind_static(q, 2, j->idem_key);
+        sq__bind_static(q, 3, id);
         sqlite3_bind_int64(q, 4, now);
         sq__step_write(c, q, true, e, "idempotency key");
     }
