@@ -83,9 +83,8 @@ void model__check_unknown(const json_t *in, const char *prefix, const char *cons
     json_object_foreach((json_t *)in, k, v)
     {
         bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp(*a, k))
-                ok = true;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = !strcmp(*a, k);
         if (!ok) {
             char f[96];
             snprintf(f, sizeof(f), "%s%s", prefix, k);
@@ -107,8 +106,18 @@ const char *model__text(const json_t *v, const char *field, size_t max, bool req
         return NULL;
     }
     const char *s = json_string_value(v);
-    size_t n = util_utf8_chars(s);
-    if (json_string_length(v) != strlen(s)) {
+    /* one pass over the bytes: characters (UTF-8 lead bytes), NUL, other control characters */
+    const unsigned char *p = (const unsigned char *)s, *end = p + json_string_length(v);
+    size_t n = 0;
+    bool nul = false, ctrl = false;
+    for (; p < end; p++) {
+        n += (*p & 0xc0) != 0x80;
+        if (*p < 0x20 || *p == 0x7f) {
+            nul = nul || *p == 0;
+            ctrl = ctrl || !(multiline && (*p == '\n' || *p == '\t' || *p == '\r'));
+        }
+    }
+    if (nul) {
         err_field(e, field, "must not contain NUL");
         return NULL;
     }
@@ -116,12 +125,10 @@ const char *model__text(const json_t *v, const char *field, size_t max, bool req
         err_field(e, field, "too long: %zu characters, at most %zu", n, max);
         return NULL;
     }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' || *p == '\r'))) ||
-            *p == 0x7f) {
-            err_field(e, field, "must not contain control characters");
-            return NULL;
-        }
+    if (ctrl) {
+        err_field(e, field, "must not contain control characters");
+        return NULL;
+    }
     return s;
 }
 

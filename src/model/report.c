@@ -333,14 +333,14 @@ static void severity_field(const json_t *in, json_t *o, bool create, struct err 
         model__check_unknown(v, "severity.", allowed, e);
     for (size_t i = 0; i < MODEL_NELEM(viewpoints); i++) {
         json_t *x = v ? json_object_get(v, viewpoints[i]) : NULL;
-        char f[48];
-        snprintf(f, sizeof(f), "severity.%s", viewpoints[i]);
         if (x == NULL && !create)
             continue; /* a revision changes only the viewpoints it names */
         if (x == NULL || json_is_null(x)) {
             json_object_set_new(sev, viewpoints[i], json_null());
         } else if (!json_is_integer(x) || json_integer_value(x) < 0 ||
                    json_integer_value(x) > 4) {
+            char f[48];
+            snprintf(f, sizeof(f), "severity.%s", viewpoints[i]);
             err_field(e, f, "must be a level from 0 to 4, or null when not assessed");
         } else {
             json_object_set(sev, viewpoints[i], x);
@@ -368,23 +368,24 @@ static void causes_field(const json_t *in, json_t *o, struct err *e)
     json_t *c;
     json_array_foreach(v, i, c)
     {
-        char f[64], pre[48];
-        snprintf(pre, sizeof(pre), "causes[%zu]", i);
+        /* "causes[i]" once, then its fields' paths by appending (paths name errors) */
+        char f[64];
+        int np = snprintf(f, sizeof(f), "causes[%zu]", i);
+        size_t pn = np > 0 && (size_t)np < sizeof(f) ? (size_t)np : 0;
         if (!json_is_object(c)) {
-            err_field(e, pre, "must be an object with code and detail");
+            err_field(e, f, "must be an object with code and detail");
             continue;
         }
-        char pre2[56];
-        snprintf(pre2, sizeof(pre2), "%s.", pre);
         static const char *const allowed[] = {"code", "detail", NULL};
-        model__check_unknown(c, pre2, allowed, e);
-        snprintf(f, sizeof(f), "%s.code", pre);
+        util_strlcpy(f + pn, ".", sizeof(f) - pn);
+        model__check_unknown(c, f, allowed, e);
         const char *code = json_string_value(json_object_get(c, "code"));
         if (!IN(causes, code)) {
+            util_strlcpy(f + pn, ".code", sizeof(f) - pn);
             err_field(e, f, "must be intentional, accidental, environmental or other");
             continue;
         }
-        snprintf(f, sizeof(f), "%s.detail", pre);
+        util_strlcpy(f + pn, ".detail", sizeof(f) - pn);
         json_t *dv = json_object_get(c, "detail");
         const char *detail = json_is_null(dv) ? NULL
                                                : model__text(dv, f, LIMIT_REPORT_DETAIL, false,
