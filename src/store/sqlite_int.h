@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <sqlite3.h>
@@ -89,6 +90,15 @@ static inline struct sq_store *sq(struct store *st)
         abort(); /* BUG: a store of another backend reached sqlite.c */
     return (struct sq_store *)st;
 }
+
+/* report_observables.role */
+enum { SQ_ROLE_OTHER = 0, SQ_ROLE_ATTACKER = 1, SQ_ROLE_VICTIM = 2 };
+/*
+ * The key of an indicator in report_observables (migration 8): a 64-bit
+ * SipHash of its type and normalised value; isac_obs_hash(type, value) in
+ * SQL on every connection of the store.
+ */
+int64_t sq__obs_hash(const char *type, size_t tlen, const char *value, size_t vlen);
 
 /* Row-to-JSON converter: one per object kind. */
 typedef json_t *row_fn(sqlite3_stmt *st);

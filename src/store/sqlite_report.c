@@ -257,10 +257,12 @@ static const char SQL_REPORT_UPDATE[] =
 static const char SQL_RS_DEL[] = "DELETE FROM report_sectors WHERE report_id = ?1";
 /* The observables of the revision being replaced, found through its content. */
 static const char SQL_RO_DEL[] =
-    "DELETE FROM report_observables WHERE report_id = ?1 AND (type, value) IN"
-    " (SELECT json_extract(o.value, '$.type'), json_extract(o.value, '$.value')"
+    "DELETE FROM report_observables WHERE report = (SELECT rowid FROM reports WHERE id = ?1)"
+    " AND h IN (SELECT isac_obs_hash(json_extract(o.value, '$.type'),"
+    "  json_extract(o.value, '$.value'))"
     "  FROM report_revisions v, json_each(v.content, '$.observables') o"
     "  WHERE v.report_id = ?1 AND v.n = ?2)";
+static const char SQL_REPORT_ROWID[] = "SELECT rowid FROM reports WHERE id = ?1";
 /*
  * One run of a cached statement per sector and per observable, bound from
  * the checked content. Measured on report ingest, this halves the cost of
@@ -269,8 +271,7 @@ static const char SQL_RO_DEL[] =
  * instructions per report of 10 observables, 12 % of all).
  */
 static const char SQL_RS_ADD[] = "INSERT INTO report_sectors(report_id, sector) VALUES(?1, ?2)";
-static const char SQL_RO_ADD[] =
-    "INSERT INTO report_observables(type, value, report_id, role) VALUES(?1, ?2, ?3, ?4)";
+static const char SQL_RO_ADD[] = "INSERT INTO report_observables(h, report, role) VALUES(?1, ?2, ?3)";
 static const char SQL_REV_ADD[] =
     "INSERT INTO report_revisions(report_id, n, stage, user_id, at, reason, changes, content)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -311,8 +312,16 @@ static void report_job_release(struct report_job *j)
     free(j->changes);
 }
 
-/* The index rows of the content: its sectors and its observables. */
-static int add_index_rows(struct sq_conn *c, const char *id, const json_t *content, struct err *e)
+static int role_code(const char *role)
+{
+    if (role && !strcmp(role, "attacker"))
+        return SQ_ROLE_ATTACKER;
+    return role && !strcmp(role, "victim") ? SQ_ROLE_VICTIM : SQ_ROLE_OTHER;
+}
+
+/* The index rows of the content: its sectors and its observables (of report rowid rid). */
+static int add_index_rows(struct sq_conn *c, const char *id, sqlite3_int64 rid,
+                          const json_t *content, struct err *e)
 {
     const json_t *v;
     size_t i;
@@ -330,10 +339,15 @@ static int add_index_rows(struct sq_conn *c, const char *id, const json_t *conte
     {
         if (q == NULL || e->code)
             break;
-        sq__bind_static(q, 1, sq__jstr(v, "type"));
-        sq__bind_static(q, 2, sq__jstr(v, "value"));
-        sq__bind_static(q, 3, id);
-        sq__bind_static(q, 4, sq__jstr(v, "role"));
+        const json_t *t = json_object_get(v, "type"), *val = json_object_get(v, "value");
+        if (!json_is_string(t) || !json_is_string(val)) {
+            err_set(e, ERR_STORE, "report observables: no type or value");
+            break;
+        }
+        sqlite3_bind_int64(q, 1, sq__obs_hash(json_string_value(t), json_string_length(t),
+                                              json_string_value(val), json_string_length(val)));
+        sqlite3_bind_int64(q, 2, rid);
+        sqlite3_bind_int(q, 3, role_code(sq__jstr(v, "role")));
         sq__step_write(c, q, false, e, "report observables");
     }
     return e->code;
@@ -374,6 +388,7 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
     int64_t now = util_now_ms() / 1000;
     const char *ctext = j->ctext, *changes = j->changes;
     sqlite3_stmt *q = sq__stmt(c, j->expected_rev ? SQL_REPORT_UPDATE : SQL_REPORT_INSERT, e);
+    sqlite3_int64 rid = 0; /* the report's rowid: its observables' rows point at it */
     if (q) {
         bind_report(q, r, now);
         if (j->expected_rev)
@@ -382,6 +397,16 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
             e->code = 0;
             err_set(e, ERR_CONFLICT, "the report was revised meanwhile; reload and try again");
         }
+        if (!e->code && !j->expected_rev)
+            rid = sqlite3_last_insert_rowid(c->db);
+    }
+    if (!e->code && j->expected_rev && (q = sq__stmt(c, SQL_REPORT_ROWID, e))) {
+        sq__bind_static(q, 1, id);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            rid = sqlite3_column_int64(q, 0);
+        else
+            err_set(e, ERR_STORE, "report: no rowid");
+        sq__done(q);
     }
     if (!e->code && j->expected_rev) {
         const char *dels[] = {SQL_RS_DEL, SQL_RO_DEL};
@@ -394,7 +419,7 @@ static int report_job_run(struct sq_conn *c, void *arg, struct err *e)
             }
     }
     if (!e->code)
-        add_index_rows(c, id, json_object_get(r, "content"), e);
+        add_index_rows(c, id, rid, json_object_get(r, "content"), e);
     if (!e->code && (q = sq__stmt(c, SQL_REV_ADD, e))) {
         sq__bind_static(q, 1, id);
         sqlite3_bind_int(q, 2, (int)json_integer_value(json_object_get(rev, "n")));

@@ -31,7 +31,7 @@
 #include "base/limits.h"
 
 #define STORE_HASH_LEN 32       /* token and session hashes (BLAKE2b-256) */
-#define STORE_SCHEMA_VERSION 7  /* the newest schema this build knows */
+#define STORE_SCHEMA_VERSION 8  /* the newest schema this build knows */
 
 struct store;
 

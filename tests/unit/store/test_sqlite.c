@@ -1524,6 +1524,38 @@ static void test_ack_after_sync(void **state)
     sem_destroy(&done);
 }
 
+/*
+ * The key of an indicator in report_observables: the same in C and in SQL
+ * (isac_obs_hash, which migration 8 used), different for another type or
+ * where type and value meet, and stable (the index lives on disk).
+ */
+static void test_obs_hash(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = sq__obs_hash("ipv4", 4, "192.0.2.1", 9);
+    assert_true(a != sq__obs_hash("text", 4, "192.0.2.1", 9));
+    assert_true(sq__obs_hash("ab", 2, "c", 1) != sq__obs_hash("a", 1, "bc", 2));
+    assert_true(a == sq__obs_hash("ipv4", 4, "192.0.2.1", 9));
+    char big[3000];
+    memset(big, 'x', sizeof(big));
+    assert_true(sq__obs_hash("text", 4, big, sizeof(big)) !=
+                sq__obs_hash("text", 4, big, sizeof(big) - 1));
+    struct sq_conn *c = sq(f->st)->wconn;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(c->db,
+                                        "SELECT isac_obs_hash('ipv4', '192.0.2.1'),"
+                                        " isac_obs_hash(NULL, 'x')",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_true(sqlite3_column_int64(q, 0) == a);
+    assert_int_equal(sqlite3_column_type(q, 1), SQLITE_NULL);
+    sqlite3_finalize(q);
+    /* SipHash-2-4, key "isac observable", of "ipv4\0192.0.2.1" (computed apart with
+     * libsodium): a value written to disks must never change */
+    assert_true(a == 9128813323820508931LL);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1552,6 +1584,7 @@ int main(void)
         T(test_batch_failure),
         T(test_wal_bounded),
         T(test_ack_after_sync),
+        T(test_obs_hash),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include "base/util.h"
 #include "model/member.h"
 #include "model/report.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 #include "fixture.h"
@@ -1370,8 +1371,11 @@ static void test_report_injected_faults(void **state)
         assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM report_sectors WHERE sector = "
                                       "'electricity'"),
                          1);
-        assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM report_observables WHERE type = "
-                                      "'ipv4'"),
+        assert_int_equal(fx_sql_long(f->dir,
+                                     "SELECT COUNT(*) FROM report_observables WHERE h = %lld"
+                                     " AND role = %d",
+                                     (long long)sq__obs_hash("ipv4", 4, "192.0.2.1", 9),
+                                     SQ_ROLE_ATTACKER),
                          1);
         FAILS(ERR_NOTFOUND, store_idem_lookup(f->st, f->user[U_REP], "key2", rid, &e));
     }
@@ -1857,7 +1861,17 @@ static void test_migration_7_revisions(void **state)
               "INSERT INTO v6 SELECT report_id, n, stage, user_id, at, reason, changes, content"
               " FROM report_revisions;"
               "DROP TABLE report_revisions; ALTER TABLE v6 RENAME TO report_revisions;"
+              /* and report_observables as schema 6 had it (migration 8 hashes it) */
+              "DROP TABLE report_observables;"
+              "CREATE TABLE report_observables(type TEXT NOT NULL, value TEXT NOT NULL,"
+              " report_id TEXT NOT NULL REFERENCES reports(id), role TEXT NOT NULL,"
+              " PRIMARY KEY(type, value, report_id)) WITHOUT ROWID;"
+              "INSERT INTO report_observables SELECT json_extract(o.value, '$.type'),"
+              " json_extract(o.value, '$.value'), v.report_id, json_extract(o.value, '$.role')"
+              " FROM report_revisions v JOIN reports r ON r.id = v.report_id AND v.n = r.revision,"
+              " json_each(v.content, '$.observables') o;"
               "UPDATE meta SET value = '6' WHERE key = 'schema_version'; COMMIT;");
+    assert_int_equal(count_sql(f, "SELECT COUNT(*) FROM report_observables"), 1);
     assert_int_equal(fx_sql_long(f->dir, "SELECT sql LIKE '%%WITHOUT ROWID%%' FROM sqlite_schema"
                                          " WHERE name = 'report_revisions'"),
                      1);
@@ -1872,6 +1886,14 @@ static void test_migration_7_revisions(void **state)
                 " FROM (SELECT * FROM report_revisions ORDER BY report_id, n)");
     assert_str(after, before);
     assert_int_equal(fx_sql_long(f->dir, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* the observable, hashed, pointing at its report's rowid, with its role's code */
+    assert_int_equal(fx_sql_long(f->dir,
+                                 "SELECT COUNT(*) FROM report_observables o JOIN reports r"
+                                 " ON r.rowid = o.report WHERE r.id = '%s' AND o.h = %lld"
+                                 " AND o.role = %d",
+                                 id, (long long)sq__obs_hash("ipv4", 4, "192.0.2.1", 9),
+                                 SQ_ROLE_ATTACKER),
+                     1);
     struct store_report_access own = own_access(f, REP);
     json_t *r = NULL;
     OK(store_report_get(f->st, &own, id, true, &r, &e));
