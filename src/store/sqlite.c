@@ -251,8 +251,8 @@ static const char *const migrations[] = {
      * 8: report_observables keyed by a 64-bit hash of the indicator
      * (isac_obs_hash: type and value) and the report's rowid, with the role
      * as a code (SQ_ROLE_*). Rows of ~16 bytes instead of ~100 and integer
-     * keys: keeping this index up was 16 % of the work of ingesting a
-     * report, and is now 40 % less. A lookup of "who else reported this
+     * keys: keeping this index up was 16 % of the instructions of ingesting
+     * a report, and costs 38 % less. A lookup of "who else reported this
      * indicator" hashes it, then reads the candidates' content (two
      * indicators may, very rarely, share a hash). No foreign key: a rowid
      * cannot be referenced; the rows are written with their report.
