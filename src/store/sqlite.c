@@ -774,7 +774,7 @@ static void wal_sync(struct sq_store *s)
             close(dfd);
         }
     }
-    if (fdatasync(s->wal_fd) != 0) {
+    if (s->wal_sync_fn(s->wal_fd) != 0) {
         log_error("sqlite: fdatasync of the WAL failed: %s; stopping so that recovery starts "
                   "from what is on disk", strerror(errno));
         abort();
@@ -1082,6 +1082,7 @@ static int sq_open(struct store **out, const char *dir, bool create, struct err 
     pthread_cond_init(&s->ckpt_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
     s->wal_fd = -1;
+    s->wal_sync_fn = fdatasync;
     struct sq_conn *c;
     if (conn_open(s, create, &c, e)) {
         sq_close(&s->base);

@@ -80,6 +80,7 @@ struct sq_store {
     bool sync_stopping;
     int wal_fd; /* the syncer's own descriptor of the WAL file, -1 until opened */
     unsigned long wal_syncs; /* with q_mu: fdatasync()s done (the tests watch it) */
+    int (*wal_sync_fn)(int fd); /* fdatasync; a test replaces it to make the disk fail */
 
     unsigned char audit_key[32]; /* DIR/audit.key: keys the audit hash chain */
 };

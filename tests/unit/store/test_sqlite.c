@@ -7,8 +7,12 @@
  */
 #include "../unit.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -1556,6 +1560,57 @@ static void test_obs_hash(void **state)
     assert_true(a == 9128813323820508931LL);
 }
 
+/*
+ * A failed fdatasync() of the WAL stops the daemon before it acknowledges
+ * anything of the batches it could not make durable (see wal_sync). Run in
+ * a child process (forked while this process has no store open, so no
+ * other thread): it opens a store, makes the disk "fail", writes, and must
+ * die of SIGABRT without the write returning.
+ */
+static int failing_sync(int fd)
+{
+    (void)fd;
+    errno = EIO;
+    return -1;
+}
+
+static void test_sync_failure_stops(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char *tmp = unit_tmpdir();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        char dir[1100];
+        snprintf(dir, sizeof(dir), "%s/data", tmp);
+        struct store *st = NULL;
+        struct err e;
+        err_init(&e);
+        if (store_open(&st, dir, true, &e) != 0)
+            _exit(3);
+        sq(st)->wal_sync_fn = failing_sync;
+        err_init(&e);
+        int rc = sq__write(sq(st), batch_run, (void *)(intptr_t)1, &e);
+        /* never reached: the syncer stops the process first */
+        if (write(fds[1], rc == 0 ? "acked" : "error", 5) != 5)
+            _exit(4);
+        _exit(0);
+    }
+    close(fds[1]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char buf[8];
+    assert_int_equal(read(fds[0], buf, sizeof(buf)), 0); /* nothing was acknowledged */
+    close(fds[0]);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    unit_rmtree(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1585,6 +1640,7 @@ int main(void)
         T(test_wal_bounded),
         T(test_ack_after_sync),
         T(test_obs_hash),
+        cmocka_unit_test(test_sync_failure_stops),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
