@@ -24,8 +24,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 
 . bench/lib.sh
-token=$(bench_data "$bin" "$dir/data" --name "Bench Power" --kind operator --sector electricity \
-    --tier general)
+token=$(bench_ingest_data "$bin" "$dir/data")
 port=$(bench_port)
 url="http://127.0.0.1:$port"
 

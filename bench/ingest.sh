@@ -17,8 +17,7 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 
 . bench/lib.sh
-token=$(bench_data "$bin" "$dir/data" --name "Bench Power" --kind operator --sector electricity \
-    --tier general)
+token=$(bench_ingest_data "$bin" "$dir/data")
 port=$(bench_port)
 url="http://127.0.0.1:$port"
 

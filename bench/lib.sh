@@ -12,6 +12,12 @@ bench_data() {
     "$bin" token create --data "$dir" --user bench
 }
 
+# bench_ingest_data BIN DIR: bench_data for the report benchmarks: one electricity operator of
+# the general tier; prints the token of its member.
+bench_ingest_data() {
+    bench_data "$1" "$2" --name "Bench Power" --kind operator --sector electricity --tier general
+}
+
 # bench_port: a free TCP port on the loopback.
 bench_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
